@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+
+#include "application/policy_service.hpp"
+#include "application/queue_status.hpp"
+#include "domain/ports/clock.hpp"
+#include "domain/ports/store.hpp"
+#include "domain/ports/token_service.hpp"
+#include "domain/ports/waiting_room.hpp"
+#include "domain/result.hpp"
+
+namespace boxoffice::application {
+
+struct IssueQueueTokenCommand {
+  domain::UserId user_id;
+  domain::ConcertId concert_id;
+};
+
+struct QueueTicket {
+  std::string token;
+  QueueStatusView status;
+};
+
+// Gives the user a place in the concert's waiting room (or keeps theirs) and a fresh token for it.
+// concert_not_found for unknown concerts; reservation_not_opened when the concert has no date
+// whose reservation window is still to come or open.
+class IssueQueueToken {
+ public:
+  IssueQueueToken(domain::Database& db, domain::WaitingRoom& room, domain::TokenService& tokens,
+                  PolicyService& policies, const domain::Clock& clock);
+  domain::Result<QueueTicket> Execute(const IssueQueueTokenCommand& cmd);
+
+ private:
+  domain::Database& db_;
+  domain::WaitingRoom& room_;
+  domain::TokenService& tokens_;
+  PolicyService& policies_;
+  const domain::Clock& clock_;
+};
+
+}  // namespace boxoffice::application

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "application/queue_access.hpp"
+#include "domain/model/reservation.hpp"
+#include "domain/ports/clock.hpp"
+#include "domain/ports/store.hpp"
+#include "domain/result.hpp"
+
+namespace boxoffice::application {
+
+struct PayReservationCommand {
+  ActiveUser who;
+  domain::ReservationId reservation_id;
+};
+
+// Pays a PENDING reservation from the wallet in one transaction, statements in a fixed order:
+// reservation -> seats -> wallet (+ ledger) -> payment -> outbox (PaymentCompleted).
+// reservation_not_found (also another user's); reservation_already_confirmed;
+// reservation_expired (deadline passed, cancelled or expired); insufficient_balance.
+class PayReservation {
+ public:
+  PayReservation(domain::Database& db, const domain::Clock& clock);
+  domain::Result<domain::Payment> Execute(const PayReservationCommand& cmd);
+
+ private:
+  domain::Database& db_;
+  const domain::Clock& clock_;
+};
+
+}  // namespace boxoffice::application

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "domain/types.hpp"
+
+namespace boxoffice::domain {
+
+// Domain events, written to the outbox in the transaction that caused them.
+struct PaymentCompleted {
+  PaymentId payment_id;
+  ReservationId reservation_id;
+  UserId user_id;
+  ConcertId concert_id;
+  EventId event_id;
+  Money amount;
+  std::int32_t seat_count = 0;
+  Instant paid_at;
+};
+
+struct ReservationCancelled {
+  ReservationId reservation_id;
+  UserId user_id;
+  ConcertId concert_id;
+  Instant cancelled_at;
+};
+
+using DomainEvent = std::variant<PaymentCompleted, ReservationCancelled>;
+
+// Name used on the wire ("PaymentCompleted") and the partition key (the reservation id).
+std::string EventType(const DomainEvent& e);
+std::string EventKey(const DomainEvent& e);
+
+struct OutboxRecord {
+  std::int64_t id = 0;
+  DomainEvent event;
+  Instant created_at;
+  std::int32_t attempts = 0;
+};
+
+}  // namespace boxoffice::domain

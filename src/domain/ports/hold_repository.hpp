@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "domain/model/hold.hpp"
+
+namespace boxoffice::domain {
+
+// Holds ("occupations") and the seats each one covers.
+class HoldRepository {
+ public:
+  virtual ~HoldRepository() = default;
+
+  // Inserts an ACTIVE hold with its seats and returns it with its new id.
+  virtual Hold Create(UserId user, EventId event, const std::vector<HeldSeat>& seats,
+                      Instant expires_at, Instant now) = 0;
+  virtual std::optional<Hold> Find(HoldId id) = 0;
+  // Moves the hold from `from` to `to` if it is still in `from`. Returns whether it moved.
+  virtual bool Transition(HoldId id, HoldStatus from, HoldStatus to, Instant now) = 0;
+  // ACTIVE holds whose deadline is at or before `now` become EXPIRED (sweeper; idempotent).
+  virtual int ExpireLapsed(Instant now) = 0;
+};
+
+}  // namespace boxoffice::domain

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "domain/model/reservation.hpp"
+
+namespace boxoffice::domain {
+
+class ReservationRepository {
+ public:
+  virtual ~ReservationRepository() = default;
+
+  // Inserts the reservation (id ignored) with its seats; returns it with its new id.
+  virtual Reservation Create(const Reservation& reservation, Instant now) = 0;
+  virtual std::optional<Reservation> Find(ReservationId id) = 0;
+  virtual std::optional<Reservation> FindPendingByHold(HoldId hold) = 0;
+  // Newest first.
+  virtual std::vector<Reservation> ListByUser(UserId user) = 0;
+  // Moves the reservation from `from` to `to` if it is still in `from`. Returns whether it moved.
+  virtual bool Transition(ReservationId id, ReservationStatus from, ReservationStatus to,
+                          Instant now) = 0;
+  // PENDING reservations whose deadline is at or before `now` become EXPIRED; their holds
+  // become EXPIRED too (sweeper; idempotent). Returns the number of reservations expired.
+  virtual int ExpireLapsed(Instant now) = 0;
+};
+
+}  // namespace boxoffice::domain

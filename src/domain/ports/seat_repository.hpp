@@ -1,0 +1,34 @@
+#pragma once
+
+#include <vector>
+
+#include "domain/model/catalogue.hpp"
+
+namespace boxoffice::domain {
+
+// Conditional writes on seats. Each method is one statement; the returned count is the number
+// of rows that matched the condition, which is how races are decided.
+class SeatRepository {
+ public:
+  virtual ~SeatRepository() = default;
+
+  // The seats of `event` among `ids` (unknown ids or seats of other dates are omitted).
+  virtual std::vector<Seat> Find(EventId event, const std::vector<SeatId>& ids, Instant now) = 0;
+
+  // Marks the seats HELD by `hold` until `until` where each is AVAILABLE, or HELD with a
+  // deadline at or before `now`. Returns how many changed; the caller rolls back when fewer
+  // than asked.
+  virtual int Hold(EventId event, const std::vector<SeatId>& ids, HoldId hold, Instant until,
+                   Instant now) = 0;
+
+  // HELD seats of `hold` back to AVAILABLE.
+  virtual int Release(HoldId hold) = 0;
+
+  // HELD seats of `hold` whose deadline is after `now` become RESERVED (sold).
+  virtual int Confirm(HoldId hold, Instant now) = 0;
+
+  // HELD seats whose deadline is at or before `now` back to AVAILABLE (sweeper; idempotent).
+  virtual int ReleaseLapsed(Instant now) = 0;
+};
+
+}  // namespace boxoffice::domain

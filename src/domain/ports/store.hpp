@@ -1,0 +1,76 @@
+#pragma once
+
+#include <functional>
+#include <type_traits>
+#include <optional>
+#include <utility>
+
+#include "domain/ports/catalogue_repository.hpp"
+#include "domain/ports/hold_repository.hpp"
+#include "domain/ports/idempotency_repository.hpp"
+#include "domain/ports/outbox_repository.hpp"
+#include "domain/ports/payment_repository.hpp"
+#include "domain/ports/policy_repository.hpp"
+#include "domain/ports/processed_event_repository.hpp"
+#include "domain/ports/reservation_repository.hpp"
+#include "domain/ports/seat_repository.hpp"
+#include "domain/ports/user_repository.hpp"
+#include "domain/ports/wallet_repository.hpp"
+
+namespace boxoffice::domain {
+
+// The repositories of one transaction. Valid only inside the callback given to Database.
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual UserRepository& Users() = 0;
+  virtual CatalogueRepository& Catalogue() = 0;
+  virtual SeatRepository& Seats() = 0;
+  virtual HoldRepository& Holds() = 0;
+  virtual ReservationRepository& Reservations() = 0;
+  virtual PaymentRepository& Payments() = 0;
+  virtual WalletRepository& Wallets() = 0;
+  virtual OutboxRepository& Outbox() = 0;
+  virtual ProcessedEventRepository& ProcessedEvents() = 0;
+  virtual IdempotencyRepository& Idempotency() = 0;
+  virtual PolicyRepository& Policy() = 0;
+};
+
+enum class TxMode {
+  kRead,   // a consistent snapshot; no writes
+  kWrite,  // takes the write lock up front where the database has one (SQLite BEGIN IMMEDIATE)
+};
+
+// Runs work in a database transaction. The callback's result decides the outcome: a Result that
+// is ok commits, an error rolls back. An exception rolls back and propagates; adapters throw
+// UnavailableError when the database cannot be reached or stays busy past its timeout.
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  template <class F>
+  auto Read(F&& work) {
+    return Run(TxMode::kRead, std::forward<F>(work));
+  }
+  template <class F>
+  auto Write(F&& work) {
+    return Run(TxMode::kWrite, std::forward<F>(work));
+  }
+
+  template <class F>
+  auto Run(TxMode mode, F&& work) {
+    using R = std::invoke_result_t<F&, Store&>;
+    std::optional<R> out;
+    Execute(mode, [&](Store& store) {
+      out.emplace(work(store));
+      return out->ok();
+    });
+    return std::move(*out);
+  }
+
+ protected:
+  // Begins a transaction, calls `work`, commits when it returns true and rolls back otherwise.
+  virtual void Execute(TxMode mode, const std::function<bool(Store&)>& work) = 0;
+};
+
+}  // namespace boxoffice::domain

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <vector>
+
+#include "domain/model/policies.hpp"
+#include "domain/model/queue.hpp"
+#include "domain/types.hpp"
+
+namespace boxoffice::domain {
+
+// The waiting room of every concert. Implementations: MemoryWaitingRoom (embedded profile) and
+// RedisWaitingRoom (cluster). Both must pass the same contract suite.
+// All methods are safe to call from many threads at once.
+class WaitingRoom {
+ public:
+  virtual ~WaitingRoom() = default;
+
+  // Gives `user` a place in `concert`'s line, or keeps the place they already hold (waiting or
+  // active) and bumps its generation so older tokens stop working. Arrivals before `opens_at`
+  // join the pre-queue, which is shuffled into random order at the first Admit or Join at or
+  // after `opens_at`; later arrivals are strictly FIFO behind them. A user whose place expired
+  // gets a new place at the back. Counts as a sign of life.
+  virtual QueuePlace Join(ConcertId concert, UserId user, Instant now, Instant opens_at) = 0;
+
+  // The state of the place named by (user, generation), counted as a sign of life: renews a
+  // waiting user's grace period and an admitted user's idle deadline (now + active_idle_ttl).
+  // A waiting user silent for longer than waiting_grace, or an admitted user idle past the
+  // deadline, reads kExpired even before any Admit has run. A stale generation reads kSuperseded.
+  // Waiting users of a concert marked sold out read kSoldOut (position kept).
+  virtual QueueView Touch(ConcertId concert, UserId user, std::int32_t generation, Instant now,
+                          const Policies& policies) = 0;
+
+  // Removes the user's place, waiting or active (leave, payment done). Idempotent.
+  virtual void Leave(ConcertId concert, UserId user) = 0;
+
+  // One admission tick for `concert`: evicts waiting users past the grace period and admitted
+  // users past their idle deadline, flushes the pre-queue if the sale has opened, then admits
+  // up to policies.admit_batch users from the front, never letting the admitted count exceed
+  // policies.max_active. admit_batch == 0 admits no one. Admitted users get the idle deadline
+  // now + active_idle_ttl. Does not check the interval: the caller decides when a tick is due.
+  virtual AdmissionResult Admit(ConcertId concert, const Policies& policies, Instant now) = 0;
+
+  // Marks the concert sold out (or not): waiting users then read kSoldOut.
+  virtual void SetSoldOut(ConcertId concert, bool sold_out) = 0;
+
+  // Counts and the admission rate measured over the last minute.
+  virtual QueueStats Stats(ConcertId concert, Instant now) = 0;
+
+  // Concerts that have anyone waiting or admitted (for the admission scheduler).
+  virtual std::vector<ConcertId> ConcertsWithQueues() = 0;
+};
+
+}  // namespace boxoffice::domain

@@ -7,16 +7,19 @@
 namespace boxoffice::domain {
 
 // The transactional outbox: events are appended in the business transaction and published
-// later by the relay.
+// later by the relay, outside any transaction.
 class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
   virtual void Append(const DomainEvent& event, Instant now) = 0;
-  // Oldest unpublished rows whose next attempt is due, at most `limit`. Rows are locked for the
-  // rest of the transaction where the database supports it (FOR UPDATE SKIP LOCKED).
-  virtual std::vector<OutboxRecord> ClaimDue(Instant now, int limit) = 0;
+  // Claims the oldest unpublished rows that are due (next attempt at or before `now`) and not
+  // claimed by another relay (claim at or before `now`), at most `limit`, by setting their claim
+  // to `claim_until`. On MySQL the candidates are selected FOR UPDATE SKIP LOCKED, so relays on
+  // many instances never claim the same row twice.
+  virtual std::vector<OutboxRecord> Claim(Instant now, Instant claim_until, int limit) = 0;
   virtual void MarkPublished(std::int64_t id, Instant now) = 0;
-  // Records a failed attempt; the row is retried at `next_attempt_at`, or never when `dead`.
+  // Records a failed attempt (attempts + 1) and releases the claim; the row is retried at
+  // `next_attempt_at`, or never again when `dead`.
   virtual void MarkFailed(std::int64_t id, Instant next_attempt_at, bool dead) = 0;
   virtual std::int64_t CountUnpublished() = 0;
 };

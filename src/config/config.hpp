@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infrastructure/sql/sql_database.hpp"
+#include "interfaces/http/server.hpp"
+
+namespace boxoffice::config {
+
+enum class Profile { kEmbedded, kCluster };
+enum class Command { kServe, kMigrate, kSeed };
+
+struct Config {
+  Command command = Command::kServe;
+  bool seed_demo = false;  // `seed --demo`
+  Profile profile = Profile::kEmbedded;
+  std::string data_dir = "./data";
+  std::string jwt_secret;  // BOXOFFICE_JWT_SECRET; when empty, read or created in data_dir
+  int access_token_ttl_seconds = 86'400;
+  std::string webhook_url;  // BOXOFFICE_WEBHOOK_URL; empty: notifications off
+  int scheduler_tick_ms = 100;
+  std::string log_level = "info";
+  http::HttpSettings http;
+  infra::SqliteSettings sqlite;  // path defaults to <data_dir>/boxoffice.db
+};
+
+// Builds the configuration from defaults < file (boxoffice.toml, or --config) < environment
+// (BOXOFFICE_*) < command-line flags, and validates it. On bad input returns an error message
+// naming the setting and the accepted range; on --help returns the usage text with `help` set.
+struct ParseOutcome {
+  std::optional<Config> config;
+  std::string message;  // error or help text
+  bool help = false;
+};
+ParseOutcome ParseConfig(int argc, char** argv, const std::vector<std::string>& environment);
+
+}  // namespace boxoffice::config

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "domain/ports/catalogue_cache.hpp"
+
+namespace boxoffice::infra {
+
+// In-process catalogue cache (embedded profile). Entries live until Invalidate.
+class MemoryCatalogueCache : public domain::CatalogueCache {
+ public:
+  std::optional<std::vector<domain::Concert>> GetConcerts() override;
+  void PutConcerts(const std::vector<domain::Concert>& concerts) override;
+  std::optional<std::vector<domain::ConcertEvent>> GetEvents(domain::ConcertId concert) override;
+  void PutEvents(domain::ConcertId concert,
+                 const std::vector<domain::ConcertEvent>& events) override;
+  void Invalidate() override;
+
+ private:
+  std::mutex mu_;
+  std::optional<std::vector<domain::Concert>> concerts_;
+  std::map<domain::ConcertId, std::vector<domain::ConcertEvent>> events_;
+};
+
+}  // namespace boxoffice::infra

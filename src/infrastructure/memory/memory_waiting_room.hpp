@@ -1,0 +1,32 @@
+#pragma once
+
+#include <memory>
+
+#include "domain/ports/waiting_room.hpp"
+
+namespace boxoffice::infra {
+
+// The waiting room of the embedded profile: all state in this process.
+class MemoryWaitingRoom : public domain::WaitingRoom {
+ public:
+  MemoryWaitingRoom();
+  ~MemoryWaitingRoom() override;
+
+  domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant now,
+                          domain::Instant opens_at) override;
+  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user,
+                          std::int32_t generation, domain::Instant now,
+                          const domain::Policies& policies) override;
+  void Leave(domain::ConcertId concert, domain::UserId user) override;
+  domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
+                                domain::Instant now) override;
+  void SetSoldOut(domain::ConcertId concert, bool sold_out) override;
+  domain::QueueStats Stats(domain::ConcertId concert, domain::Instant now) override;
+  std::vector<domain::ConcertId> ConcertsWithQueues() override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace boxoffice::infra

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "interfaces/http/services.hpp"
+
+namespace boxoffice::http {
+
+struct HttpSettings {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;  // 0 picks a free port (see Server::Port)
+  int io_threads = 2;
+  int worker_threads = 16;   // blocking calls (database) run here
+  int max_pending = 1024;    // requests queued for or running on workers; beyond: 503
+  std::size_t body_limit = 1 << 20;
+  std::chrono::seconds header_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  std::string admin_token;
+  bool signup_enabled = true;
+  double rate_limit_per_second = 100;  // per credential (or client address); 0 disables
+  double rate_limit_burst = 200;
+  bool access_log = true;  // one JSON line per request on stdout
+  bool test_hooks = false;
+};
+
+// The HTTP/1.1 server (Boost.Beast, C++20 coroutines). Construct, Start, and later Stop.
+class Server {
+ public:
+  Server(HttpSettings settings, Services& services);
+  ~Server();
+  // Binds and starts the I/O and worker threads. Throws std::runtime_error when the address
+  // cannot be bound (port taken).
+  void Start();
+  std::uint16_t Port() const;  // the bound port
+  // Stops accepting, closes connections and joins all threads. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace boxoffice::http

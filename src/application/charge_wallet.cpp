@@ -1,0 +1,50 @@
+#include "application/charge_wallet.hpp"
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Money;
+using domain::Result;
+
+ChargeWallet::ChargeWallet(domain::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd) {
+  if (cmd.amount <= Money{0} || cmd.amount > domain::kMaxChargeAmount) {
+    return Fail(ErrorCode::kInvalidAmount,
+                "amount must be 1 to " + std::to_string(domain::kMaxChargeAmount.won));
+  }
+  const auto now = clock_.Now();
+  bool lost_race = false;
+  auto charged = db_.Write([&](domain::Store& store) -> Result<Money> {
+    auto& wallets = store.Wallets();
+    if (cmd.idempotency_key && wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)) {
+      auto balance = wallets.Balance(cmd.user_id);
+      if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
+      return *balance;
+    }
+    if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
+    if (!wallets.Credit(cmd.user_id, cmd.amount, domain::kMaxWalletBalance, now)) {
+      return Fail(ErrorCode::kWalletLimitExceeded, "the balance would exceed the wallet limit");
+    }
+    if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
+                                                 cmd.amount, cmd.idempotency_key, now})) {
+      // A concurrent charge with the same key committed first: undo our credit and answer
+      // with the balance that charge produced, as a replay would.
+      lost_race = true;
+      return Fail(ErrorCode::kIdempotencyInProgress, "charge with this key already applied");
+    }
+    auto balance = wallets.Balance(cmd.user_id);
+    if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
+    return *balance;
+  });
+  if (charged || !lost_race) return charged;
+  return db_.Read([&](domain::Store& store) -> Result<Money> {
+    auto balance = store.Wallets().Balance(cmd.user_id);
+    if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
+    return *balance;
+  });
+}
+
+}  // namespace boxoffice::application

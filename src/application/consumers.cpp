@@ -1,0 +1,38 @@
+#include "application/consumers.hpp"
+
+#include <variant>
+
+#include "domain/result.hpp"
+
+namespace boxoffice::application {
+
+using domain::Result;
+
+FreeQueueSlot::FreeQueueSlot(domain::WaitingRoom& room) : room_(room) {}
+
+bool FreeQueueSlot::Handle(const domain::OutboxRecord& record) {
+  // Leave is idempotent, so a redelivered event needs no bookkeeping here.
+  if (const auto* paid = std::get_if<domain::PaymentCompleted>(&record.event)) {
+    room_.Leave(paid->concert_id, paid->user_id);
+  }
+  return true;
+}
+
+NotifyWebhook::NotifyWebhook(domain::Database& db, domain::WebhookSender& sender,
+                             const domain::Clock& clock)
+    : db_(db), sender_(sender), clock_(clock) {}
+
+bool NotifyWebhook::Handle(const domain::OutboxRecord& record) {
+  auto done = db_.Read([&](domain::Store& store) -> Result<bool> {
+    return store.ProcessedEvents().IsProcessed(kName, record.id);
+  });
+  if (done.value()) return true;
+  if (!sender_.Notify(record)) return false;
+  const auto now = clock_.Now();
+  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
+    return store.ProcessedEvents().MarkProcessed(kName, record.id, now);
+  });
+  return true;
+}
+
+}  // namespace boxoffice::application

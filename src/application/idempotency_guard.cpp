@@ -1,0 +1,72 @@
+#include "application/idempotency_guard.hpp"
+
+#include <chrono>
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+namespace {
+
+constexpr std::size_t kMaxKeyLength = 255;
+// An in-flight record this old was left by a process that died mid-request.
+constexpr auto kAbandonedAfter = std::chrono::seconds(60);
+
+}  // namespace
+
+IdempotencyGuard::IdempotencyGuard(domain::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const std::string& scope,
+                                                    const std::string& key,
+                                                    const std::string& request_hash) {
+  if (key.empty() || key.size() > kMaxKeyLength) {
+    return Fail(ErrorCode::kInvalidRequest, "Idempotency-Key must be 1 to 255 characters");
+  }
+  const auto now = clock_.Now();
+  return db_.Write([&](domain::Store& store) -> Result<IdempotencyDecision> {
+    auto& repo = store.Idempotency();
+    if (repo.TryBegin(user, scope, key, request_hash, now)) return IdempotencyDecision{Proceed{}};
+    auto existing = repo.Find(user, scope, key);
+    if (!existing) {
+      // Forgotten between the two statements: the key is free again.
+      if (repo.TryBegin(user, scope, key, request_hash, now)) {
+        return IdempotencyDecision{Proceed{}};
+      }
+      return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
+    }
+    if (existing->request_hash != request_hash) {
+      return Fail(ErrorCode::kIdempotencyKeyReused, "Idempotency-Key reused for another request");
+    }
+    if (existing->completed) {
+      return IdempotencyDecision{StoredResponse{existing->status, existing->body}};
+    }
+    if (now - existing->created_at > kAbandonedAfter) {
+      repo.Forget(user, scope, key);
+      if (repo.TryBegin(user, scope, key, request_hash, now)) {
+        return IdempotencyDecision{Proceed{}};
+      }
+    }
+    return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
+  });
+}
+
+void IdempotencyGuard::Complete(domain::UserId user, const std::string& scope,
+                                const std::string& key, const StoredResponse& response) {
+  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
+    store.Idempotency().Complete(user, scope, key, response.status, response.body);
+    return true;
+  });
+}
+
+void IdempotencyGuard::Forget(domain::UserId user, const std::string& scope,
+                              const std::string& key) {
+  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
+    store.Idempotency().Forget(user, scope, key);
+    return true;
+  });
+}
+
+}  // namespace boxoffice::application

@@ -1,0 +1,31 @@
+#include "application/list_available_events.hpp"
+
+namespace boxoffice::application {
+
+using domain::ConcertEvent;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+ListAvailableEvents::ListAvailableEvents(domain::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+Result<std::vector<ConcertEvent>> ListAvailableEvents::Execute(const ActiveUser& who,
+                                                                domain::ConcertId concert) {
+  if (concert != who.concert_id) {
+    return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
+  }
+  const auto now = clock_.Now();
+  return db_.Read([&](domain::Store& store) -> Result<std::vector<ConcertEvent>> {
+    if (!store.Catalogue().FindConcert(concert)) {
+      return Fail(ErrorCode::kConcertNotFound, "concert not found");
+    }
+    std::vector<ConcertEvent> open;
+    for (auto& event : store.Catalogue().ListEvents(concert, now)) {
+      if (event.IsOpenAt(now)) open.push_back(std::move(event));
+    }
+    return open;
+  });
+}
+
+}  // namespace boxoffice::application

@@ -1,0 +1,20 @@
+#include "application/list_concerts.hpp"
+
+namespace boxoffice::application {
+
+using domain::Concert;
+using domain::Result;
+
+ListConcerts::ListConcerts(domain::Database& db, domain::CatalogueCache& cache)
+    : db_(db), cache_(cache) {}
+
+Result<std::vector<Concert>> ListConcerts::Execute() {
+  if (auto cached = cache_.GetConcerts()) return std::move(*cached);
+  auto concerts = db_.Read([](domain::Store& store) -> Result<std::vector<Concert>> {
+    return store.Catalogue().ListConcerts();
+  });
+  if (concerts) cache_.PutConcerts(concerts.value());
+  return concerts;
+}
+
+}  // namespace boxoffice::application

@@ -1,0 +1,71 @@
+#include "application/pay_reservation.hpp"
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Payment;
+using domain::ReservationStatus;
+using domain::Result;
+
+PayReservation::PayReservation(domain::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+// Every step is conditional on the state it expects, and any failure returns an error, which
+// rolls back everything before it: no money moves unless the seats are sold and the payment
+// row exists. The statement order is fixed so concurrent payments cannot deadlock.
+Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
+  const auto now = clock_.Now();
+  return db_.Write([&](domain::Store& store) -> Result<Payment> {
+    auto reservation = store.Reservations().Find(cmd.reservation_id);
+    if (!reservation || reservation->user_id != cmd.who.user_id) {
+      return Fail(ErrorCode::kReservationNotFound, "reservation not found");
+    }
+    if (reservation->concert_id != cmd.who.concert_id) {
+      return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
+    }
+    if (reservation->status == ReservationStatus::kConfirmed) {
+      return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already confirmed");
+    }
+    if (!reservation->IsPayableAt(now)) {
+      return Fail(ErrorCode::kReservationExpired, "reservation expired or cancelled");
+    }
+    if (!store.Reservations().Transition(reservation->id, ReservationStatus::kPending,
+                                         ReservationStatus::kConfirmed, now)) {
+      return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already confirmed");
+    }
+
+    if (store.Seats().Confirm(reservation->hold_id, now) != reservation->total_seats) {
+      return Fail(ErrorCode::kReservationExpired, "the hold on the seats has lapsed");
+    }
+
+    const auto amount = reservation->total_amount;
+    if (!store.Wallets().Debit(cmd.who.user_id, amount, now)) {
+      return Fail(ErrorCode::kInsufficientBalance, "insufficient balance");
+    }
+    auto entry_id = store.Wallets().AppendEntry(domain::WalletEntry{
+        0, cmd.who.user_id, domain::WalletEntryType::kUse, domain::Money{-amount.won},
+        std::nullopt, now});
+    if (!entry_id) {
+      // Only keyed entries can be refused; reaching here means the adapter broke its contract.
+      return Fail(ErrorCode::kInternal, "ledger entry refused");
+    }
+
+    auto payment = store.Payments().Create(
+        Payment{{}, cmd.who.user_id, reservation->id, *entry_id, amount,
+                domain::PaymentStatus::kSuccess, now},
+        now);
+    if (!payment) {
+      return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already paid");
+    }
+
+    store.Outbox().Append(
+        domain::PaymentCompleted{payment->id, reservation->id, reservation->user_id,
+                                 reservation->concert_id, reservation->event_id, amount,
+                                 reservation->total_seats, now},
+        now);
+    return *std::move(payment);
+  });
+}
+
+}  // namespace boxoffice::application

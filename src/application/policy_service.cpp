@@ -1,0 +1,52 @@
+#include "application/policy_service.hpp"
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Policies;
+using domain::Result;
+
+namespace {
+
+Policies LoadPolicies(domain::Database& db) {
+  return db
+      .Read([](domain::Store& store) -> Result<Policies> {
+        return store.Policy().Load().value_or(Policies{});
+      })
+      .value();
+}
+
+}  // namespace
+
+PolicyService::PolicyService(domain::Database& db, const domain::Clock& clock,
+                             domain::Duration refresh)
+    : db_(db), clock_(clock), refresh_(refresh) {}
+
+Policies PolicyService::Current() {
+  const auto now = clock_.Now();
+  std::lock_guard lock(mu_);
+  if (cached_ && now - loaded_at_ < refresh_) return *cached_;
+  cached_ = LoadPolicies(db_);
+  loaded_at_ = now;
+  return *cached_;
+}
+
+Result<Policies> PolicyService::Update(const domain::PolicyPatch& patch) {
+  const auto now = clock_.Now();
+  std::lock_guard lock(mu_);
+  auto saved = db_.Write([&](domain::Store& store) -> Result<Policies> {
+    // Patch what is stored now, not the cache, so concurrent operators on other instances do
+    // not silently undo each other's fields.
+    Policies next = domain::Apply(store.Policy().Load().value_or(Policies{}), patch);
+    if (auto problem = domain::Validate(next)) return Fail(ErrorCode::kInvalidRequest, *problem);
+    store.Policy().Save(next, now);
+    return next;
+  });
+  if (!saved) return saved;
+  cached_ = saved.value();
+  loaded_at_ = now;
+  return saved;
+}
+
+}  // namespace boxoffice::application

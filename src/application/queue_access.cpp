@@ -1,0 +1,33 @@
+#include "application/queue_access.hpp"
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::QueueState;
+
+QueueAccess::QueueAccess(domain::TokenService& tokens, domain::WaitingRoom& room,
+                         PolicyService& policies, const domain::Clock& clock)
+    : tokens_(tokens), room_(room), policies_(policies), clock_(clock) {}
+
+domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_token) {
+  const auto now = clock_.Now();
+  auto claims = tokens_.VerifyQueue(queue_token, now);
+  if (!claims) return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
+  auto view = room_.Touch(claims->concert_id, claims->user_id, claims->generation, now,
+                          policies_.Current());
+  switch (view.state) {
+    case QueueState::kSuperseded:
+      return Fail(ErrorCode::kInvalidToken, "token superseded by a newer one");
+    case QueueState::kExpired:
+      return Fail(ErrorCode::kQueueTokenNotFound, "no place in the waiting room");
+    case QueueState::kWaiting:
+    case QueueState::kSoldOut:
+      return Fail(ErrorCode::kTokenNotProcessable, "not admitted yet");
+    case QueueState::kActive:
+      break;
+  }
+  return ActiveUser{claims->user_id, claims->concert_id};
+}
+
+}  // namespace boxoffice::application

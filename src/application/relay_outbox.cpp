@@ -1,0 +1,62 @@
+#include "application/relay_outbox.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "domain/result.hpp"
+
+namespace boxoffice::application {
+
+using domain::Result;
+
+namespace {
+
+constexpr auto kClaimFor = std::chrono::seconds(30);
+constexpr std::int64_t kMaxBackoffSeconds = 300;
+
+// 1 s after the first failure, doubling, capped at 5 minutes.
+domain::Duration Backoff(std::int32_t attempts_before) {
+  std::int64_t seconds = kMaxBackoffSeconds;
+  if (attempts_before < 16) {
+    seconds = std::min<std::int64_t>(kMaxBackoffSeconds, std::int64_t{1} << attempts_before);
+  }
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace
+
+RelayOutbox::RelayOutbox(domain::Database& db, domain::EventPublisher& publisher,
+                         const domain::Clock& clock, int batch_size)
+    : db_(db), publisher_(publisher), clock_(clock), batch_size_(batch_size) {}
+
+int RelayOutbox::Execute() {
+  const auto now = clock_.Now();
+  using Batch = std::vector<domain::OutboxRecord>;
+  const Batch claimed = db_.Write([&](domain::Store& store) -> Result<Batch> {
+                             return store.Outbox().Claim(now, now + kClaimFor, batch_size_);
+                           }).value();
+  int published = 0;
+  // Publishing happens outside any transaction so a slow broker never holds a database lock.
+  for (const auto& record : claimed) {
+    bool ok = false;
+    try {
+      ok = publisher_.Publish(record);
+    } catch (const std::exception&) {
+      ok = false;  // retried with backoff like any other failed delivery
+    }
+    const auto after = clock_.Now();
+    (void)db_.Write([&](domain::Store& store) -> Result<bool> {
+      if (ok) {
+        store.Outbox().MarkPublished(record.id, after);
+      } else {
+        const bool dead = record.attempts + 1 >= kMaxAttempts;
+        store.Outbox().MarkFailed(record.id, after + Backoff(record.attempts), dead);
+      }
+      return true;
+    });
+    if (ok) ++published;
+  }
+  return published;
+}
+
+}  // namespace boxoffice::application

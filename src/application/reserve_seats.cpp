@@ -1,0 +1,52 @@
+#include "application/reserve_seats.hpp"
+
+namespace boxoffice::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::HoldStatus;
+using domain::Reservation;
+using domain::Result;
+
+ReserveSeats::ReserveSeats(domain::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
+  const auto now = clock_.Now();
+  return db_.Write([&](domain::Store& store) -> Result<Reservation> {
+    auto hold = store.Holds().Find(cmd.hold_id);
+    if (!hold) return Fail(ErrorCode::kOccupationNotFound, "occupation not found");
+    if (hold->user_id != cmd.who.user_id || hold->event_id != cmd.event_id) {
+      return Fail(ErrorCode::kOccupationInvalid, "occupation belongs to another user or date");
+    }
+    if (hold->status == HoldStatus::kReleased || hold->status == HoldStatus::kReserved) {
+      return Fail(ErrorCode::kOccupationAlreadyReleased, "occupation already released");
+    }
+    if (hold->status == HoldStatus::kExpired || now >= hold->expires_at) {
+      return Fail(ErrorCode::kOccupationAlreadyExpired, "occupation already expired");
+    }
+    auto event = store.Catalogue().FindEvent(cmd.event_id, now);
+    if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
+    if (event->concert_id != cmd.who.concert_id) {
+      return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
+    }
+    if (!store.Holds().Transition(hold->id, HoldStatus::kActive, HoldStatus::kReserved, now)) {
+      return Fail(ErrorCode::kOccupationAlreadyReleased, "occupation already released");
+    }
+    Reservation draft;
+    draft.user_id = cmd.who.user_id;
+    draft.concert_id = event->concert_id;
+    draft.event_id = event->id;
+    draft.hold_id = hold->id;
+    draft.status = domain::ReservationStatus::kPending;
+    draft.total_seats = static_cast<std::int32_t>(hold->seats.size());
+    draft.total_amount = hold->TotalAmount();
+    draft.expires_at = hold->expires_at;
+    draft.concert_start_at = event->start_at;
+    draft.created_at = now;
+    draft.seats = hold->seats;
+    return store.Reservations().Create(draft, now);
+  });
+}
+
+}  // namespace boxoffice::application

@@ -1,0 +1,33 @@
+#include "application/run_admission.hpp"
+
+#include <chrono>
+
+namespace boxoffice::application {
+
+using domain::Result;
+
+RunAdmission::RunAdmission(domain::Database& db, domain::WaitingRoom& room,
+                           PolicyService& policies, const domain::Clock& clock)
+    : db_(db), room_(room), policies_(policies), clock_(clock) {}
+
+int RunAdmission::Execute() {
+  // One pass at a time: two overlapping passes could both find a tick due and admit twice.
+  std::lock_guard lock(mu_);
+  const auto now = clock_.Now();
+  const auto policies = policies_.Current();
+  const auto interval = std::chrono::milliseconds(policies.admit_interval_ms);
+  int admitted = 0;
+  for (auto concert : room_.ConcertsWithQueues()) {
+    auto last = last_tick_.find(concert);
+    if (last != last_tick_.end() && now - last->second < interval) continue;
+    admitted += room_.Admit(concert, policies, now).admitted;
+    last_tick_[concert] = now;
+    auto buyable = db_.Read([&](domain::Store& store) -> Result<std::int64_t> {
+      return store.Catalogue().CountBuyableSeats(concert, now);
+    });
+    room_.SetSoldOut(concert, buyable.value() == 0);
+  }
+  return admitted;
+}
+
+}  // namespace boxoffice::application

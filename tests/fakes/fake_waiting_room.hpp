@@ -1,0 +1,174 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "domain/ports/waiting_room.hpp"
+
+namespace boxoffice::fakes {
+
+// A waiting room whose answers the test scripts. Join gives places in arrival order (waiting,
+// position = arrival rank); SetView overrides what Touch reports for a user. Generation checks
+// and Leave behave as the port says, so token handling can be tested for real.
+class FakeWaitingRoom : public domain::WaitingRoom {
+ public:
+  struct Call {
+    domain::ConcertId concert;
+    domain::Instant now;
+    domain::Policies policies;
+  };
+
+  domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant,
+                          domain::Instant opens_at) override {
+    std::lock_guard lock(mu_);
+    last_opens_at_ = opens_at;
+    auto& place = places_[{concert.value, user.value}];
+    if (place.sequence == 0) {
+      place.sequence = ++next_sequence_;
+      place.view = {domain::QueueState::kWaiting, CountPlaces(concert), std::nullopt};
+    } else {
+      ++place.generation;
+    }
+    return {concert, user, place.sequence, place.generation};
+  }
+
+  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user,
+                          std::int32_t generation, domain::Instant,
+                          const domain::Policies& policies) override {
+    std::lock_guard lock(mu_);
+    ++touches_;
+    last_touch_policies_ = policies;
+    auto it = places_.find({concert.value, user.value});
+    if (it == places_.end()) return {domain::QueueState::kExpired, 0, std::nullopt};
+    if (it->second.generation != generation) return {domain::QueueState::kSuperseded, 0, {}};
+    auto view = it->second.view;
+    if (view.state == domain::QueueState::kWaiting && sold_out_.contains(concert.value)) {
+      view.state = domain::QueueState::kSoldOut;
+    }
+    return view;
+  }
+
+  void Leave(domain::ConcertId concert, domain::UserId user) override {
+    std::lock_guard lock(mu_);
+    places_.erase({concert.value, user.value});
+    leaves_.push_back({concert, user});
+  }
+
+  // Admits nobody by itself; records the tick and returns the scripted result.
+  domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
+                                domain::Instant now) override {
+    std::lock_guard lock(mu_);
+    admits_.push_back({concert, now, policies});
+    return admit_result_;
+  }
+
+  void SetSoldOut(domain::ConcertId concert, bool sold_out) override {
+    std::lock_guard lock(mu_);
+    sold_out_calls_[concert.value] = sold_out;
+    if (sold_out) {
+      sold_out_.insert(concert.value);
+    } else {
+      sold_out_.erase(concert.value);
+    }
+  }
+
+  domain::QueueStats Stats(domain::ConcertId concert, domain::Instant) override {
+    std::lock_guard lock(mu_);
+    auto it = stats_.find(concert.value);
+    return it == stats_.end() ? domain::QueueStats{} : it->second;
+  }
+
+  std::vector<domain::ConcertId> ConcertsWithQueues() override {
+    std::lock_guard lock(mu_);
+    std::set<std::int64_t> ids;
+    for (const auto& [key, place] : places_) ids.insert(key.first);
+    std::vector<domain::ConcertId> out;
+    for (auto id : ids) out.push_back({id});
+    return out;
+  }
+
+  // Scripting and inspection.
+  void SetView(domain::ConcertId concert, domain::UserId user, domain::QueueView view) {
+    std::lock_guard lock(mu_);
+    places_[{concert.value, user.value}].view = view;
+  }
+  // Gives the user an admitted place and returns its claims' generation.
+  domain::QueuePlace Admitted(domain::ConcertId concert, domain::UserId user,
+                              domain::Instant active_until) {
+    std::lock_guard lock(mu_);
+    auto& place = places_[{concert.value, user.value}];
+    if (place.sequence == 0) place.sequence = ++next_sequence_;
+    place.view = {domain::QueueState::kActive, 0, active_until};
+    return {concert, user, place.sequence, place.generation};
+  }
+  void SetStats(domain::ConcertId concert, domain::QueueStats stats) {
+    std::lock_guard lock(mu_);
+    stats_[concert.value] = stats;
+  }
+  void SetAdmitResult(domain::AdmissionResult r) {
+    std::lock_guard lock(mu_);
+    admit_result_ = r;
+  }
+  bool HasPlace(domain::ConcertId concert, domain::UserId user) {
+    std::lock_guard lock(mu_);
+    return places_.contains({concert.value, user.value});
+  }
+  std::vector<Call> Admits() {
+    std::lock_guard lock(mu_);
+    return admits_;
+  }
+  std::optional<bool> SoldOutFlag(domain::ConcertId concert) {
+    std::lock_guard lock(mu_);
+    auto it = sold_out_calls_.find(concert.value);
+    if (it == sold_out_calls_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::pair<domain::ConcertId, domain::UserId>> Leaves() {
+    std::lock_guard lock(mu_);
+    return leaves_;
+  }
+  int Touches() {
+    std::lock_guard lock(mu_);
+    return touches_;
+  }
+  std::optional<domain::Policies> LastTouchPolicies() {
+    std::lock_guard lock(mu_);
+    return last_touch_policies_;
+  }
+  std::optional<domain::Instant> LastOpensAt() {
+    std::lock_guard lock(mu_);
+    return last_opens_at_;
+  }
+
+ private:
+  struct Place {
+    std::int64_t sequence = 0;
+    std::int32_t generation = 0;
+    domain::QueueView view;
+  };
+
+  std::int64_t CountPlaces(domain::ConcertId concert) const {
+    std::int64_t n = 0;
+    for (const auto& [key, place] : places_) n += key.first == concert.value ? 1 : 0;
+    return n;
+  }
+
+  std::mutex mu_;
+  std::map<std::pair<std::int64_t, std::int64_t>, Place> places_;
+  std::int64_t next_sequence_ = 0;
+  std::set<std::int64_t> sold_out_;
+  std::map<std::int64_t, bool> sold_out_calls_;
+  std::map<std::int64_t, domain::QueueStats> stats_;
+  domain::AdmissionResult admit_result_;
+  std::vector<Call> admits_;
+  std::vector<std::pair<domain::ConcertId, domain::UserId>> leaves_;
+  int touches_ = 0;
+  std::optional<domain::Policies> last_touch_policies_;
+  std::optional<domain::Instant> last_opens_at_;
+};
+
+}  // namespace boxoffice::fakes

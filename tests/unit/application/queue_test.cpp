@@ -1,0 +1,266 @@
+#include "app_test.hpp"
+#include "application/get_queue_stats.hpp"
+#include "application/get_queue_status.hpp"
+#include "application/issue_queue_token.hpp"
+#include "application/leave_queue.hpp"
+#include "application/queue_access.hpp"
+#include "application/queue_status.hpp"
+#include "application/run_admission.hpp"
+
+namespace boxoffice::application {
+namespace {
+
+using domain::ErrorCode;
+using domain::QueueState;
+using domain::QueueView;
+
+class QueueTest : public AppTest {
+ protected:
+  std::string TokenFor(domain::UserId user, domain::ConcertId concert, domain::QueuePlace place) {
+    return tokens_.IssueQueue({user, concert, place.sequence, place.generation}, clock_.Now());
+  }
+
+  Show show_ = NewShow();
+  domain::UserId alice_ = NewUser();
+  QueueAccess access_{tokens_, room_, policies_, clock_};
+  IssueQueueToken issue_{db_, room_, tokens_, policies_, clock_};
+  GetQueueStatus status_{room_, tokens_, policies_, clock_};
+  LeaveQueue leave_{room_, tokens_, clock_};
+};
+
+TEST_F(QueueTest, RequireActiveMapsEveryState) {
+  EXPECT_EQ(CodeOf(access_.RequireActive("garbage")), ErrorCode::kInvalidToken);
+  auto place = room_.Admitted(show_.concert, alice_, clock_.Now() + 600s);
+  auto token = TokenFor(alice_, show_.concert, place);
+
+  auto who = access_.RequireActive(token);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->user_id, alice_);
+  EXPECT_EQ(who->concert_id, show_.concert);
+
+  room_.SetView(show_.concert, alice_, {QueueState::kWaiting, 3, std::nullopt});
+  EXPECT_EQ(CodeOf(access_.RequireActive(token)), ErrorCode::kTokenNotProcessable);
+  room_.SetSoldOut(show_.concert, true);
+  EXPECT_EQ(CodeOf(access_.RequireActive(token)), ErrorCode::kTokenNotProcessable);
+
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());  // newer generation
+  auto superseded = access_.RequireActive(token);
+  EXPECT_EQ(CodeOf(superseded), ErrorCode::kInvalidToken);
+  EXPECT_EQ(superseded.error().message, "token superseded by a newer one");
+
+  room_.Leave(show_.concert, alice_);
+  EXPECT_EQ(CodeOf(access_.RequireActive(token)), ErrorCode::kQueueTokenNotFound);
+}
+
+TEST_F(QueueTest, RequireActiveTouchesWithCurrentPolicies) {
+  domain::Policies p;
+  p.active_idle_ttl_seconds = 42;
+  SetPolicies(p);
+  auto place = room_.Admitted(show_.concert, alice_, clock_.Now() + 600s);
+  ASSERT_TRUE(access_.RequireActive(TokenFor(alice_, show_.concert, place)).ok());
+  EXPECT_EQ(room_.LastTouchPolicies()->active_idle_ttl_seconds, 42);
+}
+
+TEST_F(QueueTest, StatusViewEtaUsesMeasuredRate) {
+  domain::Policies p;
+  domain::QueueStats stats;
+  stats.admission_rate_per_second = 20;
+  auto v = MakeStatusView({QueueState::kWaiting, 401, std::nullopt}, stats, p);
+  EXPECT_EQ(v.state, QueueState::kWaiting);
+  EXPECT_EQ(v.position, 401);
+  EXPECT_EQ(v.estimated_wait_seconds, 21);  // ceil(401 / 20)
+  EXPECT_EQ(v.poll_after_ms, 2100);
+}
+
+TEST_F(QueueTest, StatusViewFallsBackToConfiguredRate) {
+  domain::Policies p;  // 1,400 per 10 s = 140/s
+  auto v = MakeStatusView({QueueState::kWaiting, 1, std::nullopt}, {}, p);
+  EXPECT_EQ(v.estimated_wait_seconds, 1);
+  EXPECT_EQ(v.poll_after_ms, 1000);  // never below 1 s
+  v = MakeStatusView({QueueState::kWaiting, 140 * 1000, std::nullopt}, {}, p);
+  EXPECT_EQ(v.estimated_wait_seconds, 1000);
+  EXPECT_EQ(v.poll_after_ms, 30'000);  // capped
+}
+
+TEST_F(QueueTest, PollIntervalNeverExceedsAThirdOfTheGrace) {
+  domain::Policies p;
+  p.waiting_grace_seconds = 30;
+  auto v = MakeStatusView({QueueState::kWaiting, 1'000'000, std::nullopt}, {}, p);
+  EXPECT_EQ(v.poll_after_ms, 10'000);
+}
+
+TEST_F(QueueTest, StatusViewPausedAdmissionHasNoEta) {
+  domain::Policies p;
+  p.admit_batch = 0;
+  auto v = MakeStatusView({QueueState::kWaiting, 5, std::nullopt}, {}, p);
+  EXPECT_FALSE(v.estimated_wait_seconds.has_value());
+  EXPECT_EQ(v.poll_after_ms, 30'000);
+}
+
+TEST_F(QueueTest, StatusViewActiveAndSoldOut) {
+  domain::Policies p;
+  p.active_idle_ttl_seconds = 9;
+  const auto until = clock_.Now() + 9s;
+  auto v = MakeStatusView({QueueState::kActive, 0, until}, {}, p);
+  EXPECT_EQ(v.position, 0);
+  EXPECT_EQ(v.estimated_wait_seconds, 0);
+  EXPECT_EQ(v.active_until, until);
+  EXPECT_EQ(v.poll_after_ms, 3000);
+  p.active_idle_ttl_seconds = 600;
+  EXPECT_EQ(MakeStatusView({QueueState::kActive, 0, until}, {}, p).poll_after_ms, 5000);
+  auto sold = MakeStatusView({QueueState::kSoldOut, 7, std::nullopt}, {}, p);
+  EXPECT_EQ(sold.state, QueueState::kSoldOut);
+  EXPECT_EQ(sold.position, 7);
+  EXPECT_EQ(sold.poll_after_ms, 30'000);
+}
+
+TEST_F(QueueTest, IssueGivesAPlaceAndAToken) {
+  auto ticket = issue_.Execute({alice_, show_.concert});
+  ASSERT_TRUE(ticket.ok()) << ticket.error().message;
+  EXPECT_EQ(ticket->status.state, QueueState::kWaiting);
+  EXPECT_EQ(ticket->status.position, 1);
+  auto claims = tokens_.VerifyQueue(ticket->token, clock_.Now());
+  ASSERT_TRUE(claims.has_value());
+  EXPECT_EQ(claims->user_id, alice_);
+  EXPECT_EQ(claims->concert_id, show_.concert);
+  EXPECT_EQ(room_.LastOpensAt(), clock_.Now() - 1h);
+}
+
+TEST_F(QueueTest, ReissueKeepsThePlaceAndSupersedesTheOldToken) {
+  auto first = issue_.Execute({alice_, show_.concert});
+  auto second = issue_.Execute({alice_, show_.concert});
+  auto c1 = tokens_.VerifyQueue(first->token, clock_.Now());
+  auto c2 = tokens_.VerifyQueue(second->token, clock_.Now());
+  EXPECT_EQ(c1->sequence, c2->sequence);
+  EXPECT_GT(c2->generation, c1->generation);
+  EXPECT_EQ(CodeOf(status_.Execute(first->token)), ErrorCode::kInvalidToken);
+  EXPECT_TRUE(status_.Execute(second->token).ok());
+}
+
+TEST_F(QueueTest, IssueRules) {
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{5555}})),
+            ErrorCode::kConcertNotFound);
+  Show over = NewShow(5, domain::Money{100}, 48h, -1h);  // window ended an hour ago
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, over.concert})),
+            ErrorCode::kReservationNotOpened);
+  domain::ConcertId empty;
+  Seed([&](domain::Store& s) {
+    empty = s.Catalogue().CreateConcert({"No dates", "Nobody", ""}, clock_.Now()).id;
+  });
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, empty})), ErrorCode::kReservationNotOpened);
+  EXPECT_FALSE(room_.HasPlace(over.concert, alice_));
+}
+
+TEST_F(QueueTest, LineOpensWithTheEarliestDateStillOnSale) {
+  Seed([&](domain::Store& s) {
+    AddEvent(s, show_.concert, 1, domain::Money{1}, clock_.Now() - 5h, clock_.Now() - 2h);
+    AddEvent(s, show_.concert, 1, domain::Money{1}, clock_.Now() - 3h, clock_.Now() + 2h);
+  });
+  ASSERT_TRUE(issue_.Execute({alice_, show_.concert}).ok());
+  EXPECT_EQ(room_.LastOpensAt(), clock_.Now() - 3h);
+}
+
+TEST_F(QueueTest, PreQueueBeforeTheSaleOpens) {
+  Show later = NewShow(5, domain::Money{100}, -2h, 24h);
+  ASSERT_TRUE(issue_.Execute({alice_, later.concert}).ok());
+  EXPECT_EQ(room_.LastOpensAt(), clock_.Now() + 2h);
+}
+
+TEST_F(QueueTest, IssueReportsEtaFromStats) {
+  domain::QueueStats stats;
+  stats.admission_rate_per_second = 0.5;
+  room_.SetStats(show_.concert, stats);
+  NewUser();
+  room_.Join(show_.concert, domain::UserId{999}, clock_.Now(), clock_.Now());
+  auto ticket = issue_.Execute({alice_, show_.concert});
+  EXPECT_EQ(ticket->status.position, 2);
+  EXPECT_EQ(ticket->status.estimated_wait_seconds, 4);
+}
+
+TEST_F(QueueTest, StatusRules) {
+  EXPECT_EQ(CodeOf(status_.Execute("queue:1:2")), ErrorCode::kInvalidToken);
+  auto ticket = issue_.Execute({alice_, show_.concert});
+  auto s = status_.Execute(ticket->token);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->state, QueueState::kWaiting);
+  room_.SetView(show_.concert, alice_, {QueueState::kActive, 0, clock_.Now() + 600s});
+  s = status_.Execute(ticket->token);
+  EXPECT_EQ(s->state, QueueState::kActive);
+  EXPECT_EQ(s->active_until, clock_.Now() + 600s);
+  room_.Leave(show_.concert, alice_);
+  EXPECT_EQ(CodeOf(status_.Execute(ticket->token)), ErrorCode::kQueueTokenNotFound);
+}
+
+TEST_F(QueueTest, LeaveGivesUpThePlace) {
+  auto ticket = issue_.Execute({alice_, show_.concert});
+  EXPECT_TRUE(leave_.Execute(ticket->token).ok());
+  EXPECT_FALSE(room_.HasPlace(show_.concert, alice_));
+  EXPECT_EQ(CodeOf(leave_.Execute(ticket->token)), ErrorCode::kQueueTokenNotFound);
+  EXPECT_EQ(CodeOf(leave_.Execute("nonsense")), ErrorCode::kInvalidToken);
+}
+
+TEST_F(QueueTest, StaleTokenCannotEvictItsOwner) {
+  auto old_ticket = issue_.Execute({alice_, show_.concert});
+  ASSERT_TRUE(issue_.Execute({alice_, show_.concert}).ok());
+  EXPECT_EQ(CodeOf(leave_.Execute(old_ticket->token)), ErrorCode::kInvalidToken);
+  EXPECT_TRUE(room_.HasPlace(show_.concert, alice_));
+}
+
+TEST_F(QueueTest, QueueStatsForKnownConcertsOnly) {
+  GetQueueStats stats(db_, room_, clock_);
+  room_.SetStats(show_.concert, {7, 3, 10, 1.5});
+  auto s = stats.Execute(show_.concert);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->waiting, 7);
+  EXPECT_EQ(s->active, 3);
+  EXPECT_EQ(CodeOf(stats.Execute(domain::ConcertId{8888})), ErrorCode::kConcertNotFound);
+}
+
+TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
+  RunAdmission admission(db_, room_, policies_, clock_);
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());
+  room_.SetAdmitResult({5, 0, 0});
+  EXPECT_EQ(admission.Execute(), 5);
+  EXPECT_EQ(admission.Execute(), 0);  // same instant: not due
+  clock_.Advance(9999ms);
+  EXPECT_EQ(admission.Execute(), 0);
+  clock_.Advance(1ms);
+  EXPECT_EQ(admission.Execute(), 5);
+  EXPECT_EQ(room_.Admits().size(), 2u);
+  EXPECT_EQ(room_.SoldOutFlag(show_.concert), false);
+
+  Show second = NewShow();
+  room_.Join(second.concert, alice_, clock_.Now(), clock_.Now());
+  EXPECT_EQ(admission.Execute(), 5);  // only the new concert is due
+  EXPECT_EQ(room_.Admits().back().concert, second.concert);
+}
+
+TEST_F(QueueTest, AdmissionFlagsSoldOutConcerts) {
+  Show tiny = NewShow(1);
+  RunAdmission admission(db_, room_, policies_, clock_);
+  room_.Join(tiny.concert, alice_, clock_.Now(), clock_.Now());
+  Seed([&](domain::Store& s) {
+    s.Seats().Hold(tiny.event, {tiny.seats[0]}, domain::HoldId{1}, clock_.Now() + 60s,
+                   clock_.Now());
+    s.Seats().Confirm(domain::HoldId{1}, clock_.Now());
+  });
+  admission.Execute();
+  EXPECT_EQ(room_.SoldOutFlag(tiny.concert), true);
+}
+
+TEST_F(QueueTest, AdmissionUsesCurrentPolicies) {
+  domain::PolicyPatch patch;
+  patch.admit_interval_ms = 100;
+  patch.admit_batch = 3;
+  ASSERT_TRUE(policies_.Update(patch).ok());
+  RunAdmission admission(db_, room_, policies_, clock_);
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());
+  admission.Execute();
+  clock_.Advance(100ms);
+  admission.Execute();
+  ASSERT_EQ(room_.Admits().size(), 2u);
+  EXPECT_EQ(room_.Admits()[0].policies.admit_batch, 3);
+}
+
+}  // namespace
+}  // namespace boxoffice::application

@@ -1,0 +1,209 @@
+#include <soci/soci.h>
+
+#include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_util.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+constexpr const char* kInsertConcert =
+    "INSERT INTO concert (title, singer, description, created_at) "
+    "VALUES (:title, :singer, :description, :now)";
+constexpr const char* kSelectConcerts =
+    "SELECT id, title, singer, description FROM concert ORDER BY id";
+constexpr const char* kSelectConcert =
+    "SELECT title, singer, description FROM concert WHERE id = :id";
+
+constexpr const char* kInsertEvent =
+    "INSERT INTO concert_event (concert_id, venue, start_at, duration_minutes, "
+    "reservation_start_at, reservation_end_at, max_seat_count, created_at) "
+    "VALUES (:concert, :venue, :start, :duration, :open, :close, :seats, :now)";
+constexpr const char* kInsertSeat =
+    "INSERT INTO seat (concert_event_id, seat_number, price, state) "
+    "VALUES (:event, :number, :price, 'AVAILABLE')";
+
+// A HELD seat whose deadline has passed counts as available: expiry needs no sweeper.
+#define BOXOFFICE_SEAT_FREE "(s.state = 'AVAILABLE' OR (s.state = 'HELD' AND s.held_until <= :now))"
+
+constexpr const char* kSelectEvent =
+    "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
+    "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND " BOXOFFICE_SEAT_FREE ") "
+    "FROM concert_event e WHERE e.id = :id";
+constexpr const char* kSelectEventsOfConcert =
+    "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
+    "COALESCE(SUM(CASE WHEN " BOXOFFICE_SEAT_FREE " THEN 1 ELSE 0 END), 0) "
+    "FROM concert_event e LEFT JOIN seat s ON s.concert_event_id = e.id "
+    "WHERE e.concert_id = :id "
+    "GROUP BY e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count "
+    "ORDER BY e.start_at, e.id";
+constexpr const char* kSelectSeatsOfEvent =
+    "SELECT s.id, s.seat_number, s.price, "
+    "CASE WHEN " BOXOFFICE_SEAT_FREE " THEN 'AVAILABLE' ELSE s.state END "
+    "FROM seat s WHERE s.concert_event_id = :event ORDER BY s.seat_number";
+constexpr const char* kCountBuyable =
+    "SELECT COUNT(*) FROM seat s JOIN concert_event e ON e.id = s.concert_event_id "
+    "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED'";
+
+#undef BOXOFFICE_SEAT_FREE
+
+// Column buffers of an event row; SOCI writes each fetched row into them.
+struct EventRow {
+  std::int64_t id = 0;
+  std::int64_t concert_id = 0;
+  std::string venue;
+  std::int64_t start_at = 0;
+  int duration = 0;
+  std::int64_t open = 0;
+  std::int64_t close = 0;
+  int max_seats = 0;
+  long long available = 0;
+
+  void Into(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(concert_id));
+    st.exchange(soci::into(venue));
+    st.exchange(soci::into(start_at));
+    st.exchange(soci::into(duration));
+    st.exchange(soci::into(open));
+    st.exchange(soci::into(close));
+    st.exchange(soci::into(max_seats));
+    st.exchange(soci::into(available));
+  }
+
+  domain::ConcertEvent ToEvent() const {
+    return domain::ConcertEvent{
+        .id = domain::EventId{id},
+        .concert_id = domain::ConcertId{concert_id},
+        .venue = venue,
+        .start_at = sql::FromMs(start_at),
+        .duration_minutes = duration,
+        .reservation_start_at = sql::FromMs(open),
+        .reservation_end_at = sql::FromMs(close),
+        .max_seat_count = max_seats,
+        .available_seat_count = static_cast<std::int32_t>(available),
+    };
+  }
+};
+
+std::vector<domain::ConcertEvent> QueryEvents(soci::session& session, const char* sql,
+                                              std::int64_t key, std::int64_t now) {
+  EventRow row;
+  soci::statement st(session);
+  row.Into(st);
+  st.exchange(soci::use(key, "id"));
+  st.exchange(soci::use(now, "now"));
+  st.alloc();
+  st.prepare(sql);
+  st.define_and_bind();
+  st.execute();
+  std::vector<domain::ConcertEvent> out;
+  while (st.fetch()) out.push_back(row.ToEvent());
+  return out;
+}
+
+}  // namespace
+
+domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
+                                                      domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  session_ << kInsertConcert, soci::use(concert.title, "title"),
+      soci::use(concert.singer, "singer"), soci::use(concert.description, "description"),
+      soci::use(at, "now");
+  return domain::Concert{domain::ConcertId{dialect_.LastInsertId(session_)}, concert.title,
+                         concert.singer, concert.description};
+}
+
+std::vector<domain::Concert> SqlCatalogueRepository::ListConcerts() {
+  domain::Concert row;
+  soci::statement st = (session_.prepare << kSelectConcerts, soci::into(row.id.value),
+                        soci::into(row.title), soci::into(row.singer),
+                        soci::into(row.description));
+  st.execute();
+  std::vector<domain::Concert> out;
+  while (st.fetch()) out.push_back(row);
+  return out;
+}
+
+std::optional<domain::Concert> SqlCatalogueRepository::FindConcert(domain::ConcertId id) {
+  domain::Concert c{.id = id};
+  session_ << kSelectConcert, soci::use(id.value, "id"), soci::into(c.title),
+      soci::into(c.singer), soci::into(c.description);
+  if (!session_.got_data()) return std::nullopt;
+  return c;
+}
+
+domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcertEvent& event,
+                                                         domain::Instant now) {
+  const std::int64_t start = sql::ToMs(event.start_at);
+  const std::int64_t open = sql::ToMs(event.reservation_start_at);
+  const std::int64_t close = sql::ToMs(event.reservation_end_at);
+  const std::int64_t at = sql::ToMs(now);
+  session_ << kInsertEvent, soci::use(event.concert_id.value, "concert"),
+      soci::use(event.venue, "venue"), soci::use(start, "start"),
+      soci::use(event.duration_minutes, "duration"), soci::use(open, "open"),
+      soci::use(close, "close"), soci::use(event.seat_count, "seats"), soci::use(at, "now");
+  const std::int64_t id = dialect_.LastInsertId(session_);
+
+  // One prepared statement re-executed per seat: a 10,000-seat map is one parse, not 10,000.
+  int number = 0;
+  soci::statement insert_seat =
+      (session_.prepare << kInsertSeat, soci::use(id, "event"), soci::use(number, "number"),
+       soci::use(event.price.won, "price"));
+  for (number = 1; number <= event.seat_count; ++number) insert_seat.execute(true);
+
+  return domain::ConcertEvent{
+      .id = domain::EventId{id},
+      .concert_id = event.concert_id,
+      .venue = event.venue,
+      .start_at = event.start_at,
+      .duration_minutes = event.duration_minutes,
+      .reservation_start_at = event.reservation_start_at,
+      .reservation_end_at = event.reservation_end_at,
+      .max_seat_count = event.seat_count,
+      .available_seat_count = event.seat_count,
+  };
+}
+
+std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEvent(domain::EventId id,
+                                                                      domain::Instant now) {
+  auto events = QueryEvents(session_, kSelectEvent, id.value, sql::ToMs(now));
+  if (events.empty()) return std::nullopt;
+  return events.front();
+}
+
+std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::ConcertId concert,
+                                                                     domain::Instant now) {
+  return QueryEvents(session_, kSelectEventsOfConcert, concert.value, sql::ToMs(now));
+}
+
+std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId event,
+                                                            domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  domain::Seat row{.event_id = event};
+  std::string state;
+  soci::statement st = (session_.prepare << kSelectSeatsOfEvent, soci::into(row.id.value),
+                        soci::into(row.seat_number), soci::into(row.price.won),
+                        soci::into(state), soci::use(event.value, "event"),
+                        soci::use(at, "now"));
+  st.execute();
+  std::vector<domain::Seat> out;
+  while (st.fetch()) {
+    row.state = sql::SeatStateFrom(state);
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::int64_t SqlCatalogueRepository::CountBuyableSeats(domain::ConcertId concert,
+                                                       domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  long long count = 0;
+  session_ << kCountBuyable, soci::use(concert.value, "concert"), soci::use(at, "now"),
+      soci::into(count);
+  return count;
+}
+
+}  // namespace boxoffice::infra

@@ -1,0 +1,161 @@
+#include <soci/soci.h>
+
+#include <boost/json.hpp>
+
+#include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_util.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kInsertEvent =
+    "INSERT INTO outbox (event_type, event_key, payload, created_at, next_attempt_at, "
+    "claimed_until, attempts, dead) VALUES (:type, :key, :payload, :now, :now, 0, 0, 0)";
+// Oldest first; the dialect appends FOR UPDATE SKIP LOCKED where relays can run concurrently.
+constexpr const char* kSelectDue =
+    "SELECT id, event_type, payload, created_at, attempts FROM outbox "
+    "WHERE published_at IS NULL AND dead = 0 AND next_attempt_at <= :now "
+    "AND claimed_until <= :now ORDER BY id LIMIT :limit";
+constexpr const char* kClaim = "UPDATE outbox SET claimed_until = :until WHERE id IN ({in})";
+constexpr const char* kMarkDead = "UPDATE outbox SET dead = 1, claimed_until = 0 WHERE id = :id";
+constexpr const char* kMarkPublished =
+    "UPDATE outbox SET published_at = :now, claimed_until = 0 WHERE id = :id";
+constexpr const char* kMarkFailed =
+    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :next, claimed_until = 0, "
+    "dead = :dead WHERE id = :id";
+constexpr const char* kCountUnpublished =
+    "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND dead = 0";
+
+
+}  // namespace
+
+std::string EncodeEventPayload(const domain::DomainEvent& event) {
+  json::object o;
+  if (const auto* p = std::get_if<domain::PaymentCompleted>(&event)) {
+    o["paymentId"] = p->payment_id.value;
+    o["reservationId"] = p->reservation_id.value;
+    o["userId"] = p->user_id.value;
+    o["concertId"] = p->concert_id.value;
+    o["eventId"] = p->event_id.value;
+    o["amount"] = p->amount.won;
+    o["seatCount"] = p->seat_count;
+    o["paidAt"] = sql::ToMs(p->paid_at);
+  } else if (const auto* c = std::get_if<domain::ReservationCancelled>(&event)) {
+    o["reservationId"] = c->reservation_id.value;
+    o["userId"] = c->user_id.value;
+    o["concertId"] = c->concert_id.value;
+    o["cancelledAt"] = sql::ToMs(c->cancelled_at);
+  }
+  return json::serialize(o);
+}
+
+std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
+                                                      std::string_view payload) {
+  json::error_code ec;
+  json::value v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.get_object();
+  auto field = [&](const char* name) { return o.at(name).to_number<std::int64_t>(); };
+  try {
+    if (type == "PaymentCompleted") {
+      return domain::PaymentCompleted{
+          .payment_id = domain::PaymentId{field("paymentId")},
+          .reservation_id = domain::ReservationId{field("reservationId")},
+          .user_id = domain::UserId{field("userId")},
+          .concert_id = domain::ConcertId{field("concertId")},
+          .event_id = domain::EventId{field("eventId")},
+          .amount = domain::Money{field("amount")},
+          .seat_count = static_cast<std::int32_t>(field("seatCount")),
+          .paid_at = sql::FromMs(field("paidAt")),
+      };
+    }
+    if (type == "ReservationCancelled") {
+      return domain::ReservationCancelled{
+          .reservation_id = domain::ReservationId{field("reservationId")},
+          .user_id = domain::UserId{field("userId")},
+          .concert_id = domain::ConcertId{field("concertId")},
+          .cancelled_at = sql::FromMs(field("cancelledAt")),
+      };
+    }
+  } catch (const std::exception&) {
+    // A missing or non-numeric field: the row cannot be published.
+  }
+  return std::nullopt;
+}
+
+void SqlOutboxRepository::Append(const domain::DomainEvent& event, domain::Instant now) {
+  const std::string type = domain::EventType(event);
+  const std::string key = domain::EventKey(event);
+  const std::string payload = EncodeEventPayload(event);
+  const std::int64_t at = sql::ToMs(now);
+  session_ << kInsertEvent, soci::use(type, "type"), soci::use(key, "key"),
+      soci::use(payload, "payload"), soci::use(at, "now");
+}
+
+std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now,
+                                                             domain::Instant claim_until,
+                                                             int limit) {
+  if (limit <= 0) return {};
+  const std::int64_t at = sql::ToMs(now);
+  std::int64_t id = 0;
+  std::string type;
+  std::string payload;
+  std::int64_t created = 0;
+  int attempts = 0;
+  soci::statement st = (session_.prepare << std::string(kSelectDue) +
+                                                std::string(dialect_.SkipLockedSuffix()),
+                        soci::use(at, "now"), soci::use(limit, "limit"), soci::into(id),
+                        soci::into(type), soci::into(payload), soci::into(created),
+                        soci::into(attempts));
+  st.execute();
+  std::vector<domain::OutboxRecord> out;
+  std::vector<std::int64_t> undecodable;
+  while (st.fetch()) {
+    auto event = DecodeEventPayload(type, payload);
+    if (!event) {
+      undecodable.push_back(id);
+      continue;
+    }
+    out.push_back(domain::OutboxRecord{
+        .id = id, .event = *event, .created_at = sql::FromMs(created), .attempts = attempts});
+  }
+  // A row no consumer could ever read would block nothing but retry forever: bury it.
+  for (std::int64_t dead_id : undecodable) session_ << kMarkDead, soci::use(dead_id, "id");
+  if (out.empty()) return out;
+
+  std::vector<std::int64_t> ids;
+  for (const auto& r : out) ids.push_back(r.id);
+  sql::InList list("o", ids);
+  const std::int64_t until = sql::ToMs(claim_until);
+  soci::statement claim(session_);
+  claim.exchange(soci::use(until, "until"));
+  list.BindTo(claim);
+  claim.alloc();
+  claim.prepare(sql::WithInList(kClaim, list));
+  claim.define_and_bind();
+  claim.execute(true);
+  return out;
+}
+
+void SqlOutboxRepository::MarkPublished(std::int64_t id, domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  session_ << kMarkPublished, soci::use(at, "now"), soci::use(id, "id");
+}
+
+void SqlOutboxRepository::MarkFailed(std::int64_t id, domain::Instant next_attempt_at,
+                                     bool dead) {
+  const std::int64_t next = sql::ToMs(next_attempt_at);
+  const int dead_flag = dead ? 1 : 0;
+  session_ << kMarkFailed, soci::use(next, "next"), soci::use(dead_flag, "dead"),
+      soci::use(id, "id");
+}
+
+std::int64_t SqlOutboxRepository::CountUnpublished() {
+  long long count = 0;
+  session_ << kCountUnpublished, soci::into(count);
+  return count;
+}
+
+}  // namespace boxoffice::infra

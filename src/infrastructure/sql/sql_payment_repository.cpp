@@ -1,0 +1,75 @@
+#include <soci/soci.h>
+
+#include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_util.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+constexpr const char* kInsertPayment =
+    "INSERT INTO payment (user_id, reservation_id, wallet_transaction_id, amount, status, "
+    "method, paid_at, created_at) "
+    "VALUES (:user, :reservation, :entry, :amount, :status, 'WALLET', :paid, :now)";
+constexpr const char* kSelectByReservation =
+    "SELECT id, user_id, reservation_id, wallet_transaction_id, amount, status, paid_at "
+    "FROM payment WHERE reservation_id = :key";
+constexpr const char* kSelectByUser =
+    "SELECT id, user_id, reservation_id, wallet_transaction_id, amount, status, paid_at "
+    "FROM payment WHERE user_id = :key ORDER BY paid_at DESC, id DESC";
+
+}  // namespace
+
+std::optional<domain::Payment> SqlPaymentRepository::Create(const domain::Payment& payment,
+                                                            domain::Instant now) {
+  const std::string status = sql::ToText(payment.status);
+  // A payment the caller did not time is paid now.
+  const domain::Instant paid_at =
+      payment.paid_at == domain::Instant{} ? now : payment.paid_at;
+  const std::int64_t paid = sql::ToMs(paid_at);
+  const std::int64_t at = sql::ToMs(now);
+  try {
+    session_ << kInsertPayment, soci::use(payment.user_id.value, "user"),
+        soci::use(payment.reservation_id.value, "reservation"),
+        soci::use(payment.wallet_entry_id, "entry"), soci::use(payment.amount.won, "amount"),
+        soci::use(status, "status"), soci::use(paid, "paid"), soci::use(at, "now");
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) return std::nullopt;
+    throw;
+  }
+  domain::Payment out = payment;
+  out.id = domain::PaymentId{dialect_.LastInsertId(session_)};
+  out.paid_at = paid_at;
+  return out;
+}
+
+std::vector<domain::Payment> SqlPaymentRepository::Query(const char* sql, std::int64_t key) {
+  domain::Payment row;
+  std::string status;
+  std::int64_t paid = 0;
+  soci::statement st =
+      (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
+       soci::into(row.user_id.value), soci::into(row.reservation_id.value),
+       soci::into(row.wallet_entry_id), soci::into(row.amount.won), soci::into(status),
+       soci::into(paid));
+  st.execute();
+  std::vector<domain::Payment> out;
+  while (st.fetch()) {
+    row.status = sql::PaymentStatusFrom(status);
+    row.paid_at = sql::FromMs(paid);
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::optional<domain::Payment> SqlPaymentRepository::FindByReservation(
+    domain::ReservationId id) {
+  auto rows = Query(kSelectByReservation, id.value);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::vector<domain::Payment> SqlPaymentRepository::ListByUser(domain::UserId user) {
+  return Query(kSelectByUser, user.value);
+}
+
+}  // namespace boxoffice::infra

@@ -1,0 +1,200 @@
+#pragma once
+
+#include "domain/ports/store.hpp"
+#include "infrastructure/sql/dialect.hpp"
+
+namespace soci {
+class session;
+}
+
+namespace boxoffice::infra {
+
+// Every repository is bound to the session of one transaction and lives only as long as it.
+class SqlRepository {
+ public:
+  SqlRepository(soci::session& session, const Dialect& dialect)
+      : session_(session), dialect_(dialect) {}
+
+ protected:
+  soci::session& session_;
+  const Dialect& dialect_;
+};
+
+class SqlUserRepository final : public domain::UserRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  domain::User Create(const std::string& name, domain::Instant now) override;
+  std::optional<domain::User> Find(domain::UserId id) override;
+};
+
+class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  domain::Concert CreateConcert(const domain::NewConcert& concert, domain::Instant now) override;
+  std::vector<domain::Concert> ListConcerts() override;
+  std::optional<domain::Concert> FindConcert(domain::ConcertId id) override;
+  domain::ConcertEvent CreateEvent(const domain::NewConcertEvent& event,
+                                   domain::Instant now) override;
+  std::optional<domain::ConcertEvent> FindEvent(domain::EventId id, domain::Instant now) override;
+  std::vector<domain::ConcertEvent> ListEvents(domain::ConcertId concert,
+                                               domain::Instant now) override;
+  std::vector<domain::Seat> ListSeats(domain::EventId event, domain::Instant now) override;
+  std::int64_t CountBuyableSeats(domain::ConcertId concert, domain::Instant now) override;
+};
+
+class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  std::vector<domain::Seat> Find(domain::EventId event, const std::vector<domain::SeatId>& ids,
+                                 domain::Instant now) override;
+  int Hold(domain::EventId event, const std::vector<domain::SeatId>& ids, domain::HoldId hold,
+           domain::Instant until, domain::Instant now) override;
+  int Release(domain::HoldId hold) override;
+  int Confirm(domain::HoldId hold, domain::Instant now) override;
+  int ReleaseLapsed(domain::Instant now) override;
+};
+
+class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  domain::Hold Create(domain::UserId user, domain::EventId event,
+                      const std::vector<domain::HeldSeat>& seats, domain::Instant expires_at,
+                      domain::Instant now) override;
+  std::optional<domain::Hold> Find(domain::HoldId id) override;
+  bool Transition(domain::HoldId id, domain::HoldStatus from, domain::HoldStatus to,
+                  domain::Instant now) override;
+  int ExpireLapsed(domain::Instant now) override;
+};
+
+class SqlReservationRepository final : public domain::ReservationRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  domain::Reservation Create(const domain::Reservation& reservation,
+                             domain::Instant now) override;
+  std::optional<domain::Reservation> Find(domain::ReservationId id) override;
+  std::optional<domain::Reservation> FindPendingByHold(domain::HoldId hold) override;
+  std::vector<domain::Reservation> ListByUser(domain::UserId user) override;
+  bool Transition(domain::ReservationId id, domain::ReservationStatus from,
+                  domain::ReservationStatus to, domain::Instant now) override;
+  int ExpireLapsed(domain::Instant now) override;
+
+ private:
+  std::vector<domain::Reservation> Query(const char* sql, std::int64_t key);
+};
+
+class SqlPaymentRepository final : public domain::PaymentRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  std::optional<domain::Payment> Create(const domain::Payment& payment,
+                                        domain::Instant now) override;
+  std::optional<domain::Payment> FindByReservation(domain::ReservationId id) override;
+  std::vector<domain::Payment> ListByUser(domain::UserId user) override;
+
+ private:
+  std::vector<domain::Payment> Query(const char* sql, std::int64_t key);
+};
+
+class SqlWalletRepository final : public domain::WalletRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  void Create(domain::UserId user, domain::Instant now) override;
+  std::optional<domain::Money> Balance(domain::UserId user) override;
+  bool Credit(domain::UserId user, domain::Money amount, domain::Money max_balance,
+              domain::Instant now) override;
+  bool Debit(domain::UserId user, domain::Money amount, domain::Instant now) override;
+  std::optional<std::int64_t> AppendEntry(const domain::WalletEntry& entry) override;
+  std::optional<domain::WalletEntry> FindEntryByKey(domain::UserId user,
+                                                    const std::string& key) override;
+  std::vector<domain::WalletEntry> ListEntries(domain::UserId user, int limit) override;
+  domain::Money LedgerSum(domain::UserId user) override;
+};
+
+class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  void Append(const domain::DomainEvent& event, domain::Instant now) override;
+  std::vector<domain::OutboxRecord> Claim(domain::Instant now, domain::Instant claim_until,
+                                          int limit) override;
+  void MarkPublished(std::int64_t id, domain::Instant now) override;
+  void MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) override;
+  std::int64_t CountUnpublished() override;
+};
+
+// The JSON payload of an outbox row, shared with anything that reads the outbox table.
+std::string EncodeEventPayload(const domain::DomainEvent& event);
+// nullopt when the type is unknown or the payload does not parse.
+std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
+                                                      std::string_view payload);
+
+class SqlProcessedEventRepository final : public domain::ProcessedEventRepository,
+                                          SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  bool MarkProcessed(const std::string& consumer, std::int64_t event_id,
+                     domain::Instant now) override;
+  bool IsProcessed(const std::string& consumer, std::int64_t event_id) override;
+};
+
+class SqlIdempotencyRepository final : public domain::IdempotencyRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  bool TryBegin(domain::UserId user, const std::string& scope, const std::string& key,
+                const std::string& request_hash, domain::Instant now) override;
+  std::optional<domain::IdempotencyRecord> Find(domain::UserId user, const std::string& scope,
+                                                const std::string& key) override;
+  void Complete(domain::UserId user, const std::string& scope, const std::string& key,
+                int status, const std::string& body) override;
+  void Forget(domain::UserId user, const std::string& scope, const std::string& key) override;
+  int Purge(domain::Instant cutoff) override;
+};
+
+class SqlPolicyRepository final : public domain::PolicyRepository, SqlRepository {
+ public:
+  using SqlRepository::SqlRepository;
+  std::optional<domain::Policies> Load() override;
+  void Save(const domain::Policies& policies, domain::Instant now) override;
+};
+
+// The repositories of one transaction.
+class SqlStore final : public domain::Store {
+ public:
+  SqlStore(soci::session& session, const Dialect& dialect)
+      : users_(session, dialect),
+        catalogue_(session, dialect),
+        seats_(session, dialect),
+        holds_(session, dialect),
+        reservations_(session, dialect),
+        payments_(session, dialect),
+        wallets_(session, dialect),
+        outbox_(session, dialect),
+        processed_(session, dialect),
+        idempotency_(session, dialect),
+        policy_(session, dialect) {}
+
+  domain::UserRepository& Users() override { return users_; }
+  domain::CatalogueRepository& Catalogue() override { return catalogue_; }
+  domain::SeatRepository& Seats() override { return seats_; }
+  domain::HoldRepository& Holds() override { return holds_; }
+  domain::ReservationRepository& Reservations() override { return reservations_; }
+  domain::PaymentRepository& Payments() override { return payments_; }
+  domain::WalletRepository& Wallets() override { return wallets_; }
+  domain::OutboxRepository& Outbox() override { return outbox_; }
+  domain::ProcessedEventRepository& ProcessedEvents() override { return processed_; }
+  domain::IdempotencyRepository& Idempotency() override { return idempotency_; }
+  domain::PolicyRepository& Policy() override { return policy_; }
+
+ private:
+  SqlUserRepository users_;
+  SqlCatalogueRepository catalogue_;
+  SqlSeatRepository seats_;
+  SqlHoldRepository holds_;
+  SqlReservationRepository reservations_;
+  SqlPaymentRepository payments_;
+  SqlWalletRepository wallets_;
+  SqlOutboxRepository outbox_;
+  SqlProcessedEventRepository processed_;
+  SqlIdempotencyRepository idempotency_;
+  SqlPolicyRepository policy_;
+};
+
+}  // namespace boxoffice::infra

@@ -1,0 +1,161 @@
+#include <soci/soci.h>
+
+#include <unordered_map>
+
+#include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_util.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+constexpr const char* kInsertReservation =
+    "INSERT INTO reservation (user_id, concert_id, concert_event_id, occupation_id, status, "
+    "total_seats, total_amount, expires_at, concert_start_at, created_at, updated_at) "
+    "VALUES (:user, :concert, :event, :hold, :status, :seats, :amount, :expires, :start, "
+    ":now, :now)";
+constexpr const char* kInsertReservationSeat =
+    "INSERT INTO reservation_seat (reservation_id, seat_id, seat_number, price) "
+    "VALUES (:reservation, :seat, :number, :price)";
+
+#define BOXOFFICE_RESERVATION_COLUMNS                                                       \
+  "SELECT id, user_id, concert_id, concert_event_id, occupation_id, status, total_seats, " \
+  "total_amount, expires_at, concert_start_at, created_at FROM reservation "
+constexpr const char* kSelectById = BOXOFFICE_RESERVATION_COLUMNS "WHERE id = :key";
+constexpr const char* kSelectPendingByHold =
+    BOXOFFICE_RESERVATION_COLUMNS "WHERE occupation_id = :key AND status = 'PENDING'";
+constexpr const char* kSelectByUser =
+    BOXOFFICE_RESERVATION_COLUMNS "WHERE user_id = :key ORDER BY created_at DESC, id DESC";
+#undef BOXOFFICE_RESERVATION_COLUMNS
+
+constexpr const char* kSelectSeats =
+    "SELECT reservation_id, seat_id, seat_number, price FROM reservation_seat "
+    "WHERE reservation_id IN ({in}) ORDER BY reservation_id, seat_number";
+constexpr const char* kTransitionReservation =
+    "UPDATE reservation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
+// The holds first: their subquery needs the reservations still PENDING.
+constexpr const char* kExpireHoldsOfLapsed =
+    "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
+    "WHERE status = 'RESERVED' AND id IN (SELECT occupation_id FROM reservation "
+    "WHERE status = 'PENDING' AND expires_at <= :now)";
+constexpr const char* kExpireLapsed =
+    "UPDATE reservation SET status = 'EXPIRED', updated_at = :now "
+    "WHERE status = 'PENDING' AND expires_at <= :now";
+
+}  // namespace
+
+domain::Reservation SqlReservationRepository::Create(const domain::Reservation& reservation,
+                                                     domain::Instant now) {
+  const std::string status = sql::ToText(reservation.status);
+  const std::int64_t expires = sql::ToMs(reservation.expires_at);
+  const std::int64_t start = sql::ToMs(reservation.concert_start_at);
+  const std::int64_t at = sql::ToMs(now);
+  session_ << kInsertReservation, soci::use(reservation.user_id.value, "user"),
+      soci::use(reservation.concert_id.value, "concert"),
+      soci::use(reservation.event_id.value, "event"),
+      soci::use(reservation.hold_id.value, "hold"), soci::use(status, "status"),
+      soci::use(reservation.total_seats, "seats"),
+      soci::use(reservation.total_amount.won, "amount"), soci::use(expires, "expires"),
+      soci::use(start, "start"), soci::use(at, "now");
+  const std::int64_t id = dialect_.LastInsertId(session_);
+
+  domain::HeldSeat seat;
+  soci::statement insert_seat =
+      (session_.prepare << kInsertReservationSeat, soci::use(id, "reservation"),
+       soci::use(seat.seat_id.value, "seat"), soci::use(seat.seat_number, "number"),
+       soci::use(seat.price.won, "price"));
+  for (const auto& s : reservation.seats) {
+    seat = s;
+    insert_seat.execute(true);
+  }
+  domain::Reservation out = reservation;
+  out.id = domain::ReservationId{id};
+  out.created_at = now;
+  return out;
+}
+
+std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql,
+                                                                 std::int64_t key) {
+  domain::Reservation row;
+  std::string status;
+  std::int64_t expires = 0;
+  std::int64_t start = 0;
+  std::int64_t created = 0;
+  soci::statement st =
+      (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
+       soci::into(row.user_id.value), soci::into(row.concert_id.value),
+       soci::into(row.event_id.value), soci::into(row.hold_id.value), soci::into(status),
+       soci::into(row.total_seats), soci::into(row.total_amount.won), soci::into(expires),
+       soci::into(start), soci::into(created));
+  st.execute();
+  std::vector<domain::Reservation> out;
+  std::vector<std::int64_t> ids;
+  while (st.fetch()) {
+    row.status = sql::ReservationStatusFrom(status);
+    row.expires_at = sql::FromMs(expires);
+    row.concert_start_at = sql::FromMs(start);
+    row.created_at = sql::FromMs(created);
+    out.push_back(row);
+    ids.push_back(row.id.value);
+  }
+  if (ids.empty()) return out;
+
+  // The seats of every reservation in one query rather than one per reservation.
+  sql::InList list("r", ids);
+  std::int64_t reservation_id = 0;
+  domain::HeldSeat seat;
+  soci::statement seats(session_);
+  seats.exchange(soci::into(reservation_id));
+  seats.exchange(soci::into(seat.seat_id.value));
+  seats.exchange(soci::into(seat.seat_number));
+  seats.exchange(soci::into(seat.price.won));
+  list.BindTo(seats);
+  seats.alloc();
+  seats.prepare(sql::WithInList(kSelectSeats, list));
+  seats.define_and_bind();
+  seats.execute();
+  std::unordered_map<std::int64_t, std::size_t> index;
+  for (std::size_t i = 0; i < out.size(); ++i) index[out[i].id.value] = i;
+  while (seats.fetch()) out[index.at(reservation_id)].seats.push_back(seat);
+  return out;
+}
+
+std::optional<domain::Reservation> SqlReservationRepository::Find(domain::ReservationId id) {
+  auto rows = Query(kSelectById, id.value);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::optional<domain::Reservation> SqlReservationRepository::FindPendingByHold(
+    domain::HoldId hold) {
+  auto rows = Query(kSelectPendingByHold, hold.value);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::vector<domain::Reservation> SqlReservationRepository::ListByUser(domain::UserId user) {
+  return Query(kSelectByUser, user.value);
+}
+
+bool SqlReservationRepository::Transition(domain::ReservationId id,
+                                          domain::ReservationStatus from,
+                                          domain::ReservationStatus to, domain::Instant now) {
+  const std::string from_text = sql::ToText(from);
+  const std::string to_text = sql::ToText(to);
+  const std::int64_t at = sql::ToMs(now);
+  soci::statement st = (session_.prepare << kTransitionReservation, soci::use(to_text, "to"),
+                        soci::use(at, "now"), soci::use(id.value, "id"),
+                        soci::use(from_text, "from"));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+int SqlReservationRepository::ExpireLapsed(domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  soci::statement holds = (session_.prepare << kExpireHoldsOfLapsed, soci::use(at, "now"));
+  holds.execute(true);
+  soci::statement reservations = (session_.prepare << kExpireLapsed, soci::use(at, "now"));
+  reservations.execute(true);
+  return static_cast<int>(reservations.get_affected_rows());
+}
+
+}  // namespace boxoffice::infra

@@ -1,0 +1,140 @@
+#pragma once
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/model/hold.hpp"
+#include "domain/model/reservation.hpp"
+#include "domain/model/wallet.hpp"
+#include "domain/types.hpp"
+
+namespace boxoffice::infra::sql {
+
+inline std::int64_t ToMs(domain::Instant t) { return t.time_since_epoch().count(); }
+inline domain::Instant FromMs(std::int64_t ms) { return domain::Instant{domain::Duration{ms}}; }
+
+// The placeholders and values of an `IN (...)` list, built at run time. SOCI binds by
+// reference, so the values live here until the statement has run.
+class InList {
+ public:
+  template <class Tag>
+  InList(std::string_view prefix, const std::vector<domain::Id<Tag>>& ids) {
+    values_.reserve(ids.size());
+    names_.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      values_.push_back(ids[i].value);
+      names_.push_back(std::string(prefix) + std::to_string(i));
+      if (i > 0) placeholders_ += ',';
+      placeholders_ += ':' + names_.back();
+    }
+  }
+  explicit InList(std::string_view prefix, const std::vector<std::int64_t>& ids) {
+    values_ = ids;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      names_.push_back(std::string(prefix) + std::to_string(i));
+      if (i > 0) placeholders_ += ',';
+      placeholders_ += ':' + names_.back();
+    }
+  }
+
+  bool empty() const { return values_.empty(); }
+  // ":s0,:s1,..."
+  const std::string& placeholders() const { return placeholders_; }
+  void BindTo(soci::statement& st) {
+    for (std::size_t i = 0; i < values_.size(); ++i) st.exchange(soci::use(values_[i], names_[i]));
+  }
+
+ private:
+  std::vector<std::int64_t> values_;
+  std::vector<std::string> names_;
+  std::string placeholders_;
+};
+
+// Replaces the single "{in}" marker of a statement template with the placeholder list.
+inline std::string WithInList(std::string_view sql, const InList& list) {
+  std::string out(sql);
+  const auto at = out.find("{in}");
+  if (at == std::string::npos) throw std::logic_error("statement has no {in} marker");
+  out.replace(at, 4, list.placeholders());
+  return out;
+}
+
+inline const char* ToText(domain::SeatState s) {
+  switch (s) {
+    case domain::SeatState::kAvailable: return "AVAILABLE";
+    case domain::SeatState::kHeld: return "HELD";
+    case domain::SeatState::kReserved: return "RESERVED";
+  }
+  throw std::logic_error("unknown seat state");
+}
+
+inline const char* ToText(domain::HoldStatus s) {
+  switch (s) {
+    case domain::HoldStatus::kActive: return "ACTIVE";
+    case domain::HoldStatus::kReleased: return "RELEASED";
+    case domain::HoldStatus::kExpired: return "EXPIRED";
+    case domain::HoldStatus::kReserved: return "RESERVED";
+  }
+  throw std::logic_error("unknown hold status");
+}
+
+inline const char* ToText(domain::ReservationStatus s) {
+  switch (s) {
+    case domain::ReservationStatus::kPending: return "PENDING";
+    case domain::ReservationStatus::kConfirmed: return "CONFIRMED";
+    case domain::ReservationStatus::kPaymentFailed: return "PAYMENT_FAILED";
+    case domain::ReservationStatus::kExpired: return "EXPIRED";
+    case domain::ReservationStatus::kCancelled: return "CANCELLED";
+  }
+  throw std::logic_error("unknown reservation status");
+}
+
+inline const char* ToText(domain::PaymentStatus s) {
+  return s == domain::PaymentStatus::kSuccess ? "SUCCESS" : "FAILED";
+}
+
+inline const char* ToText(domain::WalletEntryType t) {
+  switch (t) {
+    case domain::WalletEntryType::kCharge: return "CHARGE";
+    case domain::WalletEntryType::kUse: return "USE";
+    case domain::WalletEntryType::kRefund: return "REFUND";
+  }
+  throw std::logic_error("unknown wallet entry type");
+}
+
+// Stored text back to an enum; an unknown value means the schema and the code disagree (a bug).
+template <class E>
+E FromText(std::string_view text, std::initializer_list<E> values) {
+  for (E v : values) {
+    if (text == ToText(v)) return v;
+  }
+  throw std::logic_error("unexpected stored state '" + std::string(text) + "'");
+}
+
+inline domain::SeatState SeatStateFrom(std::string_view t) {
+  using S = domain::SeatState;
+  return FromText(t, {S::kAvailable, S::kHeld, S::kReserved});
+}
+inline domain::HoldStatus HoldStatusFrom(std::string_view t) {
+  using S = domain::HoldStatus;
+  return FromText(t, {S::kActive, S::kReleased, S::kExpired, S::kReserved});
+}
+inline domain::ReservationStatus ReservationStatusFrom(std::string_view t) {
+  using S = domain::ReservationStatus;
+  return FromText(t, {S::kPending, S::kConfirmed, S::kPaymentFailed, S::kExpired, S::kCancelled});
+}
+inline domain::PaymentStatus PaymentStatusFrom(std::string_view t) {
+  using S = domain::PaymentStatus;
+  return FromText(t, {S::kSuccess, S::kFailed});
+}
+inline domain::WalletEntryType WalletEntryTypeFrom(std::string_view t) {
+  using T = domain::WalletEntryType;
+  return FromText(t, {T::kCharge, T::kUse, T::kRefund});
+}
+
+}  // namespace boxoffice::infra::sql

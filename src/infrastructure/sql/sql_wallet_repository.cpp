@@ -1,0 +1,121 @@
+#include <soci/soci.h>
+
+#include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_util.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+constexpr const char* kInsertWallet =
+    " INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now)";
+constexpr const char* kSelectBalance = "SELECT balance FROM wallet WHERE user_id = :user";
+constexpr const char* kCredit =
+    "UPDATE wallet SET balance = balance + :amount, updated_at = :now "
+    "WHERE user_id = :user AND balance <= :max - :amount";
+constexpr const char* kDebit =
+    "UPDATE wallet SET balance = balance - :amount, updated_at = :now "
+    "WHERE user_id = :user AND balance >= :amount";
+constexpr const char* kInsertEntry =
+    "INSERT INTO wallet_transaction (user_id, type, amount, idempotency_key, created_at) "
+    "VALUES (:user, :type, :amount, :key, :at)";
+constexpr const char* kSelectEntryByKey =
+    "SELECT id, type, amount, created_at FROM wallet_transaction "
+    "WHERE user_id = :user AND idempotency_key = :key";
+constexpr const char* kSelectEntries =
+    "SELECT id, type, amount, idempotency_key, created_at FROM wallet_transaction "
+    "WHERE user_id = :user ORDER BY id DESC LIMIT :limit";
+constexpr const char* kLedgerSum =
+    "SELECT COALESCE(SUM(amount), 0) FROM wallet_transaction WHERE user_id = :user";
+
+}  // namespace
+
+void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  session_ << std::string(dialect_.InsertIgnore()) + kInsertWallet, soci::use(user.value, "user"),
+      soci::use(at, "now");
+}
+
+std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
+  domain::Money balance;
+  session_ << kSelectBalance, soci::use(user.value, "user"), soci::into(balance.won);
+  if (!session_.got_data()) return std::nullopt;
+  return balance;
+}
+
+bool SqlWalletRepository::Credit(domain::UserId user, domain::Money amount,
+                                 domain::Money max_balance, domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  soci::statement st = (session_.prepare << kCredit, soci::use(amount.won, "amount"),
+                        soci::use(at, "now"), soci::use(user.value, "user"),
+                        soci::use(max_balance.won, "max"));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+bool SqlWalletRepository::Debit(domain::UserId user, domain::Money amount, domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  soci::statement st = (session_.prepare << kDebit, soci::use(amount.won, "amount"),
+                        soci::use(at, "now"), soci::use(user.value, "user"));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
+}
+
+std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::WalletEntry& entry) {
+  const std::string type = sql::ToText(entry.type);
+  const std::string key = entry.idempotency_key.value_or("");
+  soci::indicator key_ind = entry.idempotency_key ? soci::i_ok : soci::i_null;
+  const std::int64_t at = sql::ToMs(entry.created_at);
+  try {
+    session_ << kInsertEntry, soci::use(entry.user_id.value, "user"), soci::use(type, "type"),
+        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"),
+        soci::use(at, "at");
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) return std::nullopt;
+    throw;
+  }
+  return dialect_.LastInsertId(session_);
+}
+
+std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::UserId user,
+                                                                       const std::string& key) {
+  domain::WalletEntry entry{.user_id = user, .idempotency_key = key};
+  std::string type;
+  std::int64_t at = 0;
+  session_ << kSelectEntryByKey, soci::use(user.value, "user"), soci::use(key, "key"),
+      soci::into(entry.id), soci::into(type), soci::into(entry.amount.won), soci::into(at);
+  if (!session_.got_data()) return std::nullopt;
+  entry.type = sql::WalletEntryTypeFrom(type);
+  entry.created_at = sql::FromMs(at);
+  return entry;
+}
+
+std::vector<domain::WalletEntry> SqlWalletRepository::ListEntries(domain::UserId user,
+                                                                  int limit) {
+  if (limit <= 0) return {};
+  domain::WalletEntry row{.user_id = user};
+  std::string type;
+  std::string key;
+  soci::indicator key_ind = soci::i_null;
+  std::int64_t at = 0;
+  soci::statement st =
+      (session_.prepare << kSelectEntries, soci::use(user.value, "user"),
+       soci::use(limit, "limit"), soci::into(row.id), soci::into(type),
+       soci::into(row.amount.won), soci::into(key, key_ind), soci::into(at));
+  st.execute();
+  std::vector<domain::WalletEntry> out;
+  while (st.fetch()) {
+    row.type = sql::WalletEntryTypeFrom(type);
+    row.idempotency_key = key_ind == soci::i_ok ? std::optional<std::string>(key) : std::nullopt;
+    row.created_at = sql::FromMs(at);
+    out.push_back(row);
+  }
+  return out;
+}
+
+domain::Money SqlWalletRepository::LedgerSum(domain::UserId user) {
+  long long sum = 0;
+  session_ << kLedgerSum, soci::use(user.value, "user"), soci::into(sum);
+  return domain::Money{sum};
+}
+
+}  // namespace boxoffice::infra

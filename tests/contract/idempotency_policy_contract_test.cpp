@@ -1,0 +1,83 @@
+#include "contract/sql_contract_test.hpp"
+
+namespace boxoffice::contract {
+namespace {
+
+using domain::Store;
+using domain::UserId;
+
+class IdempotencyRepositoryContract : public SqlContractTest {
+ protected:
+  bool Begin(UserId user, const std::string& scope, const std::string& key, std::int64_t at = 0,
+             const std::string& hash = "h1") {
+    return Commit(db(), [&](Store& s) {
+      return s.Idempotency().TryBegin(user, scope, key, hash, T(at));
+    });
+  }
+  std::optional<domain::IdempotencyRecord> Find(UserId user, const std::string& scope,
+                                                const std::string& key) {
+    return Query(db(), [&](Store& s) { return s.Idempotency().Find(user, scope, key); });
+  }
+};
+BOXOFFICE_SQL_CONTRACT(IdempotencyRepositoryContract);
+
+TEST_P(IdempotencyRepositoryContract, DuplicateKeyIsRefusedWithinUserAndScope) {
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "k"));
+  EXPECT_FALSE(Begin(UserId{1}, "pay", "k", 5, "other"));
+  EXPECT_TRUE(Begin(UserId{1}, "charge", "k"));
+  EXPECT_TRUE(Begin(UserId{2}, "pay", "k"));
+  auto record = Find(UserId{1}, "pay", "k");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->request_hash, "h1");  // the refused attempt changed nothing
+  EXPECT_FALSE(record->completed);
+  EXPECT_EQ(record->created_at, T(0));
+  EXPECT_FALSE(Find(UserId{1}, "pay", "missing").has_value());
+}
+
+TEST_P(IdempotencyRepositoryContract, CompleteStoresTheResponse) {
+  ASSERT_TRUE(Begin(UserId{1}, "pay", "k"));
+  const std::string body = R"({"data":{"id":1,"note":"it's \"quoted\""}})";
+  Commit(db(), [&](Store& s) { s.Idempotency().Complete(UserId{1}, "pay", "k", 201, body); });
+  auto record = Find(UserId{1}, "pay", "k");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->completed);
+  EXPECT_EQ(record->status, 201);
+  EXPECT_EQ(record->body, body);
+}
+
+TEST_P(IdempotencyRepositoryContract, ForgetAllowsARetryAndPurgeDropsOldRecords) {
+  ASSERT_TRUE(Begin(UserId{1}, "pay", "k"));
+  Commit(db(), [&](Store& s) { s.Idempotency().Forget(UserId{1}, "pay", "k"); });
+  EXPECT_FALSE(Find(UserId{1}, "pay", "k").has_value());
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "k", 100));
+  ASSERT_TRUE(Begin(UserId{1}, "pay", "old", 10));
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Idempotency().Purge(T(100)); }), 1);
+  EXPECT_FALSE(Find(UserId{1}, "pay", "old").has_value());
+  EXPECT_TRUE(Find(UserId{1}, "pay", "k").has_value());
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Idempotency().Purge(T(100)); }), 0);
+}
+
+class PolicyRepositoryContract : public SqlContractTest {};
+BOXOFFICE_SQL_CONTRACT(PolicyRepositoryContract);
+
+TEST_P(PolicyRepositoryContract, NothingUntilSavedThenTheLastSavedPolicies) {
+  EXPECT_FALSE(Query(db(), [](Store& s) { return s.Policy().Load(); }).has_value());
+  domain::Policies first;
+  first.hold_ttl_seconds = 120;
+  first.admit_batch = 10;
+  first.admit_interval_ms = 2000;
+  first.max_active = 50;
+  first.active_idle_ttl_seconds = 60;
+  first.waiting_grace_seconds = 30;
+  first.max_seats_per_hold = 2;
+  Commit(db(), [&](Store& s) { s.Policy().Save(first, T(0)); });
+  EXPECT_EQ(Query(db(), [](Store& s) { return s.Policy().Load(); }), first);
+  domain::Policies second = first;
+  second.hold_ttl_seconds = 600;
+  second.admit_batch = 0;
+  Commit(db(), [&](Store& s) { s.Policy().Save(second, T(1)); });
+  EXPECT_EQ(Query(db(), [](Store& s) { return s.Policy().Load(); }), second);
+}
+
+}  // namespace
+}  // namespace boxoffice::contract

@@ -1,0 +1,179 @@
+#include <stdexcept>
+
+#include "contract/sql_contract_test.hpp"
+
+namespace boxoffice::contract {
+namespace {
+
+using domain::Money;
+using domain::Store;
+
+// What one transaction wrote, so the test can look for every piece afterwards.
+struct Written {
+  domain::UserId user;
+  domain::ConcertId concert;
+  domain::EventId event;
+  domain::HoldId hold;
+  domain::ReservationId reservation;
+};
+
+class TransactionContract : public SqlContractTest {
+ protected:
+  void SetUp() override {
+    SqlContractTest::SetUp();
+    payer_ = NewUser();
+    Commit(db(), [&](Store& s) {
+      s.Wallets().Credit(payer_, Money{10'000}, Money{1'000'000}, T(0));
+    });
+    existing_event_ = NewEvent(NewConcert(), 2);
+  }
+
+  // Writes through every repository, as a payment would and more.
+  Written WriteEverything(Store& s) {
+    Written w;
+    w.user = s.Users().Create("ghost", T(1)).id;
+    s.Wallets().Create(w.user, T(1));
+    w.concert = s.Catalogue().CreateConcert({"Ghost", "Nobody", ""}, T(1)).id;
+    w.event = s.Catalogue()
+                  .CreateEvent({.concert_id = w.concert,
+                                .venue = "Nowhere",
+                                .start_at = T(100'000),
+                                .duration_minutes = 60,
+                                .reservation_start_at = T(0),
+                                .reservation_end_at = T(50'000),
+                                .seat_count = 3,
+                                .price = Money{10}},
+                               T(1))
+                  .id;
+    auto seat = s.Catalogue().ListSeats(existing_event_.id, T(1))[0];
+    auto hold = s.Holds().Create(payer_, existing_event_.id,
+                                 {{seat.id, seat.seat_number, seat.price}}, T(9000), T(1));
+    w.hold = hold.id;
+    EXPECT_EQ(s.Seats().Hold(existing_event_.id, {seat.id}, hold.id, T(9000), T(1)), 1);
+    EXPECT_TRUE(s.Holds().Transition(hold.id, domain::HoldStatus::kActive,
+                                     domain::HoldStatus::kReserved, T(1)));
+    w.reservation = s.Reservations()
+                        .Create({.user_id = payer_,
+                                 .concert_id = existing_event_.concert_id,
+                                 .event_id = existing_event_.id,
+                                 .hold_id = hold.id,
+                                 .total_seats = 1,
+                                 .total_amount = seat.price,
+                                 .expires_at = T(9000),
+                                 .concert_start_at = existing_event_.start_at,
+                                 .seats = hold.seats},
+                                T(1))
+                        .id;
+    EXPECT_EQ(s.Seats().Confirm(hold.id, T(1)), 1);
+    EXPECT_TRUE(s.Wallets().Debit(payer_, seat.price, T(1)));
+    auto entry = s.Wallets().AppendEntry({.user_id = payer_,
+                                          .type = domain::WalletEntryType::kUse,
+                                          .amount = Money{0} - seat.price,
+                                          .idempotency_key = "pay-1",
+                                          .created_at = T(1)});
+    EXPECT_TRUE(s.Payments()
+                    .Create({.user_id = payer_,
+                             .reservation_id = w.reservation,
+                             .wallet_entry_id = *entry,
+                             .amount = seat.price,
+                             .paid_at = T(1)},
+                            T(1))
+                    .has_value());
+    s.Outbox().Append(domain::ReservationCancelled{.reservation_id = w.reservation}, T(1));
+    EXPECT_TRUE(s.ProcessedEvents().MarkProcessed("c", 1, T(1)));
+    EXPECT_TRUE(s.Idempotency().TryBegin(payer_, "pay", "k", "h", T(1)));
+    s.Policy().Save(domain::Policies{.hold_ttl_seconds = 42}, T(1));
+    return w;
+  }
+
+  void ExpectNothingOf(const Written& w) {
+    Query(db(), [&](Store& s) {
+      EXPECT_FALSE(s.Users().Find(w.user).has_value());
+      EXPECT_FALSE(s.Wallets().Balance(w.user).has_value());
+      EXPECT_FALSE(s.Catalogue().FindConcert(w.concert).has_value());
+      EXPECT_FALSE(s.Catalogue().FindEvent(w.event, T(1)).has_value());
+      EXPECT_TRUE(s.Catalogue().ListSeats(w.event, T(1)).empty());
+      EXPECT_FALSE(s.Holds().Find(w.hold).has_value());
+      EXPECT_EQ(s.Catalogue().ListSeats(existing_event_.id, T(1))[0].state,
+                domain::SeatState::kAvailable);
+      EXPECT_FALSE(s.Reservations().Find(w.reservation).has_value());
+      EXPECT_EQ(s.Wallets().Balance(payer_), Money{10'000});
+      EXPECT_FALSE(s.Wallets().FindEntryByKey(payer_, "pay-1").has_value());
+      EXPECT_TRUE(s.Payments().ListByUser(payer_).empty());
+      EXPECT_EQ(s.Outbox().CountUnpublished(), 0);
+      EXPECT_FALSE(s.ProcessedEvents().IsProcessed("c", 1));
+      EXPECT_FALSE(s.Idempotency().Find(payer_, "pay", "k").has_value());
+      EXPECT_FALSE(s.Policy().Load().has_value());
+      return 0;
+    });
+  }
+
+  domain::UserId payer_;
+  domain::ConcertEvent existing_event_;
+};
+BOXOFFICE_SQL_CONTRACT(TransactionContract);
+
+TEST_P(TransactionContract, AnErrorResultRollsBackEveryWrite) {
+  Written w;
+  auto r = db().Write([&](Store& s) -> domain::Result<int> {
+    w = WriteEverything(s);
+    return domain::Fail(domain::ErrorCode::kInsufficientBalance, "changed my mind");
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, domain::ErrorCode::kInsufficientBalance);
+  ExpectNothingOf(w);
+}
+
+TEST_P(TransactionContract, AnExceptionRollsBackEveryWriteAndPropagates) {
+  Written w;
+  EXPECT_THROW(db().Write([&](Store& s) -> domain::Result<int> {
+    w = WriteEverything(s);
+    throw std::logic_error("bug");
+  }),
+               std::logic_error);
+  ExpectNothingOf(w);
+}
+
+TEST_P(TransactionContract, AnOkResultCommitsEveryWrite) {
+  auto w = Commit(db(), [&](Store& s) { return WriteEverything(s); });
+  Query(db(), [&](Store& s) {
+    EXPECT_TRUE(s.Users().Find(w.user).has_value());
+    EXPECT_EQ(s.Catalogue().ListSeats(w.event, T(1)).size(), 3u);
+    EXPECT_EQ(s.Wallets().Balance(payer_), Money{10'000 - 1000});
+    EXPECT_EQ(s.Wallets().LedgerSum(payer_), Money{-1000});  // the credit had no ledger row
+    EXPECT_EQ(s.Payments().ListByUser(payer_).size(), 1u);
+    EXPECT_EQ(s.Outbox().CountUnpublished(), 1);
+    EXPECT_EQ(s.Policy().Load()->hold_ttl_seconds, 42);
+    return 0;
+  });
+}
+
+TEST_P(TransactionContract, AConnectionIsReusableAfterEveryKindOfOutcome) {
+  // More transactions than the pool has connections, alternating outcomes: a connection
+  // returned mid-transaction would fail the next BEGIN.
+  for (int i = 0; i < 40; ++i) {
+    if (i % 3 == 0) {
+      EXPECT_THROW(db().Write([&](Store& s) -> domain::Result<int> {
+        s.Users().Create("x", T(0));
+        throw std::runtime_error("boom");
+      }),
+                   std::runtime_error);
+    } else if (i % 3 == 1) {
+      auto r = db().Write([&](Store& s) -> domain::Result<int> {
+        s.Users().Create("x", T(0));
+        return domain::Fail(domain::ErrorCode::kInternal, "no");
+      });
+      EXPECT_FALSE(r.ok());
+    } else {
+      Commit(db(), [&](Store& s) { return s.Users().Create("kept", T(0)); });
+    }
+  }
+  int kept = 0;
+  for (std::int64_t id = 1; id <= 100; ++id) {
+    if (Query(db(), [&](Store& s) { return s.Users().Find(domain::UserId{id}); })) ++kept;
+  }
+  EXPECT_EQ(kept, 1 + 13);  // the fixture's payer and every third transaction
+}
+
+}  // namespace
+}  // namespace boxoffice::contract

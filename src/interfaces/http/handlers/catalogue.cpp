@@ -1,0 +1,50 @@
+#include <boost/json/array.hpp>
+
+#include "interfaces/http/handlers/common.hpp"
+#include "interfaces/http/handlers/handlers.hpp"
+#include "interfaces/http/json_output.hpp"
+
+namespace boxoffice::http::handlers {
+namespace {
+
+Outcome Seats(RequestContext& ctx, bool only_available) {
+  auto who = RequireActive(ctx);
+  if (!who) return ErrorResponse(who.error());
+  auto seats = ctx.services.list_seats.Execute(
+      *who,
+      {.event_id = domain::EventId{ctx.params.Get("eventId")}, .only_available = only_available});
+  if (!seats) return ErrorResponse(seats.error());
+  boost::json::array list;
+  list.reserve(seats->size());
+  for (const auto& seat : *seats) list.push_back(ToJson(seat, !only_available));
+  return ListResponse(std::move(list));
+}
+
+}  // namespace
+
+Outcome ListConcerts(RequestContext& ctx) {
+  auto concerts = ctx.services.list_concerts.Execute();
+  if (!concerts) return ErrorResponse(concerts.error());
+  boost::json::array list;
+  list.reserve(concerts->size());
+  for (const auto& concert : *concerts) list.push_back(ToJson(concert));
+  return ListResponse(std::move(list));
+}
+
+Outcome AvailableEvents(RequestContext& ctx) {
+  auto who = RequireActive(ctx);
+  if (!who) return ErrorResponse(who.error());
+  auto events = ctx.services.list_available_events.Execute(
+      *who, domain::ConcertId{ctx.params.Get("concertId")});
+  if (!events) return ErrorResponse(events.error());
+  boost::json::array list;
+  list.reserve(events->size());
+  for (const auto& event : *events) list.push_back(AvailableEventJson(event));
+  return ListResponse(std::move(list));
+}
+
+Outcome ListSeats(RequestContext& ctx) { return Seats(ctx, false); }
+
+Outcome AvailableSeats(RequestContext& ctx) { return Seats(ctx, true); }
+
+}  // namespace boxoffice::http::handlers

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "interfaces/http/handlers/context.hpp"
+
+// One function per route, grouped by resource in the .cpp files of this directory.
+namespace boxoffice::http::handlers {
+
+Outcome CreateUser(RequestContext& ctx);
+
+Outcome IssueQueueToken(RequestContext& ctx);
+Outcome QueueStatus(RequestContext& ctx);
+Outcome LeaveQueue(RequestContext& ctx);
+
+Outcome ListConcerts(RequestContext& ctx);
+Outcome AvailableEvents(RequestContext& ctx);
+Outcome ListSeats(RequestContext& ctx);
+Outcome AvailableSeats(RequestContext& ctx);
+
+Outcome OccupySeats(RequestContext& ctx);
+Outcome ReleaseOccupation(RequestContext& ctx);
+
+Outcome ReserveSeats(RequestContext& ctx);
+Outcome CancelReservation(RequestContext& ctx);
+
+Outcome Pay(RequestContext& ctx);
+
+Outcome UserPayments(RequestContext& ctx);
+Outcome UserReservations(RequestContext& ctx);
+Outcome WalletBalance(RequestContext& ctx);
+Outcome WalletCharge(RequestContext& ctx);
+Outcome WalletTransactions(RequestContext& ctx);
+
+Outcome AdminCreateConcert(RequestContext& ctx);
+Outcome AdminCreateEvent(RequestContext& ctx);
+Outcome AdminGetPolicies(RequestContext& ctx);
+Outcome AdminPutPolicies(RequestContext& ctx);
+Outcome AdminQueueStats(RequestContext& ctx);
+Outcome TestAdvanceClock(RequestContext& ctx);
+Outcome TestTick(RequestContext& ctx);
+
+Outcome Health(RequestContext& ctx);
+Outcome Ready(RequestContext& ctx);
+Outcome MetricsText(RequestContext& ctx);
+Outcome OpenApi(RequestContext& ctx);
+
+}  // namespace boxoffice::http::handlers

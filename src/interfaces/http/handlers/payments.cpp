@@ -1,0 +1,48 @@
+#include <spdlog/spdlog.h>
+
+#include "interfaces/http/handlers/common.hpp"
+#include "interfaces/http/handlers/handlers.hpp"
+#include "interfaces/http/json_input.hpp"
+#include "interfaces/http/json_output.hpp"
+
+namespace boxoffice::http::handlers {
+namespace {
+
+// Payment carries no seat count, so the seats-sold counter reads it from the user's
+// reservations. Best effort: the payment has already succeeded and must be reported as such.
+std::int64_t SeatsOf(RequestContext& ctx, domain::UserId user, domain::ReservationId id) {
+  try {
+    auto reservations = ctx.services.user_queries.Reservations(user);
+    if (!reservations) return 0;
+    for (const auto& r : *reservations) {
+      if (r.id == id) return r.total_seats;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("seat count for metrics unavailable: {}", e.what());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Outcome Pay(RequestContext& ctx) {
+  auto who = RequireActive(ctx);
+  if (!who) return ErrorResponse(who.error());
+  auto body = BodyObject(ctx);
+  if (!body) return ErrorResponse(body.error());
+  if (auto r = RejectUnknownFields(*body, {"reservationId"}); !r) return ErrorResponse(r.error());
+  auto reservation = RequiredInt(*body, "reservationId", 1, kInt64Max);
+  if (!reservation) return ErrorResponse(reservation.error());
+
+  const application::ActiveUser active = *who;
+  const domain::ReservationId reservation_id{*reservation};
+  return RunIdempotent(ctx, active.user_id, "payments", *body, [&]() -> Response {
+    auto payment =
+        ctx.services.pay_reservation.Execute({.who = active, .reservation_id = reservation_id});
+    if (!payment) return ErrorResponse(payment.error());
+    ctx.metrics.PaymentCompleted(SeatsOf(ctx, active.user_id, reservation_id));
+    return DataResponse(ToJson(*payment), 201);
+  });
+}
+
+}  // namespace boxoffice::http::handlers

@@ -1,0 +1,184 @@
+#include "interfaces/http/json_output.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "interfaces/http/time_format.hpp"
+
+namespace boxoffice::http {
+
+std::string_view ToWire(domain::QueueState state) {
+  switch (state) {
+    case domain::QueueState::kWaiting:
+      return "WAITING";
+    case domain::QueueState::kActive:
+      return "ACTIVE";
+    case domain::QueueState::kSoldOut:
+      return "SOLD_OUT";
+    case domain::QueueState::kExpired:
+      return "EXPIRED";
+    case domain::QueueState::kSuperseded:
+      return "SUPERSEDED";
+  }
+  return "EXPIRED";
+}
+
+std::string_view ToWire(domain::SeatState state) {
+  switch (state) {
+    case domain::SeatState::kAvailable:
+      return "AVAILABLE";
+    case domain::SeatState::kHeld:
+      return "HELD";
+    case domain::SeatState::kReserved:
+      return "RESERVED";
+  }
+  return "RESERVED";
+}
+
+std::string_view ToWire(domain::ReservationStatus status) {
+  switch (status) {
+    case domain::ReservationStatus::kPending:
+      return "PENDING";
+    case domain::ReservationStatus::kConfirmed:
+      return "CONFIRMED";
+    case domain::ReservationStatus::kPaymentFailed:
+      return "PAYMENT_FAILED";
+    case domain::ReservationStatus::kExpired:
+      return "EXPIRED";
+    case domain::ReservationStatus::kCancelled:
+      return "CANCELLED";
+  }
+  return "EXPIRED";
+}
+
+std::string_view ToWire(domain::PaymentStatus status) {
+  switch (status) {
+    case domain::PaymentStatus::kSuccess:
+      return "SUCCESS";
+    case domain::PaymentStatus::kFailed:
+      return "FAILED";
+  }
+  return "FAILED";
+}
+
+std::string_view ToWire(domain::WalletEntryType type) {
+  switch (type) {
+    case domain::WalletEntryType::kCharge:
+      return "CHARGE";
+    case domain::WalletEntryType::kUse:
+      return "USE";
+    case domain::WalletEntryType::kRefund:
+      return "REFUND";
+  }
+  return "CHARGE";
+}
+
+boost::json::object ToJson(const application::QueueStatusView& view) {
+  boost::json::object out;
+  out["status"] = ToWire(view.state);
+  out["position"] = view.position;
+  if (view.estimated_wait_seconds) {
+    out["estimatedWaitingTime"] = *view.estimated_wait_seconds;
+  } else {
+    out["estimatedWaitingTime"] = nullptr;
+  }
+  out["pollAfterMs"] = view.poll_after_ms;
+  if (view.active_until) out["activeUntil"] = FormatTime(*view.active_until);
+  return out;
+}
+
+boost::json::object ToJson(const domain::Concert& concert) {
+  return {{"id", concert.id.value},
+          {"title", concert.title},
+          {"singer", concert.singer},
+          {"description", concert.description}};
+}
+
+boost::json::object ToJson(const domain::ConcertEvent& e) {
+  return {{"id", e.id.value},
+          {"concertId", e.concert_id.value},
+          {"venue", e.venue},
+          {"startAt", FormatTime(e.start_at)},
+          {"durationMinutes", e.duration_minutes},
+          {"reservationStartAt", FormatTime(e.reservation_start_at)},
+          {"reservationEndAt", FormatTime(e.reservation_end_at)},
+          {"maxSeatCount", e.max_seat_count},
+          {"availableSeatCount", e.available_seat_count}};
+}
+
+boost::json::object AvailableEventJson(const domain::ConcertEvent& e) {
+  return {{"id", e.id.value},
+          {"date", FormatTime(e.start_at)},
+          {"venue", e.venue},
+          {"availableSeatCount", e.available_seat_count},
+          {"maxSeatCount", e.max_seat_count}};
+}
+
+boost::json::object ToJson(const domain::Seat& seat, bool with_status) {
+  boost::json::object out{
+      {"id", seat.id.value}, {"seatNumber", seat.seat_number}, {"price", seat.price.won}};
+  if (with_status) out["status"] = ToWire(seat.state);
+  return out;
+}
+
+boost::json::object ToJson(const domain::HeldSeat& seat) {
+  return {{"id", seat.seat_id.value}, {"seatNumber", seat.seat_number}, {"price", seat.price.won}};
+}
+
+boost::json::object ToJson(const domain::Hold& hold) {
+  boost::json::array seats;
+  for (const auto& s : hold.seats) seats.push_back(ToJson(s));
+  return {{"id", hold.id.value},
+          {"expiresAt", FormatTime(hold.expires_at)},
+          {"seats", std::move(seats)},
+          {"totalAmount", hold.TotalAmount().won}};
+}
+
+boost::json::object ToJson(const domain::Reservation& r) {
+  boost::json::array seats;
+  for (const auto& s : r.seats) seats.push_back(ToJson(s));
+  return {{"id", r.id.value},
+          {"concertId", r.concert_id.value},
+          {"concertEventId", r.event_id.value},
+          {"occupationId", r.hold_id.value},
+          {"status", ToWire(r.status)},
+          {"totalSeats", r.total_seats},
+          {"totalAmount", r.total_amount.won},
+          {"expiresAt", FormatTime(r.expires_at)},
+          {"concertPerformanceStartAt", FormatTime(r.concert_start_at)},
+          {"createdAt", FormatTime(r.created_at)},
+          {"seats", std::move(seats)}};
+}
+
+boost::json::object ToJson(const domain::Payment& p) {
+  return {{"id", p.id.value},
+          {"reservationId", p.reservation_id.value},
+          {"amount", p.amount.won},
+          {"status", ToWire(p.status)},
+          {"paidAt", FormatTime(p.paid_at)}};
+}
+
+boost::json::object ToJson(const domain::WalletEntry& e) {
+  return {{"id", e.id},
+          {"type", ToWire(e.type)},
+          {"amount", e.amount.won},
+          {"createdAt", FormatTime(e.created_at)}};
+}
+
+boost::json::object ToJson(const domain::Policies& p) {
+  return {{"holdTtlSeconds", p.hold_ttl_seconds},
+          {"admitBatch", p.admit_batch},
+          {"admitIntervalMs", p.admit_interval_ms},
+          {"maxActive", p.max_active},
+          {"activeIdleTtlSeconds", p.active_idle_ttl_seconds},
+          {"waitingGraceSeconds", p.waiting_grace_seconds},
+          {"maxSeatsPerHold", p.max_seats_per_hold}};
+}
+
+boost::json::object ToJson(const domain::QueueStats& s) {
+  return {{"waiting", s.waiting},
+          {"active", s.active},
+          {"admittedTotal", s.admitted_total},
+          {"admissionRatePerSecond", s.admission_rate_per_second}};
+}
+
+}  // namespace boxoffice::http

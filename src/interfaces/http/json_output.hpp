@@ -1,0 +1,36 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string_view>
+
+#include "application/queue_status.hpp"
+#include "domain/model/catalogue.hpp"
+#include "domain/model/hold.hpp"
+#include "domain/model/policies.hpp"
+#include "domain/model/queue.hpp"
+#include "domain/model/reservation.hpp"
+#include "domain/model/wallet.hpp"
+
+// Domain values as they appear on the wire (camelCase, ISO-8601 UTC times, integer money).
+namespace boxoffice::http {
+
+std::string_view ToWire(domain::QueueState state);
+std::string_view ToWire(domain::SeatState state);
+std::string_view ToWire(domain::ReservationStatus status);
+std::string_view ToWire(domain::PaymentStatus status);
+std::string_view ToWire(domain::WalletEntryType type);
+
+boost::json::object ToJson(const application::QueueStatusView& view);
+boost::json::object ToJson(const domain::Concert& concert);
+boost::json::object ToJson(const domain::ConcertEvent& event);  // admin view, full
+boost::json::object AvailableEventJson(const domain::ConcertEvent& event);
+boost::json::object ToJson(const domain::Seat& seat, bool with_status);
+boost::json::object ToJson(const domain::HeldSeat& seat);
+boost::json::object ToJson(const domain::Hold& hold);
+boost::json::object ToJson(const domain::Reservation& reservation);
+boost::json::object ToJson(const domain::Payment& payment);
+boost::json::object ToJson(const domain::WalletEntry& entry);
+boost::json::object ToJson(const domain::Policies& policies);
+boost::json::object ToJson(const domain::QueueStats& stats);
+
+}  // namespace boxoffice::http

@@ -1,0 +1,73 @@
+#include "interfaces/http/handlers/context.hpp"
+#include "interfaces/http/handlers/handlers.hpp"
+
+namespace boxoffice::http {
+
+Handler HandlerFor(RouteId id) {
+  // No default: a route added to the table without a handler is a compiler warning.
+  switch (id) {
+    case RouteId::kCreateUser:
+      return handlers::CreateUser;
+    case RouteId::kIssueQueueToken:
+      return handlers::IssueQueueToken;
+    case RouteId::kQueueStatus:
+      return handlers::QueueStatus;
+    case RouteId::kLeaveQueue:
+      return handlers::LeaveQueue;
+    case RouteId::kListConcerts:
+      return handlers::ListConcerts;
+    case RouteId::kAvailableEvents:
+      return handlers::AvailableEvents;
+    case RouteId::kListSeats:
+      return handlers::ListSeats;
+    case RouteId::kAvailableSeats:
+      return handlers::AvailableSeats;
+    case RouteId::kOccupySeats:
+      return handlers::OccupySeats;
+    case RouteId::kReleaseOccupation:
+      return handlers::ReleaseOccupation;
+    case RouteId::kReserveSeats:
+      return handlers::ReserveSeats;
+    case RouteId::kCancelReservation:
+      return handlers::CancelReservation;
+    case RouteId::kPay:
+      return handlers::Pay;
+    case RouteId::kUserPayments:
+      return handlers::UserPayments;
+    case RouteId::kUserReservations:
+      return handlers::UserReservations;
+    case RouteId::kWalletBalance:
+      return handlers::WalletBalance;
+    case RouteId::kWalletCharge:
+      return handlers::WalletCharge;
+    case RouteId::kWalletTransactions:
+      return handlers::WalletTransactions;
+    case RouteId::kAdminCreateConcert:
+      return handlers::AdminCreateConcert;
+    case RouteId::kAdminCreateEvent:
+      return handlers::AdminCreateEvent;
+    case RouteId::kAdminGetPolicies:
+      return handlers::AdminGetPolicies;
+    case RouteId::kAdminPutPolicies:
+      return handlers::AdminPutPolicies;
+    case RouteId::kAdminQueueStats:
+      return handlers::AdminQueueStats;
+    case RouteId::kTestAdvanceClock:
+      return handlers::TestAdvanceClock;
+    case RouteId::kTestTick:
+      return handlers::TestTick;
+    case RouteId::kHealth:
+      return handlers::Health;
+    case RouteId::kReady:
+      return handlers::Ready;
+    case RouteId::kMetrics:
+      return handlers::MetricsText;
+    case RouteId::kOpenApi:
+      return handlers::OpenApi;
+    case RouteId::kCount:
+      break;
+  }
+  return nullptr;
+}
+
+}  // namespace boxoffice::http

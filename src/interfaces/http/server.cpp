@@ -1,0 +1,472 @@
+#include "interfaces/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "interfaces/http/access_log.hpp"
+#include "interfaces/http/handlers/common.hpp"
+#include "interfaces/http/handlers/context.hpp"
+#include "interfaces/http/metrics.hpp"
+#include "interfaces/http/rate_limiter.hpp"
+#include "interfaces/http/responses.hpp"
+#include "interfaces/http/router.hpp"
+
+namespace boxoffice::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr auto kIdempotencyPollInterval = std::chrono::milliseconds(20);
+constexpr auto kStopGrace = std::chrono::seconds(2);
+
+std::vector<RouteSpec> ActiveRoutes(const HttpSettings& settings) {
+  std::vector<RouteSpec> routes;
+  for (const auto& spec : AllRoutes()) {
+    if (!spec.test_hook || settings.test_hooks) routes.push_back(spec);
+  }
+  return routes;
+}
+
+// Probes and scrapes must keep working while a client is being throttled.
+bool IsRateLimited(RouteId id) {
+  return id != RouteId::kHealth && id != RouteId::kReady && id != RouteId::kMetrics;
+}
+
+// A request the parser rejected (as opposed to a connection that closed or timed out).
+bool IsMalformedRequest(const boost::system::error_code& ec) {
+  static const auto& kHttpCategory = bhttp::make_error_code(bhttp::error::bad_method).category();
+  return ec && ec.category() == kHttpCategory && ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message;
+}
+
+Request ToRequest(bhttp::request<bhttp::string_body>&& message, const std::string& client) {
+  Request request;
+  request.method = std::string(message.method_string());
+  const std::string_view target = message.target();
+  const auto question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.client_address = client;
+  return request;
+}
+
+bhttp::response<bhttp::string_body> ToMessage(Response&& response, unsigned version,
+                                              bool keep_alive) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
+  message.set(bhttp::field::server, "boxoffice");
+  if (!response.content_type.empty()) {
+    message.set(bhttp::field::content_type, response.content_type);
+  }
+  for (auto& [name, value] : response.headers) message.set(name, value);
+  message.body() = std::move(response.body);
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  return message;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(HttpSettings s, Services& svc)
+      : settings(std::move(s)),
+        services(svc),
+        router(ActiveRoutes(settings)),
+        metrics(AllRoutes()),
+        limiter(settings.rate_limit_per_second, settings.rate_limit_burst) {}
+
+  void Start();
+  void Stop();
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<void> Serve(beast::tcp_stream& stream, const std::string& client);
+  asio::awaitable<Response> Handle(Request& request);
+  asio::awaitable<Response> Dispatch(Request& request, const RouteMatch& match,
+                                     const std::string& request_id);
+  Outcome Invoke(Request& request, const RouteMatch& match, int attempt,
+                 const std::string& request_id);
+  void Record(const Request& request, std::string_view route, const Response& response,
+              std::string_view request_id, Clock::time_point start);
+  void RunIo();
+
+  // Declared first so it is destroyed last: coroutine frames it still owns are destroyed with it.
+  asio::io_context ioc;
+  HttpSettings settings;
+  Services& services;
+  Router router;
+  Metrics metrics;
+  RateLimiter limiter;
+  std::optional<asio::thread_pool> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<int> pending{0};
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};
+  std::uint16_t port = 0;
+
+  std::mutex connections_mu;
+  std::condition_variable connections_cv;
+  std::uint64_t next_connection = 0;
+  std::unordered_map<std::uint64_t, std::weak_ptr<beast::tcp_stream>> connections;
+};
+
+void Server::Impl::Start() {
+  if (started.exchange(true)) throw std::logic_error("Server::Start called twice");
+  try {
+    const tcp::endpoint endpoint(asio::ip::make_address(settings.address), settings.port);
+    acceptor.emplace(asio::make_strand(ioc));
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    port = acceptor->local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("cannot listen on " + settings.address + ":" +
+                             std::to_string(settings.port) + ": " + e.what());
+  }
+  workers.emplace(static_cast<std::size_t>(std::max(1, settings.worker_threads)));
+  asio::co_spawn(acceptor->get_executor(), Accept(), [](std::exception_ptr e) {
+    if (e) spdlog::error("HTTP accept loop ended by an exception");
+  });
+  const int io_threads = std::max(1, settings.io_threads);
+  for (int i = 0; i < io_threads; ++i) threads.emplace_back([this] { RunIo(); });
+}
+
+void Server::Impl::RunIo() {
+  // run() returns when the context stops or runs out of work; an exception escaping a handler
+  // is a bug that must not take the whole thread pool down with it.
+  while (true) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("exception on an HTTP I/O thread: {}", e.what());
+    }
+  }
+}
+
+void Server::Impl::Stop() {
+  if (stopped.exchange(true)) return;
+  if (acceptor) {
+    asio::post(acceptor->get_executor(), [this] {
+      boost::system::error_code ec;
+      acceptor->close(ec);
+    });
+  }
+  {
+    std::unique_lock lock(connections_mu);
+    for (auto& [id, weak] : connections) {
+      if (auto stream = weak.lock()) {
+        asio::post(stream->get_executor(), [stream] {
+          boost::system::error_code ec;
+          stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+          stream->socket().close(ec);
+        });
+      }
+    }
+    if (!threads.empty()) {
+      connections_cv.wait_for(lock, kStopGrace, [this] { return connections.empty(); });
+    }
+  }
+  ioc.stop();
+  for (auto& thread : threads) thread.join();
+  threads.clear();
+  // The posted close may not have run before stop(); with the I/O threads gone it is safe here.
+  if (acceptor) {
+    boost::system::error_code ec;
+    acceptor->close(ec);
+  }
+  if (workers) workers->join();
+}
+
+asio::awaitable<void> Server::Impl::Accept() {
+  asio::steady_timer backoff(co_await asio::this_coro::executor);
+  while (!stopped) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kAsTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopped || !acceptor->is_open()) co_return;
+      // Out of file descriptors and the like: pause rather than spin.
+      spdlog::warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kAsTuple);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  std::string client;
+  {
+    boost::system::error_code ec;
+    auto remote = stream->socket().remote_endpoint(ec);
+    if (!ec) client = remote.address().to_string();
+  }
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(connections_mu);
+    if (stopped) co_return;
+    id = next_connection++;
+    connections.emplace(id, stream);
+  }
+  try {
+    co_await Serve(*stream, client);
+  } catch (const std::exception& e) {
+    spdlog::debug("connection ended: {}", e.what());
+  }
+  boost::system::error_code ec;
+  stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream->socket().close(ec);
+  {
+    std::lock_guard lock(connections_mu);
+    connections.erase(id);
+  }
+  connections_cv.notify_all();
+}
+
+asio::awaitable<void> Server::Impl::Serve(beast::tcp_stream& stream, const std::string& client) {
+  beast::flat_buffer buffer;
+  bool first = true;
+  while (!stopped) {
+    // Waiting for the next request is bounded by the idle timeout; once its first byte is here,
+    // the whole header must arrive within the header timeout (no slow-loris).
+    if (buffer.size() == 0) {
+      stream.expires_after(first ? settings.header_timeout : settings.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kAsTuple);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    first = false;
+    const auto start = Clock::now();
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(settings.body_limit);
+    stream.expires_after(settings.header_timeout);
+    auto [header_ec, header_n] =
+        co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
+
+    std::optional<Response> early;  // an answer decided before the request is complete
+    if (!header_ec && parser.content_length() && *parser.content_length() > settings.body_limit) {
+      header_ec = bhttp::error::body_limit;
+    }
+    if (!header_ec && !parser.is_done()) {
+      if (auto expect = parser.get()[bhttp::field::expect];
+          EqualsIgnoreCase(expect, "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_,
+                                                   parser.get().version()};
+        auto [ec, n] = co_await bhttp::async_write(stream, proceed, kAsTuple);
+        if (ec) co_return;
+      }
+      auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
+      header_ec = body_ec;
+    }
+    if (header_ec == bhttp::error::body_limit) {
+      early =
+          ErrorResponse(domain::ErrorCode::kPayloadTooLarge,
+                        "request body exceeds " + std::to_string(settings.body_limit) + " bytes");
+    } else if (IsMalformedRequest(header_ec)) {
+      early = ErrorResponse(domain::ErrorCode::kInvalidRequest, "malformed HTTP request");
+    } else if (header_ec) {
+      co_return;  // the peer went away or timed out: nobody to answer
+    }
+
+    if (early) {
+      Request request;
+      request.method = std::string(parser.get().method_string());
+      request.path = std::string(parser.get().target().substr(0, parser.get().target().find('?')));
+      request.client_address = client;
+      std::string request_id = GenerateRequestId();
+      early->headers.emplace_back("X-Request-Id", request_id);
+      metrics.RequestStarted();
+      Record(request, Metrics::kUnmatchedRoute, *early, request_id, start);
+      auto message = ToMessage(std::move(*early), 11, false);
+      stream.expires_after(settings.header_timeout);
+      co_await bhttp::async_write(stream, message, kAsTuple);
+      co_return;
+    }
+
+    auto incoming = parser.release();
+    const bool keep_alive = incoming.keep_alive() && !stopped;
+    const unsigned version = incoming.version();
+    Request request = ToRequest(std::move(incoming), client);
+    stream.expires_never();  // handling time is bounded by the worker pool, not the socket
+    Response response = co_await Handle(request);
+    auto message = ToMessage(std::move(response), version, keep_alive);
+    stream.expires_after(settings.idle_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, message, kAsTuple);
+    if (write_ec || !keep_alive) co_return;
+  }
+}
+
+asio::awaitable<Response> Server::Impl::Handle(Request& request) {
+  const auto start = Clock::now();
+  metrics.RequestStarted();
+  auto client_id = request.Header("X-Request-Id");
+  const std::string request_id =
+      client_id && IsSaneRequestId(*client_id) ? std::string(*client_id) : GenerateRequestId();
+
+  const RouteMatch match = router.Match(request.method, request.path);
+  Response response;
+  switch (match.kind) {
+    case RouteMatch::Kind::kNotFound:
+      response = ErrorResponse(domain::ErrorCode::kNotFound, "no such endpoint");
+      break;
+    case RouteMatch::Kind::kMethodNotAllowed:
+      response = ErrorResponse(domain::ErrorCode::kMethodNotAllowed,
+                               request.method + " is not allowed here; use " + match.allow);
+      response.headers.emplace_back("Allow", match.allow);
+      break;
+    case RouteMatch::Kind::kBadParameter:
+      response = ErrorResponse(domain::ErrorCode::kInvalidRequest, match.message);
+      break;
+    case RouteMatch::Kind::kMatched:
+      response = co_await Dispatch(request, match, request_id);
+      break;
+  }
+  response.headers.emplace_back("X-Request-Id", request_id);
+  Record(request, match.route ? match.route->path : Metrics::kUnmatchedRoute, response, request_id,
+         start);
+  co_return response;
+}
+
+asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMatch& match,
+                                                 const std::string& request_id) {
+  if (IsRateLimited(match.route->id) && limiter.Enabled()) {
+    std::string key;
+    if (auto auth = request.Header("Authorization"); auth && !auth->empty()) {
+      key = "a:" + std::string(*auth);
+    } else if (auto token = request.Header("User-Token"); token && !token->empty()) {
+      key = "t:" + std::string(*token);
+    } else {
+      key = "ip:" + request.client_address;
+    }
+    const auto decision = limiter.Acquire(key, Clock::now());
+    if (!decision.allowed) {
+      Response refused = ErrorResponse(domain::ErrorCode::kRateLimited, "too many requests");
+      refused.headers.clear();
+      refused.headers.emplace_back("Retry-After", std::to_string(decision.retry_after_seconds));
+      co_return refused;
+    }
+  }
+
+  // Admission control: never queue more blocking work than max_pending.
+  if (pending.fetch_add(1, std::memory_order_acq_rel) >= settings.max_pending) {
+    pending.fetch_sub(1, std::memory_order_acq_rel);
+    co_return ErrorResponse(domain::ErrorCode::kUnavailable, "server busy, retry shortly");
+  }
+  Response response;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Bounded: a handler answers RetryLater only while attempt < kIdempotencyMaxAttempts.
+  for (int attempt = 0; attempt <= kIdempotencyMaxAttempts; ++attempt) {
+    Outcome outcome = co_await asio::co_spawn(
+        workers->get_executor(),
+        [&]() -> asio::awaitable<Outcome> {
+          co_return Invoke(request, match, attempt, request_id);
+        },
+        asio::use_awaitable);
+    if (auto* done = std::get_if<Response>(&outcome)) {
+      response = std::move(*done);
+      break;
+    }
+    if (attempt == kIdempotencyMaxAttempts || stopped) {
+      response = ErrorResponse(domain::ErrorCode::kIdempotencyInProgress,
+                               "a request with this Idempotency-Key is still in progress");
+      break;
+    }
+    timer.expires_after(kIdempotencyPollInterval);
+    co_await timer.async_wait(kAsTuple);
+  }
+  pending.fetch_sub(1, std::memory_order_acq_rel);
+  co_return response;
+}
+
+Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int attempt,
+                             const std::string& request_id) {
+  RequestContext ctx{.request = request,
+                     .params = match.params,
+                     .route = *match.route,
+                     .services = services,
+                     .settings = settings,
+                     .metrics = metrics,
+                     .attempt = attempt};
+  try {
+    Handler handler = HandlerFor(match.route->id);
+    if (handler == nullptr) throw std::logic_error("route without a handler");
+    return handler(ctx);
+  } catch (const domain::UnavailableError& e) {
+    spdlog::warn("request {} {} {}: dependency unavailable: {}", request_id, request.method,
+                 match.route->path, e.what());
+    return ErrorResponse(domain::ErrorCode::kUnavailable, "a dependency is unavailable");
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} {} failed: {}", request_id, request.method, match.route->path,
+                  e.what());
+  } catch (...) {
+    spdlog::error("request {} {} {} failed with a non-standard exception", request_id,
+                  request.method, match.route->path);
+  }
+  return ErrorResponse(domain::ErrorCode::kInternal, "internal error");
+}
+
+void Server::Impl::Record(const Request& request, std::string_view route, const Response& response,
+                          std::string_view request_id, Clock::time_point start) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  metrics.ObserveRequest(metrics.Series(route, request.method), response.status, seconds);
+  metrics.RequestFinished();
+  if (settings.access_log) {
+    WriteAccessLine({.ts = std::chrono::system_clock::now(),
+                     .request_id = request_id,
+                     .method = request.method,
+                     .path = request.path,
+                     .route = route,
+                     .status = response.status,
+                     .duration_ms = seconds * 1000});
+  }
+}
+
+Server::Server(HttpSettings settings, Services& services)
+    : impl_(std::make_unique<Impl>(std::move(settings), services)) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() { impl_->Start(); }
+
+std::uint16_t Server::Port() const { return impl_->port; }
+
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace boxoffice::http

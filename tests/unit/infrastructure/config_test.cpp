@@ -1,0 +1,280 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace boxoffice::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+ParseOutcome Parse(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(), "boxoffice");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return ParseConfig(static_cast<int>(args.size()), argv.data(), env);
+}
+
+Config MustParse(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  auto outcome = Parse(std::move(args), env);
+  EXPECT_TRUE(outcome.config.has_value()) << outcome.message;
+  return outcome.config.value_or(Config{});
+}
+
+std::string ErrorOf(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  auto outcome = Parse(std::move(args), env);
+  EXPECT_FALSE(outcome.config.has_value());
+  EXPECT_FALSE(outcome.help);
+  return outcome.message;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("boxoffice-config-test-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name) << text;
+    return (path_ / name).string();
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(ConfigTest, Defaults) {
+  const Config c = MustParse({});
+  EXPECT_EQ(c.command, Command::kServe);
+  EXPECT_FALSE(c.seed_demo);
+  EXPECT_EQ(c.profile, Profile::kEmbedded);
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_EQ(c.sqlite.path, (fs::path("./data") / "boxoffice.db").string());
+  EXPECT_EQ(c.http.address, "0.0.0.0");
+  EXPECT_EQ(c.http.port, 8080);
+  EXPECT_EQ(c.http.io_threads, 2);
+  EXPECT_EQ(c.http.worker_threads, 16);
+  EXPECT_EQ(c.http.max_pending, 1024);
+  EXPECT_EQ(c.sqlite.pool_size, 8);
+  EXPECT_EQ(c.sqlite.busy_timeout_ms, 5000);
+  EXPECT_TRUE(c.sqlite.synchronous_full);
+  EXPECT_EQ(c.access_token_ttl_seconds, 86'400);
+  EXPECT_TRUE(c.http.signup_enabled);
+  EXPECT_EQ(c.http.rate_limit_per_second, 100);
+  EXPECT_EQ(c.http.rate_limit_burst, 200);
+  EXPECT_TRUE(c.http.access_log);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.scheduler_tick_ms, 100);
+  EXPECT_FALSE(c.http.test_hooks);
+  EXPECT_TRUE(c.jwt_secret.empty());
+  EXPECT_TRUE(c.http.admin_token.empty());
+  EXPECT_TRUE(c.webhook_url.empty());
+}
+
+TEST(ConfigTest, Subcommands) {
+  EXPECT_EQ(MustParse({"serve"}).command, Command::kServe);
+  EXPECT_EQ(MustParse({"migrate"}).command, Command::kMigrate);
+  const Config seed = MustParse({"seed", "--demo"});
+  EXPECT_EQ(seed.command, Command::kSeed);
+  EXPECT_TRUE(seed.seed_demo);
+  EXPECT_TRUE(MustParse({"serve", "--demo"}).seed_demo);
+  EXPECT_NE(ErrorOf({"seed"}).find("--demo"), std::string::npos);
+  EXPECT_FALSE(Parse({"explode"}).config.has_value());
+}
+
+TEST(ConfigTest, HelpIsReportedAsHelp) {
+  const auto outcome = Parse({"--help"});
+  EXPECT_TRUE(outcome.help);
+  EXPECT_FALSE(outcome.config.has_value());
+  EXPECT_NE(outcome.message.find("--port"), std::string::npos);
+}
+
+TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
+  const Config c = MustParse(
+      {}, {"BOXOFFICE_PROFILE=embedded", "BOXOFFICE_HTTP_ADDRESS=127.0.0.1",
+           "BOXOFFICE_HTTP_PORT=0", "BOXOFFICE_HTTP_IO_THREADS=3", "BOXOFFICE_WORKER_THREADS=5",
+           "BOXOFFICE_MAX_PENDING=77", "BOXOFFICE_DATA_DIR=/tmp/bx",
+           "BOXOFFICE_DB_PATH=/tmp/other.db", "BOXOFFICE_DB_POOL_SIZE=4",
+           "BOXOFFICE_DB_BUSY_TIMEOUT_MS=250", "BOXOFFICE_DB_SYNCHRONOUS=NORMAL",
+           "BOXOFFICE_ADMIN_TOKEN=adm1n-token", "BOXOFFICE_JWT_SECRET=" + std::string(40, 'k'),
+           "BOXOFFICE_ACCESS_TOKEN_TTL_SECONDS=3600", "BOXOFFICE_SIGNUP_ENABLED=false",
+           "BOXOFFICE_WEBHOOK_URL=http://127.0.0.1:9/hook", "BOXOFFICE_RATE_LIMIT_PER_SECOND=0",
+           "BOXOFFICE_RATE_LIMIT_BURST=2.5", "BOXOFFICE_ACCESS_LOG=off",
+           "BOXOFFICE_LOG_LEVEL=debug", "BOXOFFICE_SCHEDULER_TICK_MS=20",
+           "BOXOFFICE_TEST_HOOKS=1", "BOXOFFICE_SEED_DEMO=true", "UNRELATED=x"});
+  EXPECT_EQ(c.http.address, "127.0.0.1");
+  EXPECT_EQ(c.http.port, 0);
+  EXPECT_EQ(c.http.io_threads, 3);
+  EXPECT_EQ(c.http.worker_threads, 5);
+  EXPECT_EQ(c.http.max_pending, 77);
+  EXPECT_EQ(c.data_dir, "/tmp/bx");
+  EXPECT_EQ(c.sqlite.path, "/tmp/other.db");
+  EXPECT_EQ(c.sqlite.pool_size, 4);
+  EXPECT_EQ(c.sqlite.busy_timeout_ms, 250);
+  EXPECT_FALSE(c.sqlite.synchronous_full);
+  EXPECT_EQ(c.http.admin_token, "adm1n-token");
+  EXPECT_EQ(c.jwt_secret, std::string(40, 'k'));
+  EXPECT_EQ(c.access_token_ttl_seconds, 3600);
+  EXPECT_FALSE(c.http.signup_enabled);
+  EXPECT_EQ(c.webhook_url, "http://127.0.0.1:9/hook");
+  EXPECT_EQ(c.http.rate_limit_per_second, 0);
+  EXPECT_EQ(c.http.rate_limit_burst, 2.5);
+  EXPECT_FALSE(c.http.access_log);
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.scheduler_tick_ms, 20);
+  EXPECT_TRUE(c.http.test_hooks);
+  EXPECT_TRUE(c.seed_demo);
+}
+
+TEST(ConfigTest, DbPathFollowsTheFinalDataDir) {
+  EXPECT_EQ(MustParse({"--data-dir", "/srv/bx"}, {"BOXOFFICE_DATA_DIR=/env"}).sqlite.path,
+            (fs::path("/srv/bx") / "boxoffice.db").string());
+}
+
+TEST(ConfigTest, EmptyEnvironmentValueCountsAsUnset) {
+  EXPECT_EQ(MustParse({}, {"BOXOFFICE_HTTP_PORT="}).http.port, 8080);
+}
+
+TEST(ConfigTest, PrecedenceIsDefaultsThenFileThenEnvironmentThenFlags) {
+  TempDir dir;
+  const std::string file = dir.Write("a.toml",
+                                     "http_port = 1111\n"
+                                     "data_dir = \"/file\"\n"
+                                     "log_level = \"warn\"\n"
+                                     "[http]\n"
+                                     "address = \"127.0.0.2\"\n");
+  const Config from_file = MustParse({"--config", file});
+  EXPECT_EQ(from_file.http.port, 1111);
+  EXPECT_EQ(from_file.data_dir, "/file");
+  EXPECT_EQ(from_file.log_level, "warn");
+  EXPECT_EQ(from_file.http.address, "127.0.0.2");
+  EXPECT_EQ(from_file.http.worker_threads, 16);
+
+  const Config env_over_file =
+      MustParse({"--config", file}, {"BOXOFFICE_HTTP_PORT=2222", "BOXOFFICE_DATA_DIR=/env"});
+  EXPECT_EQ(env_over_file.http.port, 2222);
+  EXPECT_EQ(env_over_file.data_dir, "/env");
+  EXPECT_EQ(env_over_file.log_level, "warn");
+
+  const Config flags_over_env =
+      MustParse({"serve", "--config", file, "--port", "3333", "--data-dir", "/flag", "--address",
+                 "::1"},
+                {"BOXOFFICE_HTTP_PORT=2222", "BOXOFFICE_DATA_DIR=/env",
+                 "BOXOFFICE_HTTP_ADDRESS=127.0.0.3"});
+  EXPECT_EQ(flags_over_env.http.port, 3333);
+  EXPECT_EQ(flags_over_env.data_dir, "/flag");
+  EXPECT_EQ(flags_over_env.http.address, "::1");
+  EXPECT_EQ(flags_over_env.log_level, "warn");
+}
+
+TEST(ConfigTest, FileTypesAreChecked) {
+  TempDir dir;
+  EXPECT_EQ(MustParse({"--config", dir.Write("ok.toml", "signup_enabled = false\n"
+                                                         "rate_limit_burst = 3.5\n"
+                                                         "http_port = \"4444\"\n")})
+                .http.port,
+            4444);
+  EXPECT_EQ(ErrorOf({"--config", dir.Write("bad.toml", "http_port = 70000\n")}),
+            dir.path().string() +
+                "/bad.toml: http_port: expected an integer 0..65535, got \"70000\"");
+  EXPECT_NE(ErrorOf({"--config", dir.Write("arr.toml", "http_port = [1]\n")}).find("http_port"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf({"--config", dir.Write("typo.toml", "htp_port = 1\n")}).find("unknown setting"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf({"--config", dir.Write("syntax.toml", "http_port = \n")}).find("syntax.toml"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, MissingConfigFileIsAnError) {
+  EXPECT_EQ(ErrorOf({"--config", "/nonexistent/boxoffice.toml"}),
+            "--config: no such file \"/nonexistent/boxoffice.toml\"");
+}
+
+TEST(ConfigTest, ReadsBoxofficeTomlFromTheWorkingDirectory) {
+  TempDir dir;
+  dir.Write("boxoffice.toml", "http_port = 5555\n");
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  const auto outcome = Parse({});
+  fs::current_path(previous);
+  ASSERT_TRUE(outcome.config.has_value()) << outcome.message;
+  EXPECT_EQ(outcome.config->http.port, 5555);
+}
+
+struct BadValue {
+  std::string name;
+  std::string value;
+  std::string message;
+};
+
+class ConfigValidationTest : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(ConfigValidationTest, RejectsWithAMessageNamingTheSetting) {
+  const BadValue& bad = GetParam();
+  EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_" + bad.name + "=" + bad.value}),
+            "BOXOFFICE_" + bad.name + ": " + bad.message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryValidation, ConfigValidationTest,
+    ::testing::Values(
+        BadValue{"PROFILE", "cluster", "cluster profile not available in this build yet"},
+        BadValue{"PROFILE", "laptop", "expected one of embedded, cluster, got \"laptop\""},
+        BadValue{"HTTP_ADDRESS", "localhost",
+                 "expected an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1, got "
+                 "\"localhost\""},
+        BadValue{"HTTP_PORT", "abc", "expected an integer 0..65535, got \"abc\""},
+        BadValue{"HTTP_PORT", "65536", "expected an integer 0..65535, got \"65536\""},
+        BadValue{"HTTP_PORT", "-1", "expected an integer 0..65535, got \"-1\""},
+        BadValue{"HTTP_PORT", "80x", "expected an integer 0..65535, got \"80x\""},
+        BadValue{"HTTP_PORT", "99999999999999999999999",
+                 "expected an integer 0..65535, got \"99999999999999999999999\""},
+        BadValue{"HTTP_IO_THREADS", "0", "expected an integer 1..64, got \"0\""},
+        BadValue{"WORKER_THREADS", "2000", "expected an integer 1..1024, got \"2000\""},
+        BadValue{"MAX_PENDING", "0", "expected an integer 1..1000000, got \"0\""},
+        BadValue{"DATA_DIR", " ", "expected a non-empty value, got \" \""},
+        BadValue{"DB_PATH", " ", "expected a non-empty value, got \" \""},
+        BadValue{"DB_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},
+        BadValue{"DB_BUSY_TIMEOUT_MS", "-5", "expected an integer 0..600000, got \"-5\""},
+        BadValue{"DB_SYNCHRONOUS", "off", "expected one of full, normal, got \"off\""},
+        BadValue{"ADMIN_TOKEN", "has space", "expected printable ASCII without spaces"},
+        BadValue{"JWT_SECRET", "short", "expected at least 32 characters, got 5"},
+        BadValue{"ACCESS_TOKEN_TTL_SECONDS", "10",
+                 "expected an integer 60..31536000, got \"10\""},
+        BadValue{"SIGNUP_ENABLED", "maybe", "expected true or false, got \"maybe\""},
+        BadValue{"WEBHOOK_URL", "https://hooks.slack.com/x",
+                 "https webhooks are not supported in this build (no TLS client); use an http:// "
+                 "URL, got \"https://hooks.slack.com/x\""},
+        BadValue{"WEBHOOK_URL", "hooks.example.com",
+                 "expected an http://host[:port]/path URL, got \"hooks.example.com\""},
+        BadValue{"RATE_LIMIT_PER_SECOND", "-1", "expected a number 0..1e+06, got \"-1\""},
+        BadValue{"RATE_LIMIT_PER_SECOND", "fast", "expected a number 0..1e+06, got \"fast\""},
+        BadValue{"RATE_LIMIT_BURST", "0", "expected a number 1..1e+06, got \"0\""},
+        BadValue{"ACCESS_LOG", "2", "expected true or false, got \"2\""},
+        BadValue{"LOG_LEVEL", "loud",
+                 "expected one of trace, debug, info, warn, error, critical, off, got \"loud\""},
+        BadValue{"SCHEDULER_TICK_MS", "1", "expected an integer 10..60000, got \"1\""},
+        BadValue{"TEST_HOOKS", "yes please", "expected true or false, got \"yes please\""},
+        BadValue{"SEED_DEMO", "nah", "expected true or false, got \"nah\""}));
+
+TEST(ConfigTest, FlagValuesAreValidatedToo) {
+  EXPECT_EQ(ErrorOf({"--port", "http"}), "--port: expected an integer 0..65535, got \"http\"");
+  EXPECT_EQ(ErrorOf({"serve", "--address", "nowhere"}),
+            "--address: expected an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1, got "
+            "\"nowhere\"");
+}
+
+TEST(ConfigTest, JwtSecretIsNotEchoedInErrors) {
+  EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_JWT_SECRET=hunter2"}).find("hunter2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace boxoffice::config

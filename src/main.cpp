@@ -295,7 +295,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   application::CreateUser create_user(*db, tokens, clock);
   application::IssueQueueToken issue_queue_token(*db, room, tokens, policies, clock);
   application::GetQueueStatus get_queue_status(room, tokens, policies, clock);
-  application::LeaveQueue leave_queue(room, tokens, clock);
+  application::LeaveQueue leave_queue(room, tokens, policies, clock);
   application::ListConcerts list_concerts(*db, cache);
   application::ListAvailableEvents list_available_events(*db, clock);
   application::ListSeats list_seats(*db, clock);

@@ -31,6 +31,10 @@ Result<Reservation> CancelReservation::Execute(const CancelReservationCommand& c
       return Fail(ErrorCode::kReservationNotFound, "reservation not found");
     }
     if (reservation->status != ReservationStatus::kPending) return NotCancellable(*reservation);
+    // Past its deadline a reservation is expired, whether or not the sweeper has marked it yet.
+    if (!reservation->IsPayableAt(now)) {
+      return Fail(ErrorCode::kReservationExpired, "reservation expired");
+    }
     if (!store.Reservations().Transition(reservation->id, ReservationStatus::kPending,
                                          ReservationStatus::kCancelled, now)) {
       auto current = store.Reservations().Find(reservation->id);

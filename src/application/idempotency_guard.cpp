@@ -53,6 +53,20 @@ Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const s
   });
 }
 
+std::optional<StoredResponse> IdempotencyGuard::Replay(domain::UserId user,
+                                                     const std::string& scope,
+                                                     const std::string& key,
+                                                     const std::string& request_hash) {
+  auto found = db_.Read([&](domain::Store& store) -> Result<std::optional<StoredResponse>> {
+    auto record = store.Idempotency().Find(user, scope, key);
+    if (!record || !record->completed || record->request_hash != request_hash) {
+      return std::optional<StoredResponse>{};
+    }
+    return std::optional<StoredResponse>{StoredResponse{record->status, record->body}};
+  });
+  return found.ok() ? found.value() : std::nullopt;
+}
+
 void IdempotencyGuard::Complete(domain::UserId user, const std::string& scope,
                                 const std::string& key, const StoredResponse& response) {
   (void)db_.Write([&](domain::Store& store) -> Result<bool> {

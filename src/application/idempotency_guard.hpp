@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -28,6 +29,11 @@ class IdempotencyGuard {
   domain::Result<IdempotencyDecision> Begin(domain::UserId user, const std::string& scope,
                                             const std::string& key,
                                             const std::string& request_hash);
+  // The stored response of a completed request with this key and hash, if there is one. Read
+  // only: for a repeat that can no longer pass its other checks (the payer's queue slot is freed
+  // once the payment completes) but must still get the first answer.
+  std::optional<StoredResponse> Replay(domain::UserId user, const std::string& scope,
+                                       const std::string& key, const std::string& request_hash);
   void Complete(domain::UserId user, const std::string& scope, const std::string& key,
                 const StoredResponse& response);
   void Forget(domain::UserId user, const std::string& scope, const std::string& key);

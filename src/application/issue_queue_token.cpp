@@ -37,7 +37,7 @@ Result<QueueTicket> IssueQueueToken::Execute(const IssueQueueTokenCommand& cmd) 
   if (!opens_at) return opens_at.error();
 
   const auto policies = policies_.Current();
-  const auto place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at);
+  const auto place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at, policies);
   const auto view = room_.Touch(cmd.concert_id, cmd.user_id, place.generation, now, policies);
   const auto stats = room_.Stats(cmd.concert_id, now);
   auto token = tokens_.IssueQueue(

@@ -30,4 +30,10 @@ domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_tok
   return ActiveUser{claims->user_id, claims->concert_id};
 }
 
+domain::Result<domain::UserId> QueueAccess::Identify(std::string_view queue_token) {
+  auto claims = tokens_.VerifyQueue(queue_token, clock_.Now());
+  if (!claims) return domain::Fail(domain::ErrorCode::kInvalidToken, "queue token is invalid");
+  return claims->user_id;
+}
+
 }  // namespace boxoffice::application

@@ -25,6 +25,9 @@ class QueueAccess {
   // invalid_token when the token is malformed, forged or superseded; queue_token_not_found when
   // the place expired; token_not_processable while still waiting (or sold out).
   domain::Result<ActiveUser> RequireActive(std::string_view queue_token);
+  // The user a correctly signed, unexpired queue token names, whatever the state of the place
+  // (to replay a stored response after the place was freed). invalid_token otherwise.
+  domain::Result<domain::UserId> Identify(std::string_view queue_token);
 
  private:
   domain::TokenService& tokens_;

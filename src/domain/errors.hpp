@@ -14,7 +14,7 @@ enum class ErrorCode {
   kPayloadTooLarge,           // 413 body over the size limit
   kInvalidToken,              // 401 token missing a valid signature, expired or superseded
   kUnauthenticated,           // 401 no credentials
-  kForbidden,                 // 403 acting on another user's data, or not an admin
+  kForbidden,                 // 403 acting on another user's data; admin API disabled
   kTokenNotProcessable,       // 403 queue token valid but not admitted (still waiting)
   kOccupationInvalid,         // 403 hold belongs to another user or another date
   kNotFound,                  // 404 no such route

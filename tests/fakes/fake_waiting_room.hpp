@@ -23,7 +23,7 @@ class FakeWaitingRoom : public domain::WaitingRoom {
   };
 
   domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant,
-                          domain::Instant opens_at) override {
+                          domain::Instant opens_at, const domain::Policies&) override {
     std::lock_guard lock(mu_);
     last_opens_at_ = opens_at;
     auto& place = places_[{concert.value, user.value}];

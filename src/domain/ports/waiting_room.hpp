@@ -19,14 +19,18 @@ class WaitingRoom {
   // active) and bumps its generation so older tokens stop working. Arrivals before `opens_at`
   // join the pre-queue, which is shuffled into random order at the first Admit or Join at or
   // after `opens_at`; later arrivals are strictly FIFO behind them. A user whose place expired
-  // gets a new place at the back. Counts as a sign of life.
-  virtual QueuePlace Join(ConcertId concert, UserId user, Instant now, Instant opens_at) = 0;
+  // gets a new place at the back: that includes a waiting user silent for longer than
+  // waiting_grace and an admitted user past the idle deadline, even if no Admit has removed
+  // them yet. Counts as a sign of life.
+  virtual QueuePlace Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
+                          const Policies& policies) = 0;
 
   // The state of the place named by (user, generation), counted as a sign of life: renews a
   // waiting user's grace period and an admitted user's idle deadline (now + active_idle_ttl).
   // A waiting user silent for longer than waiting_grace, or an admitted user idle past the
   // deadline, reads kExpired even before any Admit has run. A stale generation reads kSuperseded.
-  // Waiting users of a concert marked sold out read kSoldOut (position kept).
+  // Waiting users of a concert marked sold out read kSoldOut (position kept). A place that reads
+  // kExpired is removed, so joining again gives a place at the back.
   virtual QueueView Touch(ConcertId concert, UserId user, std::int32_t generation, Instant now,
                           const Policies& policies) = 0;
 
@@ -37,7 +41,9 @@ class WaitingRoom {
   // users past their idle deadline, flushes the pre-queue if the sale has opened, then admits
   // up to policies.admit_batch users from the front, never letting the admitted count exceed
   // policies.max_active. admit_batch == 0 admits no one. Admitted users get the idle deadline
-  // now + active_idle_ttl. Does not check the interval: the caller decides when a tick is due.
+  // now + active_idle_ttl. Admits no one while the concert is marked sold out. The opening
+  // time is the one given to the latest Join. Does not check the interval: the caller decides
+  // when a tick is due.
   virtual AdmissionResult Admit(ConcertId concert, const Policies& policies, Instant now) = 0;
 
   // Marks the concert sold out (or not): waiting users then read kSoldOut.

@@ -242,15 +242,18 @@ struct MemoryWaitingRoom::State {
 MemoryWaitingRoom::MemoryWaitingRoom() : state_(std::make_unique<State>()) {}
 MemoryWaitingRoom::~MemoryWaitingRoom() = default;
 
-QueuePlace MemoryWaitingRoom::Join(ConcertId concert, UserId user, Instant now,
-                                   Instant opens_at) {
+QueuePlace MemoryWaitingRoom::Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
+                                   const domain::Policies& policies) {
   ConcertRoom& room = state_->FindOrCreate(concert);
   std::lock_guard lock(room.mu);
   room.opens_at = opens_at;
   room.FlushPreQueueIfOpen(now);
 
   Place& place = room.places[user.value];
-  if (place.stage == Stage::kActive && now >= place.active_until) room.Remove(user.value, place);
+  const bool lapsed = place.stage == Stage::kActive ? now >= place.active_until
+                                                     : place.stage != Stage::kGone &&
+                                                           IsSilent(place, now, policies);
+  if (lapsed) room.Remove(user.value, place);
   ++place.generation;
   if (place.stage != Stage::kGone) {
     room.Renew(user.value, place, now);

@@ -13,7 +13,7 @@ class MemoryWaitingRoom : public domain::WaitingRoom {
   ~MemoryWaitingRoom() override;
 
   domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant now,
-                          domain::Instant opens_at) override;
+                          domain::Instant opens_at, const domain::Policies& policies) override;
   domain::QueueView Touch(domain::ConcertId concert, domain::UserId user,
                           std::int32_t generation, domain::Instant now,
                           const domain::Policies& policies) override;

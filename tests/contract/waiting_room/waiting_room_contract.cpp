@@ -40,7 +40,7 @@ std::vector<QueuePlace> JoinUsers(domain::WaitingRoom& room, std::int64_t first,
                                   domain::Instant opens_at) {
   std::vector<QueuePlace> places;
   for (std::int64_t u = first; u < first + count; ++u) {
-    places.push_back(room.Join(kConcert, UserId{u}, now, opens_at));
+    places.push_back(room.Join(kConcert, UserId{u}, now, opens_at, kNoAdmission));
   }
   return places;
 }
@@ -53,7 +53,7 @@ domain::QueueView TouchPlace(domain::WaitingRoom& room, const QueuePlace& place,
 TEST_P(WaitingRoomContract, KeepsStrictArrivalOrderOverAThousandJoins) {
   std::vector<QueuePlace> places;
   for (std::int64_t u = 1; u <= 1000; ++u) {
-    places.push_back(room().Join(kConcert, UserId{u}, T0() + u * 1ms, T0()));
+    places.push_back(room().Join(kConcert, UserId{u}, T0() + u * 1ms, T0(), kNoAdmission));
   }
   for (std::size_t i = 0; i < places.size(); ++i) {
     auto view = TouchPlace(room(), places[i], T0() + 2s);
@@ -74,13 +74,13 @@ TEST_P(WaitingRoomContract, KeepsStrictArrivalOrderOverAThousandJoins) {
 
 TEST_P(WaitingRoomContract, UnknownPlaceReadsExpired) {
   EXPECT_EQ(room().Touch(kConcert, UserId{7}, 1, T0(), kNoAdmission).state, QueueState::kExpired);
-  room().Join(kConcert, UserId{1}, T0(), T0());
+  room().Join(kConcert, UserId{1}, T0(), T0(), kNoAdmission);
   EXPECT_EQ(room().Touch(kConcert, UserId{7}, 1, T0(), kNoAdmission).state, QueueState::kExpired);
 }
 
 TEST_P(WaitingRoomContract, RejoinKeepsThePlaceAndSupersedesTheOldToken) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
-  auto again = room().Join(kConcert, UserId{2}, T0() + 1s, T0());
+  auto again = room().Join(kConcert, UserId{2}, T0() + 1s, T0(), kNoAdmission);
 
   EXPECT_EQ(again.sequence, places[1].sequence);
   EXPECT_GT(again.generation, places[1].generation);
@@ -95,7 +95,7 @@ TEST_P(WaitingRoomContract, RejoinWhileAdmittedStaysAdmitted) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
   ASSERT_EQ(room().Admit(kConcert, MakePolicies(1, 10), T0()).admitted, 1);
 
-  auto again = room().Join(kConcert, UserId{1}, T0() + 1s, T0());
+  auto again = room().Join(kConcert, UserId{1}, T0() + 1s, T0(), kNoAdmission);
   EXPECT_EQ(again.sequence, places[0].sequence);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 2s).state, QueueState::kSuperseded);
   EXPECT_EQ(TouchPlace(room(), again, T0() + 2s).state, QueueState::kActive);
@@ -193,7 +193,7 @@ TEST_P(WaitingRoomContract, IdleAdmittedUserReadsExpiredBeforeAnyAdmit) {
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 59s, policies).state, QueueState::kActive);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 120s, policies).state, QueueState::kExpired);
 
-  auto again = room().Join(kConcert, UserId{1}, T0() + 121s, T0());
+  auto again = room().Join(kConcert, UserId{1}, T0() + 121s, T0(), kNoAdmission);
   EXPECT_GT(again.generation, places[0].generation);
   EXPECT_GT(again.sequence, places[0].sequence);
   EXPECT_EQ(TouchPlace(room(), again, T0() + 122s, policies).state, QueueState::kWaiting);
@@ -209,7 +209,7 @@ TEST_P(WaitingRoomContract, SilentWaitingUsersLoseTheirPlace) {
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 121s).state, QueueState::kExpired);
 
   // Coming back after eviction means a new place at the back; the old token stays dead.
-  auto again = room().Join(kConcert, UserId{1}, T0() + 122s, T0());
+  auto again = room().Join(kConcert, UserId{1}, T0() + 122s, T0(), kNoAdmission);
   EXPECT_GT(again.sequence, places[1].sequence);
   EXPECT_GT(again.generation, places[0].generation);
   auto old_view = TouchPlace(room(), places[0], T0() + 123s);
@@ -225,6 +225,16 @@ TEST_P(WaitingRoomContract, SilentWaitingUserReadsExpiredBeforeAnyAdmit) {
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 230s).state, QueueState::kWaiting);
 }
 
+TEST_P(WaitingRoomContract, SilentWaitingUserWhoJoinsAgainGoesToTheBack) {
+  auto places = JoinUsers(room(), 1, 2, T0(), T0());
+  TouchPlace(room(), places[1], T0() + 100s);
+  // User 1 went quiet past the grace period; no Admit has run to evict them.
+  auto again = room().Join(kConcert, UserId{1}, T0() + 121s, T0(), kNoAdmission);
+  EXPECT_GT(again.sequence, places[1].sequence);
+  EXPECT_EQ(TouchPlace(room(), again, T0() + 122s).position, 2);
+  EXPECT_EQ(TouchPlace(room(), places[1], T0() + 122s).position, 1);
+}
+
 TEST_P(WaitingRoomContract, PreQueueIsShuffledAheadOfLaterArrivals) {
   constexpr std::int64_t kEarly = 200;
   const auto opens_at = T0() + 1min;
@@ -232,7 +242,7 @@ TEST_P(WaitingRoomContract, PreQueueIsShuffledAheadOfLaterArrivals) {
   EXPECT_EQ(TouchPlace(room(), early[0], T0() + 30s).position, kEarly);
   EXPECT_EQ(room().Stats(kConcert, T0() + 30s).waiting, kEarly);
 
-  auto late = room().Join(kConcert, UserId{1000}, opens_at + 1s, opens_at);
+  auto late = room().Join(kConcert, UserId{1000}, opens_at + 1s, opens_at, kNoAdmission);
 
   std::vector<std::int64_t> positions;
   for (const auto& place : early) {
@@ -257,7 +267,7 @@ TEST_P(WaitingRoomContract, AdmitFlushesThePreQueueAtOpening) {
   auto policies = MakePolicies(10, 100);
   EXPECT_EQ(room().Admit(kConcert, policies, T0() + 30s).admitted, 0);
   EXPECT_EQ(room().Admit(kConcert, kNoAdmission, opens_at).admitted, 0);
-  auto late = room().Join(kConcert, UserId{100}, opens_at + 1s, opens_at);
+  auto late = room().Join(kConcert, UserId{100}, opens_at + 1s, opens_at, kNoAdmission);
   EXPECT_EQ(room().Admit(kConcert, MakePolicies(4, 100), opens_at + 2s).admitted, 4);
 
   for (std::size_t i : {0, 1, 3, 4}) {
@@ -310,9 +320,9 @@ TEST_P(WaitingRoomContract, StatsMeasureTheAdmissionRateOverTheLastMinute) {
 
 TEST_P(WaitingRoomContract, ListsConcertsWithAnyoneWaitingOrAdmitted) {
   EXPECT_THAT(room().ConcertsWithQueues(), IsEmpty());
-  room().Join(ConcertId{1}, UserId{1}, T0(), T0());
-  auto pre = room().Join(ConcertId{2}, UserId{1}, T0(), T0() + 1h);
-  room().Join(ConcertId{3}, UserId{1}, T0(), T0());
+  room().Join(ConcertId{1}, UserId{1}, T0(), T0(), kNoAdmission);
+  auto pre = room().Join(ConcertId{2}, UserId{1}, T0(), T0() + 1h, kNoAdmission);
+  room().Join(ConcertId{3}, UserId{1}, T0(), T0(), kNoAdmission);
   room().Admit(ConcertId{3}, MakePolicies(1, 1), T0());
   EXPECT_THAT(room().ConcertsWithQueues(),
               UnorderedElementsAre(ConcertId{1}, ConcertId{2}, ConcertId{3}));
@@ -342,7 +352,7 @@ TEST_P(WaitingRoomContract, MatchesASimpleModelUnderRandomChurn) {
     const std::int64_t user = std::uniform_int_distribution<std::int64_t>(1, kUsers)(rng);
     const int kind = std::uniform_int_distribution<int>(0, 99)(rng);
     if (kind < 45) {
-      generation[user] = room().Join(kConcert, UserId{user}, now, T0()).generation;
+      generation[user] = room().Join(kConcert, UserId{user}, now, T0(), kNoAdmission).generation;
       if (!active.contains(user) && std::find(line.begin(), line.end(), user) == line.end()) {
         line.push_back(user);
       }
@@ -389,7 +399,7 @@ TEST_P(WaitingRoomContract, ConcurrentJoinsGetDistinctGapFreePositions) {
     threads.emplace_back([&, t] {
       for (std::int64_t i = 0; i < kPerThread; ++i) {
         UserId user{1 + t * kPerThread + i};
-        joined[t].push_back(room().Join(kConcert, user, T0(), T0()));
+        joined[t].push_back(room().Join(kConcert, user, T0(), T0(), kNoAdmission));
         // Another user's poll races the joins; it must not disturb them.
         room().Touch(kConcert, UserId{1}, 1, T0(), kNoAdmission);
       }

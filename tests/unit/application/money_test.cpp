@@ -241,6 +241,13 @@ TEST_F(MoneyTest, CancelRules) {
   EXPECT_EQ(StateOf(show_, show_.seats[0]), SeatState::kReserved);
 }
 
+TEST_F(MoneyTest, CancelAfterTheDeadlineIsExpiredEvenBeforeTheSweeper) {
+  auto r = Reserved(alice_);
+  clock_.Advance(std::chrono::seconds(policies_.Current().hold_ttl_seconds));
+  EXPECT_EQ(CodeOf(cancel_.Execute({alice_, r.id})), ErrorCode::kReservationExpired);
+  EXPECT_EQ(ReservationOf(r.id).status, ReservationStatus::kPending);  // the sweeper's to expire
+}
+
 TEST_F(MoneyTest, ChargeAddsMoneyWithALedgerRow) {
   auto balance = charge_.Execute({alice_, Money{700}, std::nullopt});
   ASSERT_TRUE(balance.ok());

@@ -25,7 +25,7 @@ class QueueTest : public AppTest {
   QueueAccess access_{tokens_, room_, policies_, clock_};
   IssueQueueToken issue_{db_, room_, tokens_, policies_, clock_};
   GetQueueStatus status_{room_, tokens_, policies_, clock_};
-  LeaveQueue leave_{room_, tokens_, clock_};
+  LeaveQueue leave_{room_, tokens_, policies_, clock_};
 };
 
 TEST_F(QueueTest, RequireActiveMapsEveryState) {
@@ -43,7 +43,7 @@ TEST_F(QueueTest, RequireActiveMapsEveryState) {
   room_.SetSoldOut(show_.concert, true);
   EXPECT_EQ(CodeOf(access_.RequireActive(token)), ErrorCode::kTokenNotProcessable);
 
-  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());  // newer generation
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});  // newer generation
   auto superseded = access_.RequireActive(token);
   EXPECT_EQ(CodeOf(superseded), ErrorCode::kInvalidToken);
   EXPECT_EQ(superseded.error().message, "token superseded by a newer one");
@@ -171,7 +171,7 @@ TEST_F(QueueTest, IssueReportsEtaFromStats) {
   stats.admission_rate_per_second = 0.5;
   room_.SetStats(show_.concert, stats);
   NewUser();
-  room_.Join(show_.concert, domain::UserId{999}, clock_.Now(), clock_.Now());
+  room_.Join(show_.concert, domain::UserId{999}, clock_.Now(), clock_.Now(), domain::Policies{});
   auto ticket = issue_.Execute({alice_, show_.concert});
   EXPECT_EQ(ticket->status.position, 2);
   EXPECT_EQ(ticket->status.estimated_wait_seconds, 4);
@@ -218,7 +218,7 @@ TEST_F(QueueTest, QueueStatsForKnownConcertsOnly) {
 
 TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
   RunAdmission admission(db_, room_, policies_, clock_);
-  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   room_.SetAdmitResult({5, 0, 0});
   EXPECT_EQ(admission.Execute(), 5);
   EXPECT_EQ(admission.Execute(), 0);  // same instant: not due
@@ -230,7 +230,7 @@ TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
   EXPECT_EQ(room_.SoldOutFlag(show_.concert), false);
 
   Show second = NewShow();
-  room_.Join(second.concert, alice_, clock_.Now(), clock_.Now());
+  room_.Join(second.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   EXPECT_EQ(admission.Execute(), 5);  // only the new concert is due
   EXPECT_EQ(room_.Admits().back().concert, second.concert);
 }
@@ -238,7 +238,7 @@ TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
 TEST_F(QueueTest, AdmissionFlagsSoldOutConcerts) {
   Show tiny = NewShow(1);
   RunAdmission admission(db_, room_, policies_, clock_);
-  room_.Join(tiny.concert, alice_, clock_.Now(), clock_.Now());
+  room_.Join(tiny.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   Seed([&](domain::Store& s) {
     s.Seats().Hold(tiny.event, {tiny.seats[0]}, domain::HoldId{1}, clock_.Now() + 60s,
                    clock_.Now());
@@ -254,7 +254,7 @@ TEST_F(QueueTest, AdmissionUsesCurrentPolicies) {
   patch.admit_batch = 3;
   ASSERT_TRUE(policies_.Update(patch).ok());
   RunAdmission admission(db_, room_, policies_, clock_);
-  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now());
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   admission.Execute();
   clock_.Advance(100ms);
   admission.Execute();

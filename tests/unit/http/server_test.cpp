@@ -80,7 +80,7 @@ class ServerTest : public ::testing::Test {
   application::CreateUser create_user_{db_, tokens_, clock_};
   application::IssueQueueToken issue_{db_, room_, tokens_, policies_, clock_};
   application::GetQueueStatus status_{room_, tokens_, policies_, clock_};
-  application::LeaveQueue leave_{room_, tokens_, clock_};
+  application::LeaveQueue leave_{room_, tokens_, policies_, clock_};
   application::ListConcerts concerts_{db_, cache_};
   application::ListAvailableEvents events_{db_, clock_};
   application::ListSeats seats_{db_, clock_};

@@ -25,6 +25,25 @@ domain::Result<std::string_view> BearerToken(const Request& request) {
   return token;
 }
 
+// The parsed body is re-serialized so formatting differences do not make a different request.
+std::string RequestHash(const RequestContext& ctx, domain::UserId user,
+                        const boost::json::object& body) {
+  std::string material = ctx.request.method;
+  material += '\n';
+  material += ctx.route.path;
+  material += '\n';
+  material += std::to_string(user.value);
+  material += '\n';
+  material += boost::json::serialize(body);
+  return Sha256Hex(material);
+}
+
+Response ReplayOf(const application::StoredResponse& stored) {
+  Response replay{.status = stored.status, .body = stored.body};
+  replay.headers.emplace_back("Idempotent-Replay", "true");
+  return replay;
+}
+
 }  // namespace
 
 domain::Result<domain::UserId> RequireUser(const RequestContext& ctx) {
@@ -76,15 +95,7 @@ Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::strin
   }
   const std::string key(*key_header);
   const std::string scope_name(scope);
-  // The parsed body is re-serialized so formatting differences do not make a different request.
-  std::string material = ctx.request.method;
-  material += '\n';
-  material += ctx.route.path;
-  material += '\n';
-  material += std::to_string(user.value);
-  material += '\n';
-  material += boost::json::serialize(body);
-  const std::string hash = Sha256Hex(material);
+  const std::string hash = RequestHash(ctx, user, body);
 
   auto decision = ctx.services.idempotency.Begin(user, scope_name, key, hash);
   if (!decision) {
@@ -95,9 +106,7 @@ Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::strin
     return ErrorResponse(decision.error());
   }
   if (const auto* stored = std::get_if<application::StoredResponse>(&*decision)) {
-    Response replay{.status = stored->status, .body = stored->body};
-    replay.headers.emplace_back("Idempotent-Replay", "true");
-    return replay;
+    return ReplayOf(*stored);
   }
 
   Response response;
@@ -114,6 +123,16 @@ Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::strin
     ctx.services.idempotency.Forget(user, scope_name, key);
   }
   return response;
+}
+
+std::optional<Response> StoredReplay(const RequestContext& ctx, domain::UserId user,
+                                     std::string_view scope, const boost::json::object& body) {
+  auto key = ctx.request.Header("Idempotency-Key");
+  if (!key || key->empty()) return std::nullopt;
+  auto stored = ctx.services.idempotency.Replay(user, std::string(scope), std::string(*key),
+                                                RequestHash(ctx, user, body));
+  if (!stored) return std::nullopt;
+  return ReplayOf(*stored);
 }
 
 }  // namespace boxoffice::http

@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "application/queue_access.hpp"
@@ -26,6 +27,10 @@ domain::Result<boost::json::object> BodyObject(const RequestContext& ctx);
 
 // How long a request waits for an identical one still in flight: 500 steps of 20 ms.
 inline constexpr int kIdempotencyMaxAttempts = 500;
+
+// The stored response of an earlier identical request with this Idempotency-Key, if any.
+std::optional<Response> StoredReplay(const RequestContext& ctx, domain::UserId user,
+                                     std::string_view scope, const boost::json::object& body);
 
 // Runs `run` at most once per (user, scope, Idempotency-Key) for the same request; a repeat
 // replays the stored response, a repeat during the first one waits for it (RetryLater).

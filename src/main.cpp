@@ -88,9 +88,9 @@ class Defer {
     try {
       action_();
     } catch (const std::exception& e) {
-      spdlog::error("{}", boost::json::serialize(boost::json::object{
-                              {"level", "error"}, {"msg", "shutdown step failed"},
-                              {"error", e.what()}}));
+      spdlog::error("{}",
+                    boost::json::serialize(boost::json::object{
+                        {"level", "error"}, {"msg", "shutdown step failed"}, {"error", e.what()}}));
     }
   }
   Defer(const Defer&) = delete;

@@ -54,9 +54,9 @@ Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const s
 }
 
 std::optional<StoredResponse> IdempotencyGuard::Replay(domain::UserId user,
-                                                     const std::string& scope,
-                                                     const std::string& key,
-                                                     const std::string& request_hash) {
+                                                       const std::string& scope,
+                                                       const std::string& key,
+                                                       const std::string& request_hash) {
   auto found = db_.Read([&](domain::Store& store) -> Result<std::optional<StoredResponse>> {
     auto record = store.Idempotency().Find(user, scope, key);
     if (!record || !record->completed || record->request_hash != request_hash) {

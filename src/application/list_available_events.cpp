@@ -11,7 +11,7 @@ ListAvailableEvents::ListAvailableEvents(domain::Database& db, const domain::Clo
     : db_(db), clock_(clock) {}
 
 Result<std::vector<ConcertEvent>> ListAvailableEvents::Execute(const ActiveUser& who,
-                                                                domain::ConcertId concert) {
+                                                               domain::ConcertId concert) {
   if (concert != who.concert_id) {
     return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
   }

@@ -17,13 +17,12 @@ namespace {
 constexpr std::size_t kMaxShortText = 200;
 constexpr std::size_t kMaxDescription = 2000;
 
-std::optional<domain::Error> CheckText(const char* field, const std::string& value,
-                                       std::size_t min, std::size_t max) {
+std::optional<domain::Error> CheckText(const char* field, const std::string& value, std::size_t min,
+                                       std::size_t max) {
   const auto length = Utf8Length(value);
   if (length < min || length > max) {
-    return Fail(ErrorCode::kInvalidRequest, std::string(field) + " must be " +
-                                                std::to_string(min) + " to " +
-                                                std::to_string(max) + " characters");
+    return Fail(ErrorCode::kInvalidRequest, std::string(field) + " must be " + std::to_string(min) +
+                                                " to " + std::to_string(max) + " characters");
   }
   return std::nullopt;
 }
@@ -59,9 +58,9 @@ Result<domain::ConcertEvent> ManageCatalogue::CreateEvent(const domain::NewConce
                 "seatCount must be 1 to " + std::to_string(domain::kMaxSeatsPerEvent));
   }
   if (clean.duration_minutes < 1 || clean.duration_minutes > domain::kMaxDurationMinutes) {
-    return Fail(ErrorCode::kInvalidRequest,
-                "duration must be 1 to " + std::to_string(domain::kMaxDurationMinutes) +
-                    " minutes");
+    return Fail(
+        ErrorCode::kInvalidRequest,
+        "duration must be 1 to " + std::to_string(domain::kMaxDurationMinutes) + " minutes");
   }
   if (!(clean.reservation_start_at < clean.reservation_end_at &&
         clean.reservation_end_at <= clean.start_at)) {

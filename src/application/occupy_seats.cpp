@@ -11,8 +11,7 @@ using domain::Fail;
 using domain::Hold;
 using domain::Result;
 
-OccupySeats::OccupySeats(domain::Database& db, PolicyService& policies,
-                         const domain::Clock& clock)
+OccupySeats::OccupySeats(domain::Database& db, PolicyService& policies, const domain::Clock& clock)
     : db_(db), policies_(policies), clock_(clock) {}
 
 Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {

@@ -43,18 +43,22 @@ Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
     if (!store.Wallets().Debit(cmd.who.user_id, amount, now)) {
       return Fail(ErrorCode::kInsufficientBalance, "insufficient balance");
     }
-    auto entry_id = store.Wallets().AppendEntry(domain::WalletEntry{
-        0, cmd.who.user_id, domain::WalletEntryType::kUse, domain::Money{-amount.won},
-        std::nullopt, now});
+    auto entry_id = store.Wallets().AppendEntry(
+        domain::WalletEntry{0, cmd.who.user_id, domain::WalletEntryType::kUse,
+                            domain::Money{-amount.won}, std::nullopt, now});
     if (!entry_id) {
       // Only keyed entries can be refused; reaching here means the adapter broke its contract.
       return Fail(ErrorCode::kInternal, "ledger entry refused");
     }
 
-    auto payment = store.Payments().Create(
-        Payment{{}, cmd.who.user_id, reservation->id, *entry_id, amount,
-                domain::PaymentStatus::kSuccess, now},
-        now);
+    auto payment = store.Payments().Create(Payment{{},
+                                                   cmd.who.user_id,
+                                                   reservation->id,
+                                                   *entry_id,
+                                                   amount,
+                                                   domain::PaymentStatus::kSuccess,
+                                                   now},
+                                           now);
     if (!payment) {
       return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already paid");
     }

@@ -34,7 +34,8 @@ int RelayOutbox::Execute() {
   using Batch = std::vector<domain::OutboxRecord>;
   const Batch claimed = db_.Write([&](domain::Store& store) -> Result<Batch> {
                              return store.Outbox().Claim(now, now + kClaimFor, batch_size_);
-                           }).value();
+                           })
+                            .value();
   int published = 0;
   // Publishing happens outside any transaction so a slow broker never holds a database lock.
   for (const auto& record : claimed) {

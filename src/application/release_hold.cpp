@@ -31,9 +31,9 @@ Result<void> ReleaseHold::Execute(const ReleaseHoldCommand& cmd) {
                                                        ReservationStatus::kCancelled, now)) {
         return Fail(ErrorCode::kReservationAlreadyConfirmed, "the seats are already paid for");
       }
-      store.Outbox().Append(domain::ReservationCancelled{pending->id, pending->user_id,
-                                                         pending->concert_id, now},
-                            now);
+      store.Outbox().Append(
+          domain::ReservationCancelled{pending->id, pending->user_id, pending->concert_id, now},
+          now);
     }
     if (!store.Holds().Transition(hold->id, hold->status, HoldStatus::kReleased, now)) {
       return Fail(ErrorCode::kOccupationAlreadyReleased, "occupation already released");

@@ -6,8 +6,8 @@ namespace boxoffice::application {
 
 using domain::Result;
 
-RunAdmission::RunAdmission(domain::Database& db, domain::WaitingRoom& room,
-                           PolicyService& policies, const domain::Clock& clock)
+RunAdmission::RunAdmission(domain::Database& db, domain::WaitingRoom& room, PolicyService& policies,
+                           const domain::Clock& clock)
     : db_(db), room_(room), policies_(policies), clock_(clock) {}
 
 int RunAdmission::Execute() {

@@ -53,8 +53,7 @@ std::string Trim(std::string_view s) {
 }
 
 std::int64_t ReadInt(const RawValue& raw, std::int64_t min, std::int64_t max) {
-  const std::string expected =
-      "an integer " + std::to_string(min) + ".." + std::to_string(max);
+  const std::string expected = "an integer " + std::to_string(min) + ".." + std::to_string(max);
   const std::string text = Trim(raw.text);
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -161,9 +160,8 @@ const std::vector<Setting>& Settings() {
       {"ADMIN_TOKEN",
        [](Config& c, const RawValue& v) {
          // The token travels in an HTTP header, so it must be a single printable word.
-         const bool printable = std::all_of(v.text.begin(), v.text.end(), [](unsigned char ch) {
-           return ch > 0x20 && ch < 0x7F;
-         });
+         const bool printable = std::all_of(
+             v.text.begin(), v.text.end(), [](unsigned char ch) { return ch > 0x20 && ch < 0x7F; });
          if (v.text.empty() || !printable) {
            throw ConfigError{v.origin + ": expected printable ASCII without spaces"};
          }

@@ -13,13 +13,12 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 }  // namespace
 
 std::string EventType(const DomainEvent& e) {
-  return std::visit(Overloaded{
-                        [](const PaymentCompleted&) { return std::string("PaymentCompleted"); },
-                        [](const ReservationCancelled&) {
-                          return std::string("ReservationCancelled");
-                        },
-                    },
-                    e);
+  return std::visit(
+      Overloaded{
+          [](const PaymentCompleted&) { return std::string("PaymentCompleted"); },
+          [](const ReservationCancelled&) { return std::string("ReservationCancelled"); },
+      },
+      e);
 }
 
 std::string EventKey(const DomainEvent& e) {

@@ -108,8 +108,8 @@ TEST_P(CatalogueRepositoryContract, ListEventsOfAConcertWithoutDatesIsEmpty) {
   auto concert = NewConcert();
   auto other = NewConcert();
   NewEvent(other);
-  EXPECT_TRUE(Query(db(), [&](Store& s) { return s.Catalogue().ListEvents(concert, T(0)); })
-                  .empty());
+  EXPECT_TRUE(
+      Query(db(), [&](Store& s) { return s.Catalogue().ListEvents(concert, T(0)); }).empty());
 }
 
 TEST_P(CatalogueRepositoryContract, BuyableSeatsExcludeSoldSeatsAndClosedDates) {

@@ -10,9 +10,8 @@ class IdempotencyRepositoryContract : public SqlContractTest {
  protected:
   bool Begin(UserId user, const std::string& scope, const std::string& key, std::int64_t at = 0,
              const std::string& hash = "h1") {
-    return Commit(db(), [&](Store& s) {
-      return s.Idempotency().TryBegin(user, scope, key, hash, T(at));
-    });
+    return Commit(
+        db(), [&](Store& s) { return s.Idempotency().TryBegin(user, scope, key, hash, T(at)); });
   }
   std::optional<domain::IdempotencyRecord> Find(UserId user, const std::string& scope,
                                                 const std::string& key) {

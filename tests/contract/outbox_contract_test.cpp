@@ -113,9 +113,8 @@ BOXOFFICE_SQL_CONTRACT(ProcessedEventRepositoryContract);
 
 TEST_P(ProcessedEventRepositoryContract, EachConsumerRecordsAnEventOnce) {
   auto mark = [&](const std::string& consumer, std::int64_t id) {
-    return Commit(db(), [&](Store& s) {
-      return s.ProcessedEvents().MarkProcessed(consumer, id, T(0));
-    });
+    return Commit(db(),
+                  [&](Store& s) { return s.ProcessedEvents().MarkProcessed(consumer, id, T(0)); });
   };
   auto seen = [&](const std::string& consumer, std::int64_t id) {
     return Query(db(), [&](Store& s) { return s.ProcessedEvents().IsProcessed(consumer, id); });

@@ -96,8 +96,9 @@ TEST_P(ReservationRepositoryContract, FindPendingByHoldSeesOnlyPendingOnes) {
     return s.Reservations().Transition(created.id, ReservationStatus::kPending,
                                        ReservationStatus::kCancelled, T(1));
   }));
-  EXPECT_FALSE(Query(db(), [&](Store& s) { return s.Reservations().FindPendingByHold(hold.id); })
-                   .has_value());
+  EXPECT_FALSE(Query(db(), [&](Store& s) {
+                 return s.Reservations().FindPendingByHold(hold.id);
+               }).has_value());
 }
 
 TEST_P(ReservationRepositoryContract, ListByUserIsNewestFirstWithSeatsAndOnlyTheirs) {
@@ -110,8 +111,8 @@ TEST_P(ReservationRepositoryContract, ListByUserIsNewestFirstWithSeatsAndOnlyThe
   EXPECT_EQ(list[0].seats.size(), 2u);
   EXPECT_EQ(list[1].id, first.id);
   EXPECT_EQ(list[1].seats.size(), 1u);
-  EXPECT_TRUE(Query(db(), [&](Store& s) { return s.Reservations().ListByUser(other_user); })
-                  .empty());
+  EXPECT_TRUE(
+      Query(db(), [&](Store& s) { return s.Reservations().ListByUser(other_user); }).empty());
 }
 
 TEST_P(ReservationRepositoryContract, TransitionMovesOnlyFromTheExpectedStatus) {
@@ -184,10 +185,12 @@ TEST_P(PaymentRepositoryContract, PaymentIsFoundByReservationAndListedNewestFirs
                                T(100));
   });
   auto p2 = Commit(db(), [&](Store& s) {
-    return s.Payments().Create(
-        {.user_id = user_, .reservation_id = r2.id, .wallet_entry_id = entry,
-         .amount = domain::Money{3000}, .paid_at = T(200)},
-        T(200));
+    return s.Payments().Create({.user_id = user_,
+                                .reservation_id = r2.id,
+                                .wallet_entry_id = entry,
+                                .amount = domain::Money{3000},
+                                .paid_at = T(200)},
+                               T(200));
   });
   ASSERT_TRUE(p1.has_value());
   ASSERT_TRUE(p2.has_value());
@@ -227,8 +230,7 @@ TEST_P(PaymentRepositoryContract, SecondPaymentOfAReservationIsRefusedAndTheTran
   EXPECT_FALSE(second.has_value());
   EXPECT_EQ(Query(db(), [&](Store& s) { return s.Payments().ListByUser(user_); }).size(), 1u);
   const domain::UserId next_user{user_.value + 1};
-  EXPECT_TRUE(
-      Query(db(), [&](Store& s) { return s.Users().Find(next_user); }).has_value());
+  EXPECT_TRUE(Query(db(), [&](Store& s) { return s.Users().Find(next_user); }).has_value());
 }
 
 }  // namespace

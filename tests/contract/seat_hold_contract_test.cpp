@@ -120,9 +120,9 @@ TEST_P(SeatRepositoryContract, SixtyFourThreadsHoldingOneSeatLeaveExactlyOneWinn
     threads.emplace_back([&] {
       auto attempt = [&](Store& s) -> domain::Result<HoldId> {
         auto seats = s.Seats().Find(event_.id, {ids_[0]}, T(0));
-        auto hold = s.Holds().Create(
-            user, event_.id, {{seats[0].id, seats[0].seat_number, seats[0].price}}, T(60'000),
-            T(0));
+        auto hold =
+            s.Holds().Create(user, event_.id, {{seats[0].id, seats[0].seat_number, seats[0].price}},
+                             T(60'000), T(0));
         if (s.Seats().Hold(event_.id, {ids_[0]}, hold.id, T(60'000), T(0)) != 1) {
           return domain::Fail(domain::ErrorCode::kSeatUnavailable, "taken");
         }
@@ -168,9 +168,8 @@ class HoldRepositoryContract : public SqlContractTest {
     for (const auto& s : Seats(event_.id, T(0))) seats_.push_back({s.id, s.seat_number, s.price});
   }
   domain::Hold Create(std::vector<domain::HeldSeat> seats, domain::Instant expires) {
-    return Commit(db(), [&](Store& s) {
-      return s.Holds().Create(user_, event_.id, seats, expires, T(0));
-    });
+    return Commit(
+        db(), [&](Store& s) { return s.Holds().Create(user_, event_.id, seats, expires, T(0)); });
   }
   std::optional<domain::Hold> Find(HoldId id) {
     return Query(db(), [&](Store& s) { return s.Holds().Find(id); });

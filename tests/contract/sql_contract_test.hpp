@@ -55,7 +55,7 @@ class SqlContractTest : public testing::TestWithParam<SqlBackend> {
   std::unique_ptr<TestDatabase> database_;
 };
 
-#define BOXOFFICE_SQL_CONTRACT(Suite)                                                        \
+#define BOXOFFICE_SQL_CONTRACT(Suite)                                                           \
   INSTANTIATE_TEST_SUITE_P(Sql, Suite, testing::ValuesIn(::boxoffice::contract::SqlBackends()), \
                            [](const auto& info) { return info.param.name; })
 

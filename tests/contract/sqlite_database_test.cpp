@@ -110,8 +110,9 @@ TEST_F(SqliteDatabaseTest, WriteLockHeldElsewhereYieldsUnavailableButReadsGoOn) 
   other.Exec("BEGIN EXCLUSIVE");
   other.Exec("INSERT INTO users (name, created_at) VALUES ('locker', 0)");
 
-  EXPECT_THROW(db->Write([](Store& s) { return domain::Result<domain::User>(
-                                            s.Users().Create("blocked", At(0))); }),
+  EXPECT_THROW(db->Write([](Store& s) {
+    return domain::Result<domain::User>(s.Users().Create("blocked", At(0)));
+  }),
                domain::UnavailableError);
   // WAL readers are not blocked by the writer and do not see its uncommitted row.
   auto found = db->Read([](Store& s) {
@@ -120,9 +121,8 @@ TEST_F(SqliteDatabaseTest, WriteLockHeldElsewhereYieldsUnavailableButReadsGoOn) 
   EXPECT_FALSE(found.value().has_value());
 
   other.Exec("COMMIT");
-  auto created = db->Write([](Store& s) {
-    return domain::Result<domain::User>(s.Users().Create("after", At(0)));
-  });
+  auto created = db->Write(
+      [](Store& s) { return domain::Result<domain::User>(s.Users().Create("after", At(0))); });
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(created->id.value, 2);
 }

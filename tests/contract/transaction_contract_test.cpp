@@ -22,9 +22,8 @@ class TransactionContract : public SqlContractTest {
   void SetUp() override {
     SqlContractTest::SetUp();
     payer_ = NewUser();
-    Commit(db(), [&](Store& s) {
-      s.Wallets().Credit(payer_, Money{10'000}, Money{1'000'000}, T(0));
-    });
+    Commit(db(),
+           [&](Store& s) { s.Wallets().Credit(payer_, Money{10'000}, Money{1'000'000}, T(0)); });
     existing_event_ = NewEvent(NewConcert(), 2);
   }
 

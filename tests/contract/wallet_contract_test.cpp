@@ -16,11 +16,12 @@ class WalletRepositoryContract : public SqlContractTest {
     SqlContractTest::SetUp();
     user_ = NewUser();
   }
-  Money Balance() { return *Query(db(), [&](Store& s) { return s.Wallets().Balance(user_); }); }
+  Money Balance() {
+    return *Query(db(), [&](Store& s) { return s.Wallets().Balance(user_); });
+  }
   bool Credit(std::int64_t amount, std::int64_t max = domain::kMaxWalletBalance.won) {
-    return Commit(db(), [&](Store& s) {
-      return s.Wallets().Credit(user_, Money{amount}, Money{max}, T(0));
-    });
+    return Commit(
+        db(), [&](Store& s) { return s.Wallets().Credit(user_, Money{amount}, Money{max}, T(0)); });
   }
   bool Debit(std::int64_t amount) {
     return Commit(db(), [&](Store& s) { return s.Wallets().Debit(user_, Money{amount}, T(0)); });
@@ -45,9 +46,8 @@ TEST_P(WalletRepositoryContract, NewWalletIsEmptyAndCreateIsIdempotent) {
   ASSERT_TRUE(Credit(500));
   Commit(db(), [&](Store& s) { s.Wallets().Create(user_, T(1)); });
   EXPECT_EQ(Balance(), Money{500});
-  EXPECT_FALSE(Query(db(), [](Store& s) {
-                 return s.Wallets().Balance(domain::UserId{999});
-               }).has_value());
+  EXPECT_FALSE(
+      Query(db(), [](Store& s) { return s.Wallets().Balance(domain::UserId{999}); }).has_value());
 }
 
 TEST_P(WalletRepositoryContract, DebitNeverTakesTheBalanceBelowZero) {
@@ -58,9 +58,8 @@ TEST_P(WalletRepositoryContract, DebitNeverTakesTheBalanceBelowZero) {
   EXPECT_TRUE(Debit(600));
   EXPECT_EQ(Balance(), Money{0});
   EXPECT_FALSE(Debit(1));
-  EXPECT_FALSE(Commit(db(), [](Store& s) {
-    return s.Wallets().Debit(domain::UserId{999}, Money{1}, T(0));
-  }));
+  EXPECT_FALSE(Commit(
+      db(), [](Store& s) { return s.Wallets().Debit(domain::UserId{999}, Money{1}, T(0)); }));
 }
 
 TEST_P(WalletRepositoryContract, CreditIsCappedAtTheMaximumBalance) {
@@ -96,8 +95,8 @@ TEST_P(WalletRepositoryContract, DuplicateIdempotencyKeyIsRefusedPerUser) {
   EXPECT_EQ(found->type, WalletEntryType::kCharge);
   EXPECT_EQ(found->amount, Money{1000});
   EXPECT_EQ(found->user_id, user_);
-  EXPECT_FALSE(Query(db(), [&](Store& s) { return s.Wallets().FindEntryByKey(user_, "nope"); })
-                   .has_value());
+  EXPECT_FALSE(
+      Query(db(), [&](Store& s) { return s.Wallets().FindEntryByKey(user_, "nope"); }).has_value());
 }
 
 TEST_P(WalletRepositoryContract, EntriesAreListedNewestFirstAndSummed) {
@@ -134,15 +133,15 @@ TEST_P(WalletRepositoryContract, ConcurrentDebitsAndCreditsKeepBalanceNonNegativ
       for (int i = 0; i < kOpsPerThread; ++i) {
         const bool credit = (t + i) % 3 == 0;
         auto write = [&](Store& s) -> domain::Result<bool> {
-          const bool changed = credit ? s.Wallets().Credit(user_, Money{kAmount},
-                                                          domain::kMaxWalletBalance, T(0))
-                                      : s.Wallets().Debit(user_, Money{kAmount}, T(0));
+          const bool changed =
+              credit ? s.Wallets().Credit(user_, Money{kAmount}, domain::kMaxWalletBalance, T(0))
+                     : s.Wallets().Debit(user_, Money{kAmount}, T(0));
           if (!changed) return domain::Fail(domain::ErrorCode::kInsufficientBalance, "no");
-          s.Wallets().AppendEntry({.user_id = user_,
-                                   .type = credit ? WalletEntryType::kCharge
-                                                  : WalletEntryType::kUse,
-                                   .amount = Money{credit ? kAmount : -kAmount},
-                                   .created_at = T(0)});
+          s.Wallets().AppendEntry(
+              {.user_id = user_,
+               .type = credit ? WalletEntryType::kCharge : WalletEntryType::kUse,
+               .amount = Money{credit ? kAmount : -kAmount},
+               .created_at = T(0)});
           if (*s.Wallets().Balance(user_) < Money{0}) negative_seen = true;
           return true;
         };

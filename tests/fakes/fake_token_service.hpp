@@ -31,8 +31,7 @@ class FakeTokenService : public domain::TokenService {
            ":" + std::to_string(c.sequence) + ":" + std::to_string(c.generation);
   }
 
-  std::optional<domain::QueueClaims> VerifyQueue(std::string_view token,
-                                                 domain::Instant) override {
+  std::optional<domain::QueueClaims> VerifyQueue(std::string_view token, domain::Instant) override {
     auto parts = Split(token);
     if (parts.size() != 5 || parts[0] != "queue") return std::nullopt;
     auto user = ToInt(parts[1]);

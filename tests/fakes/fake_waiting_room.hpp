@@ -36,9 +36,8 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     return {concert, user, place.sequence, place.generation};
   }
 
-  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user,
-                          std::int32_t generation, domain::Instant,
-                          const domain::Policies& policies) override {
+  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                          domain::Instant, const domain::Policies& policies) override {
     std::lock_guard lock(mu_);
     ++touches_;
     last_touch_policies_ = policies;

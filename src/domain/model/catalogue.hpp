@@ -26,7 +26,9 @@ struct ConcertEvent {
   std::int32_t max_seat_count = 0;
   std::int32_t available_seat_count = 0;  // derived at read time; never stored as a counter
 
-  bool IsOpenAt(Instant now) const { return reservation_start_at <= now && now < reservation_end_at; }
+  bool IsOpenAt(Instant now) const {
+    return reservation_start_at <= now && now < reservation_end_at;
+  }
 };
 
 // Limits on what an operator may create.

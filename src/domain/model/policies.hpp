@@ -10,9 +10,9 @@ namespace boxoffice::domain {
 // to new work (new holds, the next admission tick); existing holds keep their deadline.
 struct Policies {
   std::int32_t hold_ttl_seconds = 300;
-  std::int32_t admit_batch = 1400;          // 0 pauses admission
+  std::int32_t admit_batch = 1400;  // 0 pauses admission
   std::int32_t admit_interval_ms = 10'000;
-  std::int32_t max_active = 5000;           // admitted users per concert at once
+  std::int32_t max_active = 5000;  // admitted users per concert at once
   std::int32_t active_idle_ttl_seconds = 600;
   std::int32_t waiting_grace_seconds = 120;
   std::int32_t max_seats_per_hold = 4;

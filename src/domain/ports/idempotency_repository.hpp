@@ -24,8 +24,8 @@ class IdempotencyRepository {
                         const std::string& request_hash, Instant now) = 0;
   virtual std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                                 const std::string& key) = 0;
-  virtual void Complete(UserId user, const std::string& scope, const std::string& key,
-                        int status, const std::string& body) = 0;
+  virtual void Complete(UserId user, const std::string& scope, const std::string& key, int status,
+                        const std::string& body) = 0;
   // Deletes the record so the request can be retried (after a 5xx).
   virtual void Forget(UserId user, const std::string& scope, const std::string& key) = 0;
   // Deletes records created before `cutoff`. Returns how many.

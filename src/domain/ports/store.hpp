@@ -1,8 +1,8 @@
 #pragma once
 
 #include <functional>
-#include <type_traits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "domain/ports/catalogue_repository.hpp"

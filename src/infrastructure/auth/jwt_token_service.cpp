@@ -40,8 +40,8 @@ std::string Base64UrlEncode(std::string_view in) {
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
   } else if (rest == 2) {
-    const auto n = (static_cast<unsigned char>(in[i]) << 16) |
-                   (static_cast<unsigned char>(in[i + 1]) << 8);
+    const auto n =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -83,10 +83,9 @@ std::optional<std::string> Base64UrlDecode(std::string_view in) {
 std::string Sign(const std::string& secret, std::string_view signing_input) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int mac_len = 0;
-  const unsigned char* result =
-      HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-           mac.data(), &mac_len);
+  const unsigned char* result = HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+                                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                     signing_input.size(), mac.data(), &mac_len);
   if (result == nullptr) throw std::runtime_error("HMAC-SHA256 failed");
   return std::string(reinterpret_cast<const char*>(mac.data()), mac_len);
 }
@@ -109,8 +108,8 @@ std::optional<std::int64_t> IntField(const json::object& o, std::string_view key
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return std::nullopt;
   if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(
-                                              std::numeric_limits<std::int64_t>::max())) {
+  if (v->is_uint64() &&
+      v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return static_cast<std::int64_t>(v->get_uint64());
   }
   return std::nullopt;

@@ -250,9 +250,9 @@ QueuePlace MemoryWaitingRoom::Join(ConcertId concert, UserId user, Instant now, 
   room.FlushPreQueueIfOpen(now);
 
   Place& place = room.places[user.value];
-  const bool lapsed = place.stage == Stage::kActive ? now >= place.active_until
-                                                     : place.stage != Stage::kGone &&
-                                                           IsSilent(place, now, policies);
+  const bool lapsed = place.stage == Stage::kActive
+                          ? now >= place.active_until
+                          : place.stage != Stage::kGone && IsSilent(place, now, policies);
   if (lapsed) room.Remove(user.value, place);
   ++place.generation;
   if (place.stage != Stage::kGone) {

@@ -14,9 +14,8 @@ class MemoryWaitingRoom : public domain::WaitingRoom {
 
   domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant now,
                           domain::Instant opens_at, const domain::Policies& policies) override;
-  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user,
-                          std::int32_t generation, domain::Instant now,
-                          const domain::Policies& policies) override;
+  domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                          domain::Instant now, const domain::Policies& policies) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now) override;

@@ -28,12 +28,14 @@ constexpr const char* kInsertSeat =
 constexpr const char* kSelectEvent =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
-    "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND " BOXOFFICE_SEAT_FREE ") "
+    "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND " BOXOFFICE_SEAT_FREE
+    ") "
     "FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventsOfConcert =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
-    "COALESCE(SUM(CASE WHEN " BOXOFFICE_SEAT_FREE " THEN 1 ELSE 0 END), 0) "
+    "COALESCE(SUM(CASE WHEN " BOXOFFICE_SEAT_FREE
+    " THEN 1 ELSE 0 END), 0) "
     "FROM concert_event e LEFT JOIN seat s ON s.concert_event_id = e.id "
     "WHERE e.concert_id = :id "
     "GROUP BY e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
@@ -41,7 +43,8 @@ constexpr const char* kSelectEventsOfConcert =
     "ORDER BY e.start_at, e.id";
 constexpr const char* kSelectSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price, "
-    "CASE WHEN " BOXOFFICE_SEAT_FREE " THEN 'AVAILABLE' ELSE s.state END "
+    "CASE WHEN " BOXOFFICE_SEAT_FREE
+    " THEN 'AVAILABLE' ELSE s.state END "
     "FROM seat s WHERE s.concert_event_id = :event ORDER BY s.seat_number";
 constexpr const char* kCountBuyable =
     "SELECT COUNT(*) FROM seat s JOIN concert_event e ON e.id = s.concert_event_id "
@@ -119,8 +122,7 @@ domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& 
 std::vector<domain::Concert> SqlCatalogueRepository::ListConcerts() {
   domain::Concert row;
   soci::statement st = (session_.prepare << kSelectConcerts, soci::into(row.id.value),
-                        soci::into(row.title), soci::into(row.singer),
-                        soci::into(row.description));
+                        soci::into(row.title), soci::into(row.singer), soci::into(row.description));
   st.execute();
   std::vector<domain::Concert> out;
   while (st.fetch()) out.push_back(row);
@@ -129,8 +131,8 @@ std::vector<domain::Concert> SqlCatalogueRepository::ListConcerts() {
 
 std::optional<domain::Concert> SqlCatalogueRepository::FindConcert(domain::ConcertId id) {
   domain::Concert c{.id = id};
-  session_ << kSelectConcert, soci::use(id.value, "id"), soci::into(c.title),
-      soci::into(c.singer), soci::into(c.description);
+  session_ << kSelectConcert, soci::use(id.value, "id"), soci::into(c.title), soci::into(c.singer),
+      soci::into(c.description);
   if (!session_.got_data()) return std::nullopt;
   return c;
 }
@@ -149,9 +151,8 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
 
   // One prepared statement re-executed per seat: a 10,000-seat map is one parse, not 10,000.
   int number = 0;
-  soci::statement insert_seat =
-      (session_.prepare << kInsertSeat, soci::use(id, "event"), soci::use(number, "number"),
-       soci::use(event.price.won, "price"));
+  soci::statement insert_seat = (session_.prepare << kInsertSeat, soci::use(id, "event"),
+                                 soci::use(number, "number"), soci::use(event.price.won, "price"));
   for (number = 1; number <= event.seat_count; ++number) insert_seat.execute(true);
 
   return domain::ConcertEvent{
@@ -185,9 +186,8 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId even
   domain::Seat row{.event_id = event};
   std::string state;
   soci::statement st = (session_.prepare << kSelectSeatsOfEvent, soci::into(row.id.value),
-                        soci::into(row.seat_number), soci::into(row.price.won),
-                        soci::into(state), soci::use(event.value, "event"),
-                        soci::use(at, "now"));
+                        soci::into(row.seat_number), soci::into(row.price.won), soci::into(state),
+                        soci::use(event.value, "event"), soci::use(at, "now"));
   st.execute();
   std::vector<domain::Seat> out;
   while (st.fetch()) {

@@ -22,8 +22,7 @@ namespace {
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
-constexpr const char* kCountMigration =
-    "SELECT COUNT(*) FROM schema_migrations WHERE version = :v";
+constexpr const char* kCountMigration = "SELECT COUNT(*) FROM schema_migrations WHERE version = :v";
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :at)";
 
@@ -220,8 +219,8 @@ int MigrateSqlite(const SqliteSettings& settings) {
           continue;
         }
         for (const auto& statement : SplitStatements(m.sql)) *session << statement;
-        std::int64_t at = sql::ToMs(std::chrono::time_point_cast<domain::Duration>(
-            std::chrono::system_clock::now()));
+        std::int64_t at = sql::ToMs(
+            std::chrono::time_point_cast<domain::Duration>(std::chrono::system_clock::now()));
         *session << kRecordMigration, soci::use(version, "v"), soci::use(at, "at");
         *session << "COMMIT";
         ++applied;

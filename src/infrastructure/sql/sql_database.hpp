@@ -8,9 +8,9 @@
 namespace boxoffice::infra {
 
 struct SqliteSettings {
-  std::string path;            // database file; created when missing
-  int pool_size = 8;           // connections kept open
-  int busy_timeout_ms = 5000;  // wait for the write lock before answering 503
+  std::string path;              // database file; created when missing
+  int pool_size = 8;             // connections kept open
+  int busy_timeout_ms = 5000;    // wait for the write lock before answering 503
   bool synchronous_full = true;  // FULL: a confirmed payment survives power loss
 };
 

@@ -59,17 +59,16 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
   std::int64_t created = 0;
   std::int64_t expires = 0;
   session_ << kSelectHold, soci::use(id.value, "id"), soci::into(hold.user_id.value),
-      soci::into(hold.event_id.value), soci::into(status), soci::into(created),
-      soci::into(expires);
+      soci::into(hold.event_id.value), soci::into(status), soci::into(created), soci::into(expires);
   if (!session_.got_data()) return std::nullopt;
   hold.status = sql::HoldStatusFrom(status);
   hold.created_at = sql::FromMs(created);
   hold.expires_at = sql::FromMs(expires);
 
   domain::HeldSeat seat;
-  soci::statement st = (session_.prepare << kSelectHoldSeats, soci::use(id.value, "id"),
-                        soci::into(seat.seat_id.value), soci::into(seat.seat_number),
-                        soci::into(seat.price.won));
+  soci::statement st =
+      (session_.prepare << kSelectHoldSeats, soci::use(id.value, "id"),
+       soci::into(seat.seat_id.value), soci::into(seat.seat_number), soci::into(seat.price.won));
   st.execute();
   while (st.fetch()) hold.seats.push_back(seat);
   return hold;
@@ -80,9 +79,9 @@ bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
   const std::string from_text = sql::ToText(from);
   const std::string to_text = sql::ToText(to);
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kTransitionHold, soci::use(to_text, "to"),
-                        soci::use(at, "now"), soci::use(id.value, "id"),
-                        soci::use(from_text, "from"));
+  soci::statement st =
+      (session_.prepare << kTransitionHold, soci::use(to_text, "to"), soci::use(at, "now"),
+       soci::use(id.value, "id"), soci::use(from_text, "from"));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }

@@ -26,16 +26,17 @@ bool SqlIdempotencyRepository::TryBegin(domain::UserId user, const std::string& 
                                         const std::string& key, const std::string& request_hash,
                                         domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << std::string(dialect_.InsertIgnore()) + kInsertRecord,
-                        soci::use(user.value, "user"), soci::use(scope, "scope"),
-                        soci::use(key, "key"), soci::use(request_hash, "hash"),
-                        soci::use(at, "now"));
+  soci::statement st =
+      (session_.prepare << std::string(dialect_.InsertIgnore()) + kInsertRecord,
+       soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key"),
+       soci::use(request_hash, "hash"), soci::use(at, "now"));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }
 
-std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(
-    domain::UserId user, const std::string& scope, const std::string& key) {
+std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(domain::UserId user,
+                                                                        const std::string& scope,
+                                                                        const std::string& key) {
   domain::IdempotencyRecord record;
   int completed = 0;
   std::int64_t created = 0;

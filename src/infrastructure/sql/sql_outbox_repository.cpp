@@ -28,7 +28,6 @@ constexpr const char* kMarkFailed =
 constexpr const char* kCountUnpublished =
     "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND dead = 0";
 
-
 }  // namespace
 
 std::string EncodeEventPayload(const domain::DomainEvent& event) {
@@ -104,11 +103,10 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
   std::string payload;
   std::int64_t created = 0;
   int attempts = 0;
-  soci::statement st = (session_.prepare << std::string(kSelectDue) +
-                                                std::string(dialect_.SkipLockedSuffix()),
-                        soci::use(at, "now"), soci::use(limit, "limit"), soci::into(id),
-                        soci::into(type), soci::into(payload), soci::into(created),
-                        soci::into(attempts));
+  soci::statement st =
+      (session_.prepare << std::string(kSelectDue) + std::string(dialect_.SkipLockedSuffix()),
+       soci::use(at, "now"), soci::use(limit, "limit"), soci::into(id), soci::into(type),
+       soci::into(payload), soci::into(created), soci::into(attempts));
   st.execute();
   std::vector<domain::OutboxRecord> out;
   std::vector<std::int64_t> undecodable;
@@ -144,8 +142,7 @@ void SqlOutboxRepository::MarkPublished(std::int64_t id, domain::Instant now) {
   session_ << kMarkPublished, soci::use(at, "now"), soci::use(id, "id");
 }
 
-void SqlOutboxRepository::MarkFailed(std::int64_t id, domain::Instant next_attempt_at,
-                                     bool dead) {
+void SqlOutboxRepository::MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) {
   const std::int64_t next = sql::ToMs(next_attempt_at);
   const int dead_flag = dead ? 1 : 0;
   session_ << kMarkFailed, soci::use(next, "next"), soci::use(dead_flag, "dead"),

@@ -23,8 +23,7 @@ std::optional<domain::Payment> SqlPaymentRepository::Create(const domain::Paymen
                                                             domain::Instant now) {
   const std::string status = sql::ToText(payment.status);
   // A payment the caller did not time is paid now.
-  const domain::Instant paid_at =
-      payment.paid_at == domain::Instant{} ? now : payment.paid_at;
+  const domain::Instant paid_at = payment.paid_at == domain::Instant{} ? now : payment.paid_at;
   const std::int64_t paid = sql::ToMs(paid_at);
   const std::int64_t at = sql::ToMs(now);
   try {
@@ -46,11 +45,10 @@ std::vector<domain::Payment> SqlPaymentRepository::Query(const char* sql, std::i
   domain::Payment row;
   std::string status;
   std::int64_t paid = 0;
-  soci::statement st =
-      (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
-       soci::into(row.user_id.value), soci::into(row.reservation_id.value),
-       soci::into(row.wallet_entry_id), soci::into(row.amount.won), soci::into(status),
-       soci::into(paid));
+  soci::statement st = (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
+                        soci::into(row.user_id.value), soci::into(row.reservation_id.value),
+                        soci::into(row.wallet_entry_id), soci::into(row.amount.won),
+                        soci::into(status), soci::into(paid));
   st.execute();
   std::vector<domain::Payment> out;
   while (st.fetch()) {
@@ -61,8 +59,7 @@ std::vector<domain::Payment> SqlPaymentRepository::Query(const char* sql, std::i
   return out;
 }
 
-std::optional<domain::Payment> SqlPaymentRepository::FindByReservation(
-    domain::ReservationId id) {
+std::optional<domain::Payment> SqlPaymentRepository::FindByReservation(domain::ReservationId id) {
   auto rows = Query(kSelectByReservation, id.value);
   if (rows.empty()) return std::nullopt;
   return rows.front();

@@ -14,8 +14,8 @@ constexpr const char* kCountProcessed =
 
 }  // namespace
 
-bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer,
-                                                std::int64_t event_id, domain::Instant now) {
+bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer, std::int64_t event_id,
+                                                domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   soci::statement st =
       (session_.prepare << std::string(dialect_.InsertIgnore()) + kInsertProcessed,
@@ -24,8 +24,7 @@ bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer,
   return st.get_affected_rows() > 0;
 }
 
-bool SqlProcessedEventRepository::IsProcessed(const std::string& consumer,
-                                              std::int64_t event_id) {
+bool SqlProcessedEventRepository::IsProcessed(const std::string& consumer, std::int64_t event_id) {
   long long count = 0;
   session_ << kCountProcessed, soci::use(consumer, "consumer"), soci::use(event_id, "event"),
       soci::into(count);

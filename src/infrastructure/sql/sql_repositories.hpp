@@ -69,8 +69,7 @@ class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
 class SqlReservationRepository final : public domain::ReservationRepository, SqlRepository {
  public:
   using SqlRepository::SqlRepository;
-  domain::Reservation Create(const domain::Reservation& reservation,
-                             domain::Instant now) override;
+  domain::Reservation Create(const domain::Reservation& reservation, domain::Instant now) override;
   std::optional<domain::Reservation> Find(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindPendingByHold(domain::HoldId hold) override;
   std::vector<domain::Reservation> ListByUser(domain::UserId user) override;
@@ -126,8 +125,7 @@ std::string EncodeEventPayload(const domain::DomainEvent& event);
 std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
                                                       std::string_view payload);
 
-class SqlProcessedEventRepository final : public domain::ProcessedEventRepository,
-                                          SqlRepository {
+class SqlProcessedEventRepository final : public domain::ProcessedEventRepository, SqlRepository {
  public:
   using SqlRepository::SqlRepository;
   bool MarkProcessed(const std::string& consumer, std::int64_t event_id,
@@ -142,8 +140,8 @@ class SqlIdempotencyRepository final : public domain::IdempotencyRepository, Sql
                 const std::string& request_hash, domain::Instant now) override;
   std::optional<domain::IdempotencyRecord> Find(domain::UserId user, const std::string& scope,
                                                 const std::string& key) override;
-  void Complete(domain::UserId user, const std::string& scope, const std::string& key,
-                int status, const std::string& body) override;
+  void Complete(domain::UserId user, const std::string& scope, const std::string& key, int status,
+                const std::string& body) override;
   void Forget(domain::UserId user, const std::string& scope, const std::string& key) override;
   int Purge(domain::Instant cutoff) override;
 };

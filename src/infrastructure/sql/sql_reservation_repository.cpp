@@ -17,7 +17,7 @@ constexpr const char* kInsertReservationSeat =
     "INSERT INTO reservation_seat (reservation_id, seat_id, seat_number, price) "
     "VALUES (:reservation, :seat, :number, :price)";
 
-#define BOXOFFICE_RESERVATION_COLUMNS                                                       \
+#define BOXOFFICE_RESERVATION_COLUMNS                                                      \
   "SELECT id, user_id, concert_id, concert_event_id, occupation_id, status, total_seats, " \
   "total_amount, expires_at, concert_start_at, created_at FROM reservation "
 constexpr const char* kSelectById = BOXOFFICE_RESERVATION_COLUMNS "WHERE id = :key";
@@ -51,9 +51,8 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
   const std::int64_t at = sql::ToMs(now);
   session_ << kInsertReservation, soci::use(reservation.user_id.value, "user"),
       soci::use(reservation.concert_id.value, "concert"),
-      soci::use(reservation.event_id.value, "event"),
-      soci::use(reservation.hold_id.value, "hold"), soci::use(status, "status"),
-      soci::use(reservation.total_seats, "seats"),
+      soci::use(reservation.event_id.value, "event"), soci::use(reservation.hold_id.value, "hold"),
+      soci::use(status, "status"), soci::use(reservation.total_seats, "seats"),
       soci::use(reservation.total_amount.won, "amount"), soci::use(expires, "expires"),
       soci::use(start, "start"), soci::use(at, "now");
   const std::int64_t id = dialect_.LastInsertId(session_);
@@ -136,15 +135,14 @@ std::vector<domain::Reservation> SqlReservationRepository::ListByUser(domain::Us
   return Query(kSelectByUser, user.value);
 }
 
-bool SqlReservationRepository::Transition(domain::ReservationId id,
-                                          domain::ReservationStatus from,
+bool SqlReservationRepository::Transition(domain::ReservationId id, domain::ReservationStatus from,
                                           domain::ReservationStatus to, domain::Instant now) {
   const std::string from_text = sql::ToText(from);
   const std::string to_text = sql::ToText(to);
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kTransitionReservation, soci::use(to_text, "to"),
-                        soci::use(at, "now"), soci::use(id.value, "id"),
-                        soci::use(from_text, "from"));
+  soci::statement st =
+      (session_.prepare << kTransitionReservation, soci::use(to_text, "to"), soci::use(at, "now"),
+       soci::use(id.value, "id"), soci::use(from_text, "from"));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }

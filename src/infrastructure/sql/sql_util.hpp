@@ -66,30 +66,42 @@ inline std::string WithInList(std::string_view sql, const InList& list) {
 
 inline const char* ToText(domain::SeatState s) {
   switch (s) {
-    case domain::SeatState::kAvailable: return "AVAILABLE";
-    case domain::SeatState::kHeld: return "HELD";
-    case domain::SeatState::kReserved: return "RESERVED";
+    case domain::SeatState::kAvailable:
+      return "AVAILABLE";
+    case domain::SeatState::kHeld:
+      return "HELD";
+    case domain::SeatState::kReserved:
+      return "RESERVED";
   }
   throw std::logic_error("unknown seat state");
 }
 
 inline const char* ToText(domain::HoldStatus s) {
   switch (s) {
-    case domain::HoldStatus::kActive: return "ACTIVE";
-    case domain::HoldStatus::kReleased: return "RELEASED";
-    case domain::HoldStatus::kExpired: return "EXPIRED";
-    case domain::HoldStatus::kReserved: return "RESERVED";
+    case domain::HoldStatus::kActive:
+      return "ACTIVE";
+    case domain::HoldStatus::kReleased:
+      return "RELEASED";
+    case domain::HoldStatus::kExpired:
+      return "EXPIRED";
+    case domain::HoldStatus::kReserved:
+      return "RESERVED";
   }
   throw std::logic_error("unknown hold status");
 }
 
 inline const char* ToText(domain::ReservationStatus s) {
   switch (s) {
-    case domain::ReservationStatus::kPending: return "PENDING";
-    case domain::ReservationStatus::kConfirmed: return "CONFIRMED";
-    case domain::ReservationStatus::kPaymentFailed: return "PAYMENT_FAILED";
-    case domain::ReservationStatus::kExpired: return "EXPIRED";
-    case domain::ReservationStatus::kCancelled: return "CANCELLED";
+    case domain::ReservationStatus::kPending:
+      return "PENDING";
+    case domain::ReservationStatus::kConfirmed:
+      return "CONFIRMED";
+    case domain::ReservationStatus::kPaymentFailed:
+      return "PAYMENT_FAILED";
+    case domain::ReservationStatus::kExpired:
+      return "EXPIRED";
+    case domain::ReservationStatus::kCancelled:
+      return "CANCELLED";
   }
   throw std::logic_error("unknown reservation status");
 }
@@ -100,9 +112,12 @@ inline const char* ToText(domain::PaymentStatus s) {
 
 inline const char* ToText(domain::WalletEntryType t) {
   switch (t) {
-    case domain::WalletEntryType::kCharge: return "CHARGE";
-    case domain::WalletEntryType::kUse: return "USE";
-    case domain::WalletEntryType::kRefund: return "REFUND";
+    case domain::WalletEntryType::kCharge:
+      return "CHARGE";
+    case domain::WalletEntryType::kUse:
+      return "USE";
+    case domain::WalletEntryType::kRefund:
+      return "REFUND";
   }
   throw std::logic_error("unknown wallet entry type");
 }

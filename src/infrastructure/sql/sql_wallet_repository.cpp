@@ -45,9 +45,9 @@ std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
 bool SqlWalletRepository::Credit(domain::UserId user, domain::Money amount,
                                  domain::Money max_balance, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kCredit, soci::use(amount.won, "amount"),
-                        soci::use(at, "now"), soci::use(user.value, "user"),
-                        soci::use(max_balance.won, "max"));
+  soci::statement st =
+      (session_.prepare << kCredit, soci::use(amount.won, "amount"), soci::use(at, "now"),
+       soci::use(user.value, "user"), soci::use(max_balance.won, "max"));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }
@@ -67,8 +67,7 @@ std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::Walle
   const std::int64_t at = sql::ToMs(entry.created_at);
   try {
     session_ << kInsertEntry, soci::use(entry.user_id.value, "user"), soci::use(type, "type"),
-        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"),
-        soci::use(at, "at");
+        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"), soci::use(at, "at");
   } catch (const soci::soci_error& e) {
     if (dialect_.IsUniqueViolation(e)) return std::nullopt;
     throw;
@@ -89,18 +88,16 @@ std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::U
   return entry;
 }
 
-std::vector<domain::WalletEntry> SqlWalletRepository::ListEntries(domain::UserId user,
-                                                                  int limit) {
+std::vector<domain::WalletEntry> SqlWalletRepository::ListEntries(domain::UserId user, int limit) {
   if (limit <= 0) return {};
   domain::WalletEntry row{.user_id = user};
   std::string type;
   std::string key;
   soci::indicator key_ind = soci::i_null;
   std::int64_t at = 0;
-  soci::statement st =
-      (session_.prepare << kSelectEntries, soci::use(user.value, "user"),
-       soci::use(limit, "limit"), soci::into(row.id), soci::into(type),
-       soci::into(row.amount.won), soci::into(key, key_ind), soci::into(at));
+  soci::statement st = (session_.prepare << kSelectEntries, soci::use(user.value, "user"),
+                        soci::use(limit, "limit"), soci::into(row.id), soci::into(type),
+                        soci::into(row.amount.won), soci::into(key, key_ind), soci::into(at));
   st.execute();
   std::vector<domain::WalletEntry> out;
   while (st.fetch()) {

@@ -103,8 +103,7 @@ bool HttpWebhookSender::Notify(const domain::OutboxRecord& record) {
     // connect, write and read; blocking calls would ignore expires_after.
     stream.expires_after(timeout_);
     resolver.async_resolve(
-        target.host, target.port,
-        [&](beast::error_code ec, tcp::resolver::results_type results) {
+        target.host, target.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
           if (ec) return;
           stream.async_connect(results, [&](beast::error_code ec2, const tcp::endpoint&) {
             if (ec2) return;

@@ -14,8 +14,8 @@ struct HttpSettings {
   std::string address = "0.0.0.0";
   std::uint16_t port = 8080;  // 0 picks a free port (see Server::Port)
   int io_threads = 2;
-  int worker_threads = 16;   // blocking calls (database) run here
-  int max_pending = 1024;    // requests queued for or running on workers; beyond: 503
+  int worker_threads = 16;  // blocking calls (database) run here
+  int max_pending = 1024;   // requests queued for or running on workers; beyond: 503
   std::size_t body_limit = 1 << 20;
   std::chrono::seconds header_timeout{30};
   std::chrono::seconds idle_timeout{60};

@@ -52,8 +52,8 @@ struct Services {
   application::IdempotencyGuard& idempotency;
   domain::WaitingRoom& waiting_room;  // for the queue gauges of /metrics
 
-  std::function<bool()> ready;                         // /readyz: dependencies reachable
-  std::function<std::int64_t()> outbox_backlog;        // gauge: unpublished outbox rows
+  std::function<bool()> ready;                   // /readyz: dependencies reachable
+  std::function<std::int64_t()> outbox_backlog;  // gauge: unpublished outbox rows
   // Test hooks, registered only when HttpSettings::test_hooks is on (BOXOFFICE_TEST_HOOKS=1).
   std::function<void(domain::Duration)> advance_clock;  // POST /api/v1/admin/test/clock
   std::function<void()> run_background_once;            // POST /api/v1/admin/test/tick

@@ -28,8 +28,8 @@ void PeriodicRunner::Add(std::string name, std::chrono::milliseconds period, Tas
   if (period.count() <= 0) throw std::invalid_argument("PeriodicRunner: period must be positive");
   std::lock_guard lock(mu_);
   if (thread_.joinable()) throw std::logic_error("PeriodicRunner::Add after Start");
-  entries_.push_back(Entry{std::move(name), period, std::move(task),
-                           std::chrono::steady_clock::now() + period});
+  entries_.push_back(
+      Entry{std::move(name), period, std::move(task), std::chrono::steady_clock::now() + period});
 }
 
 void PeriodicRunner::Start() {
@@ -73,10 +73,10 @@ void PeriodicRunner::Loop() {
       cv_.wait(lock, [this] { return stopping_; });
       break;
     }
-    const auto next = std::min_element(entries_.begin(), entries_.end(),
-                                       [](const Entry& a, const Entry& b) {
-                                         return a.next < b.next;
-                                       })->next;
+    const auto next =
+        std::min_element(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+          return a.next < b.next;
+        })->next;
     cv_.wait_until(lock, next, [this] { return stopping_; });
   }
 }

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
-#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -35,9 +35,8 @@ domain::Policies MakePolicies(int admit_batch, int max_active) {
 
 const domain::Policies kNoAdmission = MakePolicies(0, 5000);
 
-std::vector<QueuePlace> JoinUsers(domain::WaitingRoom& room, std::int64_t first,
-                                  std::int64_t count, domain::Instant now,
-                                  domain::Instant opens_at) {
+std::vector<QueuePlace> JoinUsers(domain::WaitingRoom& room, std::int64_t first, std::int64_t count,
+                                  domain::Instant now, domain::Instant opens_at) {
   std::vector<QueuePlace> places;
   for (std::int64_t u = first; u < first + count; ++u) {
     places.push_back(room.Join(kConcert, UserId{u}, now, opens_at, kNoAdmission));

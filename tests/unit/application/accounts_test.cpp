@@ -70,9 +70,8 @@ TEST_F(AccountsTest, PolicyUpdateValidatesAndAppliesAtOnce) {
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->admit_batch, 10);
   EXPECT_EQ(service.Current().admit_batch, 10);
-  EXPECT_EQ(Query<domain::Policies>([](domain::Store& s) { return *s.Policy().Load(); })
-                .admit_batch,
-            10);
+  EXPECT_EQ(
+      Query<domain::Policies>([](domain::Store& s) { return *s.Policy().Load(); }).admit_batch, 10);
 }
 
 TEST_F(AccountsTest, PolicyUpdatePatchesWhatIsStored) {

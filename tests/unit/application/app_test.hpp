@@ -107,8 +107,7 @@ class AppTest : public ::testing::Test {
     return Query<domain::Hold>([&](domain::Store& s) { return *s.Holds().Find(id); });
   }
   domain::Reservation ReservationOf(domain::ReservationId id) {
-    return Query<domain::Reservation>(
-        [&](domain::Store& s) { return *s.Reservations().Find(id); });
+    return Query<domain::Reservation>([&](domain::Store& s) { return *s.Reservations().Find(id); });
   }
   void SetPolicies(const domain::Policies& p) {
     Seed([&](domain::Store& s) { s.Policy().Save(p, clock_.Now()); });

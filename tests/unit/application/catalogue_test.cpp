@@ -73,8 +73,7 @@ TEST_F(CatalogueTest, CreateEventValidation) {
   };
   expect([](auto& b) { b.concert_id = domain::ConcertId{4040}; }, ErrorCode::kConcertNotFound);
   expect([](auto& b) { b.seat_count = 0; }, ErrorCode::kInvalidRequest);
-  expect([](auto& b) { b.seat_count = domain::kMaxSeatsPerEvent + 1; },
-         ErrorCode::kInvalidRequest);
+  expect([](auto& b) { b.seat_count = domain::kMaxSeatsPerEvent + 1; }, ErrorCode::kInvalidRequest);
   expect([](auto& b) { b.duration_minutes = 0; }, ErrorCode::kInvalidRequest);
   expect([](auto& b) { b.duration_minutes = domain::kMaxDurationMinutes + 1; },
          ErrorCode::kInvalidRequest);
@@ -83,8 +82,7 @@ TEST_F(CatalogueTest, CreateEventValidation) {
   expect([](auto& b) { b.start_at = b.reservation_end_at - 1s; }, ErrorCode::kInvalidRequest);
   expect([](auto& b) { b.venue = ""; }, ErrorCode::kInvalidRequest);
   expect([](auto& b) { b.price = Money{0}; }, ErrorCode::kInvalidAmount);
-  expect([](auto& b) { b.price = domain::kMaxChargeAmount + Money{1}; },
-         ErrorCode::kInvalidAmount);
+  expect([](auto& b) { b.price = domain::kMaxChargeAmount + Money{1}; }, ErrorCode::kInvalidAmount);
   EXPECT_EQ(cache_.Invalidations(), 2);
 }
 

@@ -85,9 +85,9 @@ TEST_F(EventsTest, RelayCapsBackoffAndDeadLetters) {
     const auto row = Row(0);
     ASSERT_EQ(row.record.attempts, attempt);
     EXPECT_FALSE(row.dead);
-    gaps.push_back(std::chrono::duration_cast<std::chrono::seconds>(row.next_attempt_at -
-                                                                    clock_.Now())
-                       .count());
+    gaps.push_back(
+        std::chrono::duration_cast<std::chrono::seconds>(row.next_attempt_at - clock_.Now())
+            .count());
     clock_.Set(row.next_attempt_at);
   }
   EXPECT_EQ(gaps, (std::vector<std::int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300}));

@@ -23,8 +23,8 @@ class MoneyTest : public AppTest {
   domain::Reservation Reserved(domain::UserId user) {
     OccupySeats occupy(db_, policies_, clock_);
     ReserveSeats reserve(db_, clock_);
-    auto hold = occupy.Execute(
-        {{user, show_.concert}, show_.event, {show_.seats[0], show_.seats[1]}});
+    auto hold =
+        occupy.Execute({{user, show_.concert}, show_.event, {show_.seats[0], show_.seats[1]}});
     EXPECT_TRUE(hold.ok());
     auto r = reserve.Execute({{user, show_.concert}, show_.event, hold->id});
     EXPECT_TRUE(r.ok());
@@ -128,8 +128,7 @@ TEST_F(MoneyTest, PayOnSomeoneElsesReservationIsRefusedAndNoMoneyMoves) {
 }
 
 TEST_F(MoneyTest, PayUnknownReservation) {
-  EXPECT_EQ(CodeOf(Pay(alice_, domain::ReservationId{777})),
-            ErrorCode::kReservationNotFound);
+  EXPECT_EQ(CodeOf(Pay(alice_, domain::ReservationId{777})), ErrorCode::kReservationNotFound);
 }
 
 TEST_F(MoneyTest, PayWithATokenOfAnotherConcertIsNotProcessable) {
@@ -153,9 +152,9 @@ TEST_F(MoneyTest, InsufficientBalanceRollsEverythingBack) {
 TEST_F(MoneyTest, SecondPaymentRowIsRefusedAndRollsBack) {
   auto r = Reserved(alice_);
   Seed([&](domain::Store& s) {
-    (void)s.Payments().Create({{}, alice_, r.id, 0, Money{2000}, domain::PaymentStatus::kSuccess,
-                               clock_.Now()},
-                              clock_.Now());
+    (void)s.Payments().Create(
+        {{}, alice_, r.id, 0, Money{2000}, domain::PaymentStatus::kSuccess, clock_.Now()},
+        clock_.Now());
   });
   EXPECT_EQ(CodeOf(Pay(alice_, r.id)), ErrorCode::kReservationAlreadyConfirmed);
   EXPECT_EQ(Balance(alice_), Money{5000});
@@ -200,13 +199,9 @@ TEST_F(MoneyTest, SeatsTakenOverAfterTheDeadlineCannotBeConfirmed) {
 TEST_F(MoneyTest, SweeperExpiresLapsedHoldsAndPurgesOldKeys) {
   OccupySeats occupy(db_, policies_, clock_);
   ASSERT_TRUE(occupy.Execute({{bob_, show_.concert}, show_.event, {show_.seats[5]}}).ok());
-  Seed([&](domain::Store& s) {
-    s.Idempotency().TryBegin(bob_, "pay", "old", "h", clock_.Now());
-  });
+  Seed([&](domain::Store& s) { s.Idempotency().TryBegin(bob_, "pay", "old", "h", clock_.Now()); });
   clock_.Advance(24h + 1s);
-  Seed([&](domain::Store& s) {
-    s.Idempotency().TryBegin(bob_, "pay", "new", "h", clock_.Now());
-  });
+  Seed([&](domain::Store& s) { s.Idempotency().TryBegin(bob_, "pay", "new", "h", clock_.Now()); });
   auto swept = sweep_.Execute();
   EXPECT_EQ(swept.holds_expired, 1);
   EXPECT_EQ(swept.seats_released, 1);
@@ -236,8 +231,7 @@ TEST_F(MoneyTest, CancelRules) {
   EXPECT_EQ(CodeOf(cancel_.Execute({alice_, domain::ReservationId{31337}})),
             ErrorCode::kReservationNotFound);
   ASSERT_TRUE(Pay(alice_, r.id).ok());
-  EXPECT_EQ(CodeOf(cancel_.Execute({alice_, r.id})),
-            ErrorCode::kReservationAlreadyConfirmed);
+  EXPECT_EQ(CodeOf(cancel_.Execute({alice_, r.id})), ErrorCode::kReservationAlreadyConfirmed);
   EXPECT_EQ(StateOf(show_, show_.seats[0]), SeatState::kReserved);
 }
 
@@ -259,10 +253,8 @@ TEST_F(MoneyTest, ChargeAddsMoneyWithALedgerRow) {
 }
 
 TEST_F(MoneyTest, ChargeRules) {
-  EXPECT_EQ(CodeOf(charge_.Execute({alice_, Money{0}, std::nullopt})),
-            ErrorCode::kInvalidAmount);
-  EXPECT_EQ(CodeOf(charge_.Execute({alice_, Money{-5}, std::nullopt})),
-            ErrorCode::kInvalidAmount);
+  EXPECT_EQ(CodeOf(charge_.Execute({alice_, Money{0}, std::nullopt})), ErrorCode::kInvalidAmount);
+  EXPECT_EQ(CodeOf(charge_.Execute({alice_, Money{-5}, std::nullopt})), ErrorCode::kInvalidAmount);
   EXPECT_EQ(CodeOf(charge_.Execute({alice_, domain::kMaxChargeAmount + Money{1}, std::nullopt})),
             ErrorCode::kInvalidAmount);
   EXPECT_TRUE(charge_.Execute({alice_, domain::kMaxChargeAmount, std::nullopt}).ok());

@@ -43,7 +43,8 @@ TEST_F(QueueTest, RequireActiveMapsEveryState) {
   room_.SetSoldOut(show_.concert, true);
   EXPECT_EQ(CodeOf(access_.RequireActive(token)), ErrorCode::kTokenNotProcessable);
 
-  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});  // newer generation
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(),
+             domain::Policies{});  // newer generation
   auto superseded = access_.RequireActive(token);
   EXPECT_EQ(CodeOf(superseded), ErrorCode::kInvalidToken);
   EXPECT_EQ(superseded.error().message, "token superseded by a newer one");
@@ -138,11 +139,9 @@ TEST_F(QueueTest, ReissueKeepsThePlaceAndSupersedesTheOldToken) {
 }
 
 TEST_F(QueueTest, IssueRules) {
-  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{5555}})),
-            ErrorCode::kConcertNotFound);
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{5555}})), ErrorCode::kConcertNotFound);
   Show over = NewShow(5, domain::Money{100}, 48h, -1h);  // window ended an hour ago
-  EXPECT_EQ(CodeOf(issue_.Execute({alice_, over.concert})),
-            ErrorCode::kReservationNotOpened);
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, over.concert})), ErrorCode::kReservationNotOpened);
   domain::ConcertId empty;
   Seed([&](domain::Store& s) {
     empty = s.Catalogue().CreateConcert({"No dates", "Nobody", ""}, clock_.Now()).id;

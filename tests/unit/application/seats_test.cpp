@@ -45,10 +45,9 @@ TEST_F(SeatsTest, RejectsMalformedSeatLists) {
   EXPECT_EQ(CodeOf(Occupy(alice_, {})), ErrorCode::kInvalidRequest);
   EXPECT_EQ(CodeOf(Occupy(alice_, {SeatId{0}})), ErrorCode::kInvalidRequest);
   EXPECT_EQ(CodeOf(Occupy(alice_, {SeatId{-3}})), ErrorCode::kInvalidRequest);
-  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[0], show_.seats[0]})),
-            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[0], show_.seats[0]})), ErrorCode::kInvalidRequest);
   EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[0], show_.seats[1], show_.seats[2], show_.seats[3],
-                            show_.seats[4]})),
+                                   show_.seats[4]})),
             ErrorCode::kTooManySeats);
 }
 
@@ -56,8 +55,7 @@ TEST_F(SeatsTest, MaxSeatsPerHoldFollowsThePolicy) {
   domain::Policies p;
   p.max_seats_per_hold = 1;
   SetPolicies(p);
-  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[0], show_.seats[1]})),
-            ErrorCode::kTooManySeats);
+  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[0], show_.seats[1]})), ErrorCode::kTooManySeats);
   EXPECT_TRUE(Occupy(alice_, {show_.seats[0]}).ok());
 }
 
@@ -84,8 +82,8 @@ TEST_F(SeatsTest, OutsideTheWindowIsNotOpened) {
 TEST_F(SeatsTest, SeatOfAnotherDateIsNotFound) {
   domain::EventId second;
   Seed([&](domain::Store& s) {
-    second = AddEvent(s, show_.concert, 3, domain::Money{500}, clock_.Now() - 1h,
-                      clock_.Now() + 1h);
+    second =
+        AddEvent(s, show_.concert, 3, domain::Money{500}, clock_.Now() - 1h, clock_.Now() + 1h);
   });
   auto seats = Query<std::vector<domain::Seat>>(
       [&](domain::Store& s) { return s.Catalogue().ListSeats(second, clock_.Now()); });
@@ -172,8 +170,7 @@ TEST_F(SeatsTest, ReserveTurnsALiveHoldIntoAPendingReservation) {
 }
 
 TEST_F(SeatsTest, ReserveRules) {
-  EXPECT_EQ(CodeOf(Reserve(alice_, domain::HoldId{424242})),
-            ErrorCode::kOccupationNotFound);
+  EXPECT_EQ(CodeOf(Reserve(alice_, domain::HoldId{424242})), ErrorCode::kOccupationNotFound);
   auto hold = Occupy(alice_, {show_.seats[0]});
   EXPECT_EQ(CodeOf(Reserve(bob_, hold->id)), ErrorCode::kOccupationInvalid);
   Show other = NewShow();

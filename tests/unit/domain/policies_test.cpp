@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "domain/model/policies.hpp"
+
+#include <gtest/gtest.h>
 
 namespace boxoffice::domain {
 namespace {

@@ -1,9 +1,9 @@
+#include "domain/result.hpp"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
-
-#include "domain/result.hpp"
 
 namespace boxoffice::domain {
 namespace {

@@ -98,18 +98,30 @@ TEST(ConfigTest, HelpIsReportedAsHelp) {
 }
 
 TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
-  const Config c = MustParse(
-      {}, {"BOXOFFICE_PROFILE=embedded", "BOXOFFICE_HTTP_ADDRESS=127.0.0.1",
-           "BOXOFFICE_HTTP_PORT=0", "BOXOFFICE_HTTP_IO_THREADS=3", "BOXOFFICE_WORKER_THREADS=5",
-           "BOXOFFICE_MAX_PENDING=77", "BOXOFFICE_DATA_DIR=/tmp/bx",
-           "BOXOFFICE_DB_PATH=/tmp/other.db", "BOXOFFICE_DB_POOL_SIZE=4",
-           "BOXOFFICE_DB_BUSY_TIMEOUT_MS=250", "BOXOFFICE_DB_SYNCHRONOUS=NORMAL",
-           "BOXOFFICE_ADMIN_TOKEN=adm1n-token", "BOXOFFICE_JWT_SECRET=" + std::string(40, 'k'),
-           "BOXOFFICE_ACCESS_TOKEN_TTL_SECONDS=3600", "BOXOFFICE_SIGNUP_ENABLED=false",
-           "BOXOFFICE_WEBHOOK_URL=http://127.0.0.1:9/hook", "BOXOFFICE_RATE_LIMIT_PER_SECOND=0",
-           "BOXOFFICE_RATE_LIMIT_BURST=2.5", "BOXOFFICE_ACCESS_LOG=off",
-           "BOXOFFICE_LOG_LEVEL=debug", "BOXOFFICE_SCHEDULER_TICK_MS=20",
-           "BOXOFFICE_TEST_HOOKS=1", "BOXOFFICE_SEED_DEMO=true", "UNRELATED=x"});
+  const Config c = MustParse({}, {"BOXOFFICE_PROFILE=embedded",
+                                  "BOXOFFICE_HTTP_ADDRESS=127.0.0.1",
+                                  "BOXOFFICE_HTTP_PORT=0",
+                                  "BOXOFFICE_HTTP_IO_THREADS=3",
+                                  "BOXOFFICE_WORKER_THREADS=5",
+                                  "BOXOFFICE_MAX_PENDING=77",
+                                  "BOXOFFICE_DATA_DIR=/tmp/bx",
+                                  "BOXOFFICE_DB_PATH=/tmp/other.db",
+                                  "BOXOFFICE_DB_POOL_SIZE=4",
+                                  "BOXOFFICE_DB_BUSY_TIMEOUT_MS=250",
+                                  "BOXOFFICE_DB_SYNCHRONOUS=NORMAL",
+                                  "BOXOFFICE_ADMIN_TOKEN=adm1n-token",
+                                  "BOXOFFICE_JWT_SECRET=" + std::string(40, 'k'),
+                                  "BOXOFFICE_ACCESS_TOKEN_TTL_SECONDS=3600",
+                                  "BOXOFFICE_SIGNUP_ENABLED=false",
+                                  "BOXOFFICE_WEBHOOK_URL=http://127.0.0.1:9/hook",
+                                  "BOXOFFICE_RATE_LIMIT_PER_SECOND=0",
+                                  "BOXOFFICE_RATE_LIMIT_BURST=2.5",
+                                  "BOXOFFICE_ACCESS_LOG=off",
+                                  "BOXOFFICE_LOG_LEVEL=debug",
+                                  "BOXOFFICE_SCHEDULER_TICK_MS=20",
+                                  "BOXOFFICE_TEST_HOOKS=1",
+                                  "BOXOFFICE_SEED_DEMO=true",
+                                  "UNRELATED=x"});
   EXPECT_EQ(c.http.address, "127.0.0.1");
   EXPECT_EQ(c.http.port, 0);
   EXPECT_EQ(c.http.io_threads, 3);
@@ -164,11 +176,9 @@ TEST(ConfigTest, PrecedenceIsDefaultsThenFileThenEnvironmentThenFlags) {
   EXPECT_EQ(env_over_file.data_dir, "/env");
   EXPECT_EQ(env_over_file.log_level, "warn");
 
-  const Config flags_over_env =
-      MustParse({"serve", "--config", file, "--port", "3333", "--data-dir", "/flag", "--address",
-                 "::1"},
-                {"BOXOFFICE_HTTP_PORT=2222", "BOXOFFICE_DATA_DIR=/env",
-                 "BOXOFFICE_HTTP_ADDRESS=127.0.0.3"});
+  const Config flags_over_env = MustParse(
+      {"serve", "--config", file, "--port", "3333", "--data-dir", "/flag", "--address", "::1"},
+      {"BOXOFFICE_HTTP_PORT=2222", "BOXOFFICE_DATA_DIR=/env", "BOXOFFICE_HTTP_ADDRESS=127.0.0.3"});
   EXPECT_EQ(flags_over_env.http.port, 3333);
   EXPECT_EQ(flags_over_env.data_dir, "/flag");
   EXPECT_EQ(flags_over_env.http.address, "::1");
@@ -177,14 +187,15 @@ TEST(ConfigTest, PrecedenceIsDefaultsThenFileThenEnvironmentThenFlags) {
 
 TEST(ConfigTest, FileTypesAreChecked) {
   TempDir dir;
-  EXPECT_EQ(MustParse({"--config", dir.Write("ok.toml", "signup_enabled = false\n"
-                                                         "rate_limit_burst = 3.5\n"
-                                                         "http_port = \"4444\"\n")})
+  EXPECT_EQ(MustParse({"--config", dir.Write("ok.toml",
+                                             "signup_enabled = false\n"
+                                             "rate_limit_burst = 3.5\n"
+                                             "http_port = \"4444\"\n")})
                 .http.port,
             4444);
-  EXPECT_EQ(ErrorOf({"--config", dir.Write("bad.toml", "http_port = 70000\n")}),
-            dir.path().string() +
-                "/bad.toml: http_port: expected an integer 0..65535, got \"70000\"");
+  EXPECT_EQ(
+      ErrorOf({"--config", dir.Write("bad.toml", "http_port = 70000\n")}),
+      dir.path().string() + "/bad.toml: http_port: expected an integer 0..65535, got \"70000\"");
   EXPECT_NE(ErrorOf({"--config", dir.Write("arr.toml", "http_port = [1]\n")}).find("http_port"),
             std::string::npos);
   EXPECT_NE(ErrorOf({"--config", dir.Write("typo.toml", "htp_port = 1\n")}).find("unknown setting"),
@@ -247,8 +258,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"DB_SYNCHRONOUS", "off", "expected one of full, normal, got \"off\""},
         BadValue{"ADMIN_TOKEN", "has space", "expected printable ASCII without spaces"},
         BadValue{"JWT_SECRET", "short", "expected at least 32 characters, got 5"},
-        BadValue{"ACCESS_TOKEN_TTL_SECONDS", "10",
-                 "expected an integer 60..31536000, got \"10\""},
+        BadValue{"ACCESS_TOKEN_TTL_SECONDS", "10", "expected an integer 60..31536000, got \"10\""},
         BadValue{"SIGNUP_ENABLED", "maybe", "expected true or false, got \"maybe\""},
         BadValue{"WEBHOOK_URL", "https://hooks.slack.com/x",
                  "https webhooks are not supported in this build (no TLS client); use an http:// "

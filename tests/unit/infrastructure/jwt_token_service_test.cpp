@@ -70,9 +70,9 @@ TEST_F(JwtTokenServiceTest, QueueTokenRoundTrips) {
 TEST_F(JwtTokenServiceTest, TokenHasThreeUnpaddedBase64UrlSegments) {
   const std::string token = tokens_.IssueAccess(domain::UserId{1}, kNow);
   EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
-  EXPECT_EQ(token.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-            std::string::npos);
+  EXPECT_EQ(
+      token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+      std::string::npos);
 }
 
 TEST_F(JwtTokenServiceTest, HandForgedValidTokenIsAccepted) {
@@ -113,8 +113,7 @@ TEST_F(JwtTokenServiceTest, TamperedPayloadIsRejected) {
   const auto second = token.find('.', first + 1);
   const std::string forged_payload =
       B64Url(R"({"sub":"2","typ":"access","iat":1,"exp":1900000000})");
-  const std::string tampered =
-      token.substr(0, first + 1) + forged_payload + token.substr(second);
+  const std::string tampered = token.substr(0, first + 1) + forged_payload + token.substr(second);
   EXPECT_FALSE(tokens_.VerifyAccess(tampered, kNow).has_value());
 }
 
@@ -135,11 +134,11 @@ TEST_F(JwtTokenServiceTest, WrongTypeIsRejected) {
 }
 
 TEST_F(JwtTokenServiceTest, NonPositiveOrMalformedSubjectIsRejected) {
-  for (const char* sub : {R"("0")", R"("-3")", R"("abc")", R"(5)", R"("05")", R"("")",
-                          R"("99999999999999999999")"}) {
-    const auto token = Forge(R"({"alg":"HS256","typ":"JWT"})",
-                             std::string(R"({"sub":)") + sub +
-                                 R"(,"typ":"access","iat":1,"exp":1900000000})");
+  for (const char* sub :
+       {R"("0")", R"("-3")", R"("abc")", R"(5)", R"("05")", R"("")", R"("99999999999999999999")"}) {
+    const auto token =
+        Forge(R"({"alg":"HS256","typ":"JWT"})",
+              std::string(R"({"sub":)") + sub + R"(,"typ":"access","iat":1,"exp":1900000000})");
     EXPECT_FALSE(tokens_.VerifyAccess(token, kNow).has_value()) << sub;
   }
 }
@@ -159,8 +158,7 @@ TEST_F(JwtTokenServiceTest, GarbageIsRejectedWithoutThrowing) {
        {std::string(), std::string("."), std::string(".."), std::string("a.b.c"),
         std::string("not a token"), valid.substr(0, last_dot), valid + ".extra",
         valid.substr(0, last_dot) + ".!!!!", std::string("\0\0.\xff.\x80", 7),
-        B64Url("[1,2]") + "." + B64Url("{}") + ".sig",
-        Forge(R"({"alg":"HS256"})", "not json"),
+        B64Url("[1,2]") + "." + B64Url("{}") + ".sig", Forge(R"({"alg":"HS256"})", "not json"),
         Forge(R"({"alg":"HS256"})", "[]")}) {
     EXPECT_NO_THROW({ EXPECT_FALSE(tokens_.VerifyAccess(garbage, kNow).has_value()); });
     EXPECT_NO_THROW({ EXPECT_FALSE(tokens_.VerifyQueue(garbage, kNow).has_value()); });

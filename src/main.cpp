@@ -311,7 +311,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   application::IdempotencyGuard idempotency(*db, clock);
 
   consumers::InProcessEventBus bus;
-  application::FreeQueueSlot free_queue_slot(room);
+  application::FreeQueueSlot free_queue_slot(*db, room, clock);
   bus.Subscribe(application::FreeQueueSlot::kName,
                 [&](const domain::OutboxRecord& r) { return free_queue_slot.Handle(r); });
   std::optional<infra::HttpWebhookSender> webhook_sender;
@@ -326,14 +326,18 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   application::RunAdmission run_admission(*db, room, policies, clock);
   application::SweepExpired sweep_expired(*db, clock);
   application::RelayOutbox relay_outbox(*db, bus, clock);
-  schedulers::PeriodicRunner runner;
-  runner.Add("admission", std::chrono::milliseconds(config.scheduler_tick_ms),
-             [&] { run_admission.Execute(); });
-  runner.Add("sweep-expired", kSweepPeriod, [&] { sweep_expired.Execute(); });
-  runner.Add("relay-outbox", kRelayPeriod, [&] { relay_outbox.Execute(); });
-  runner.Start();
-  Defer stop_runner([&] {
-    runner.Stop();
+  // Admission and sweeping never wait behind the relay, whose consumers may call a slow webhook.
+  schedulers::PeriodicRunner housekeeping;
+  housekeeping.Add("admission", std::chrono::milliseconds(config.scheduler_tick_ms),
+                   [&] { run_admission.Execute(); });
+  housekeeping.Add("sweep-expired", kSweepPeriod, [&] { sweep_expired.Execute(); });
+  housekeeping.Start();
+  Defer stop_housekeeping([&] { housekeeping.Stop(); });
+  schedulers::PeriodicRunner relay;
+  relay.Add("relay-outbox", kRelayPeriod, [&] { relay_outbox.Execute(); });
+  relay.Start();
+  Defer stop_relay([&] {
+    relay.Stop();
     // Hands over events committed since the last pass, so a clean stop leaves no backlog.
     relay_outbox.Execute();
   });
@@ -374,7 +378,10 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   };
   if (config.http.test_hooks) {
     services.advance_clock = [&](domain::Duration by) { manual_clock.Advance(by); };
-    services.run_background_once = [&] { runner.RunAllOnce(); };
+    services.run_background_once = [&] {
+      housekeeping.RunAllOnce();
+      relay.RunAllOnce();
+    };
   }
 
   http::Server server(config.http, services);

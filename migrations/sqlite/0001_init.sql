@@ -73,6 +73,7 @@ CREATE TABLE occupation (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX idx_occupation_status_expires ON occupation (status, expires_at);
+CREATE INDEX idx_occupation_user_event ON occupation (user_id, concert_event_id, status);
 
 CREATE TABLE occupation_seat (
   occupation_id INTEGER NOT NULL REFERENCES occupation (id),

@@ -24,8 +24,8 @@ CancelReservation::CancelReservation(domain::Database& db, const domain::Clock& 
     : db_(db), clock_(clock) {}
 
 Result<Reservation> CancelReservation::Execute(const CancelReservationCommand& cmd) {
-  const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<Reservation> {
+    const auto now = clock_.Now();  // inside the transaction, after the write lock
     auto reservation = store.Reservations().Find(cmd.reservation_id);
     if (!reservation || reservation->user_id != cmd.user_id) {
       return Fail(ErrorCode::kReservationNotFound, "reservation not found");

@@ -19,7 +19,14 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd) {
   bool lost_race = false;
   auto charged = db_.Write([&](domain::Store& store) -> Result<Money> {
     auto& wallets = store.Wallets();
-    if (cmd.idempotency_key && wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)) {
+    if (auto earlier = cmd.idempotency_key
+                           ? wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)
+                           : std::nullopt) {
+      // Ledger keys outlive the 24 h replay window of the HTTP layer: a key reused later for
+      // another amount must not be answered as if it had been charged.
+      if (earlier->amount != cmd.amount) {
+        return Fail(ErrorCode::kIdempotencyKeyReused, "this key charged another amount");
+      }
       auto balance = wallets.Balance(cmd.user_id);
       if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
       return *balance;

@@ -8,13 +8,20 @@ namespace boxoffice::application {
 
 using domain::Result;
 
-FreeQueueSlot::FreeQueueSlot(domain::WaitingRoom& room) : room_(room) {}
+FreeQueueSlot::FreeQueueSlot(domain::Database& db, domain::WaitingRoom& room,
+                             const domain::Clock& clock)
+    : db_(db), room_(room), clock_(clock) {}
 
 bool FreeQueueSlot::Handle(const domain::OutboxRecord& record) {
-  // Leave is idempotent, so a redelivered event needs no bookkeeping here.
-  if (const auto* paid = std::get_if<domain::PaymentCompleted>(&record.event)) {
-    room_.Leave(paid->concert_id, paid->user_id);
-  }
+  const auto* paid = std::get_if<domain::PaymentCompleted>(&record.event);
+  if (paid == nullptr) return true;
+  const auto now = clock_.Now();
+  auto first = db_.Write([&](domain::Store& store) -> Result<bool> {
+    return store.ProcessedEvents().MarkProcessed(kName, record.id, now);
+  });
+  // Marked before leaving: if the process dies in between, the user keeps an admitted slot
+  // until it idles out, which is harmless; leaving twice could evict a newer place.
+  if (first.value()) room_.Leave(paid->concert_id, paid->user_id);
   return true;
 }
 

@@ -13,18 +13,22 @@ namespace boxoffice::application {
 // Idempotent consumers of domain events. Each returns true when the event is handled (or was
 // handled before) and false when it should be delivered again later.
 
-// Frees the payer's waiting-room slot once their payment completes.
+// Frees the payer's waiting-room slot once their payment completes, once per event: a
+// redelivery (the relay retries an event until every consumer has it) must not evict a place
+// the user took again after paying.
 class FreeQueueSlot {
  public:
   static constexpr const char* kName = "free-queue-slot";
-  FreeQueueSlot(domain::WaitingRoom& room);
+  FreeQueueSlot(domain::Database& db, domain::WaitingRoom& room, const domain::Clock& clock);
   bool Handle(const domain::OutboxRecord& record);
 
  private:
+  domain::Database& db_;
   domain::WaitingRoom& room_;
+  const domain::Clock& clock_;
 };
 
-// Sends a webhook notification for each completed payment, once.
+// Sends a webhook notification for each event (payments, cancellations), once.
 class NotifyWebhook {
  public:
   static constexpr const char* kName = "notify-webhook";

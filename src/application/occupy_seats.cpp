@@ -30,8 +30,8 @@ Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {
                 "at most " + std::to_string(policies.max_seats_per_hold) + " seats per hold");
   }
 
-  const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<Hold> {
+    const auto now = clock_.Now();  // inside the transaction, after the write lock
     auto event = store.Catalogue().FindEvent(cmd.event_id, now);
     if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
     if (event->concert_id != cmd.who.concert_id) {
@@ -39,6 +39,13 @@ Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {
     }
     if (!event->IsOpenAt(now)) {
       return Fail(ErrorCode::kReservationNotOpened, "reservation window is not open");
+    }
+    const int already = store.Holds().CountLiveSeats(cmd.who.user_id, cmd.event_id, now);
+    if (already + static_cast<int>(ids.size()) > policies.max_seats_per_hold) {
+      return Fail(ErrorCode::kTooManySeats, "at most " +
+                                                std::to_string(policies.max_seats_per_hold) +
+                                                " seats of a date held at once per user; " +
+                                                std::to_string(already) + " already held");
     }
     auto seats = store.Seats().Find(cmd.event_id, ids, now);
     if (seats.size() != ids.size()) return Fail(ErrorCode::kSeatNotFound, "seat not found");

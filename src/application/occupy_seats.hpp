@@ -18,10 +18,11 @@ struct OccupySeatsCommand {
 };
 
 // Holds 1..max_seats_per_hold seats of one date for hold_ttl, all or nothing, with one
-// conditional update. invalid_request for an empty list or duplicates; too_many_seats;
-// event_not_found; token_not_processable for a date of another concert; reservation_not_opened
-// outside the window; seat_not_found for ids not of this date; seat_unavailable when any seat
-// is held or sold.
+// conditional update. A user may hold at most max_seats_per_hold seats of a date at once
+// across all their live holds and unpaid reservations (too_many_seats beyond). invalid_request for
+// an empty list or duplicates; too_many_seats; event_not_found; token_not_processable for a date of
+// another concert; reservation_not_opened outside the window; seat_not_found for ids not of this
+// date; seat_unavailable when any seat is held or sold.
 class OccupySeats {
  public:
   OccupySeats(domain::Database& db, PolicyService& policies, const domain::Clock& clock);

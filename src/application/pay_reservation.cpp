@@ -8,6 +8,17 @@ using domain::Payment;
 using domain::ReservationStatus;
 using domain::Result;
 
+namespace {
+
+domain::Error NotPayable(const domain::Reservation& r) {
+  if (r.status == ReservationStatus::kConfirmed) {
+    return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already confirmed");
+  }
+  return Fail(ErrorCode::kReservationExpired, "reservation expired or cancelled");
+}
+
+}  // namespace
+
 PayReservation::PayReservation(domain::Database& db, const domain::Clock& clock)
     : db_(db), clock_(clock) {}
 
@@ -15,8 +26,9 @@ PayReservation::PayReservation(domain::Database& db, const domain::Clock& clock)
 // rolls back everything before it: no money moves unless the seats are sold and the payment
 // row exists. The statement order is fixed so concurrent payments cannot deadlock.
 Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
-  const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<Payment> {
+    // Read inside the transaction: waiting for the write lock must not leave `now` stale.
+    const auto now = clock_.Now();
     auto reservation = store.Reservations().Find(cmd.reservation_id);
     if (!reservation || reservation->user_id != cmd.who.user_id) {
       return Fail(ErrorCode::kReservationNotFound, "reservation not found");
@@ -24,15 +36,13 @@ Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
     if (reservation->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
-    if (reservation->status == ReservationStatus::kConfirmed) {
-      return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already confirmed");
-    }
-    if (!reservation->IsPayableAt(now)) {
-      return Fail(ErrorCode::kReservationExpired, "reservation expired or cancelled");
-    }
+    if (!reservation->IsPayableAt(now)) return NotPayable(*reservation);
     if (!store.Reservations().Transition(reservation->id, ReservationStatus::kPending,
                                          ReservationStatus::kConfirmed, now)) {
-      return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already confirmed");
+      // Another transaction moved it first (a payment, a cancel, the sweeper): report its state.
+      auto current = store.Reservations().Find(reservation->id);
+      return current ? NotPayable(*current)
+                     : Fail(ErrorCode::kReservationNotFound, "reservation not found");
     }
 
     if (store.Seats().Confirm(reservation->hold_id, now) != reservation->total_seats) {

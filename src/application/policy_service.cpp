@@ -25,16 +25,30 @@ PolicyService::PolicyService(domain::Database& db, const domain::Clock& clock,
 
 Policies PolicyService::Current() {
   const auto now = clock_.Now();
+  {
+    std::lock_guard lock(mu_);
+    if (cached_ && (now - loaded_at_ < refresh_ || refreshing_)) return *cached_;
+    refreshing_ = true;
+  }
+  // Loaded outside the lock, by one caller at a time, so a slow database never stalls the
+  // readers that still have a cached copy.
+  std::optional<Policies> fresh;
+  try {
+    fresh = LoadPolicies(db_);
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    refreshing_ = false;
+    throw;
+  }
   std::lock_guard lock(mu_);
-  if (cached_ && now - loaded_at_ < refresh_) return *cached_;
-  cached_ = LoadPolicies(db_);
+  refreshing_ = false;
+  cached_ = *fresh;
   loaded_at_ = now;
-  return *cached_;
+  return *fresh;
 }
 
 Result<Policies> PolicyService::Update(const domain::PolicyPatch& patch) {
   const auto now = clock_.Now();
-  std::lock_guard lock(mu_);
   auto saved = db_.Write([&](domain::Store& store) -> Result<Policies> {
     // Patch what is stored now, not the cache, so concurrent operators on other instances do
     // not silently undo each other's fields.
@@ -44,6 +58,7 @@ Result<Policies> PolicyService::Update(const domain::PolicyPatch& patch) {
     return next;
   });
   if (!saved) return saved;
+  std::lock_guard lock(mu_);
   cached_ = saved.value();
   loaded_at_ = now;
   return saved;

@@ -26,6 +26,7 @@ class PolicyService {
   domain::Duration refresh_;
   std::mutex mu_;
   std::optional<domain::Policies> cached_;
+  bool refreshing_ = false;
   domain::Instant loaded_at_{};
 };
 

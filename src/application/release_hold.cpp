@@ -12,12 +12,16 @@ ReleaseHold::ReleaseHold(domain::Database& db, const domain::Clock& clock)
     : db_(db), clock_(clock) {}
 
 Result<void> ReleaseHold::Execute(const ReleaseHoldCommand& cmd) {
-  const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<void> {
+    const auto now = clock_.Now();  // inside the transaction, after the write lock
     auto hold = store.Holds().Find(cmd.hold_id);
     if (!hold) return Fail(ErrorCode::kOccupationNotFound, "occupation not found");
     if (hold->user_id != cmd.who.user_id) {
       return Fail(ErrorCode::kOccupationInvalid, "occupation belongs to another user");
+    }
+    auto event = store.Catalogue().FindEvent(hold->event_id, now);
+    if (!event || event->concert_id != cmd.who.concert_id) {
+      return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
     if (hold->status == HoldStatus::kReleased) {
       return Fail(ErrorCode::kOccupationAlreadyReleased, "occupation already released");

@@ -12,8 +12,11 @@ ReserveSeats::ReserveSeats(domain::Database& db, const domain::Clock& clock)
     : db_(db), clock_(clock) {}
 
 Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
-  const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<Reservation> {
+    // Read inside the transaction: waiting for the write lock must not leave `now` stale. A hold
+    // whose deadline is after this `now` still owns its seats, since reclaiming them needs a
+    // later time.
+    const auto now = clock_.Now();
     auto hold = store.Holds().Find(cmd.hold_id);
     if (!hold) return Fail(ErrorCode::kOccupationNotFound, "occupation not found");
     if (hold->user_id != cmd.who.user_id || hold->event_id != cmd.event_id) {
@@ -31,6 +34,10 @@ Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
     if (!store.Holds().Transition(hold->id, HoldStatus::kActive, HoldStatus::kReserved, now)) {
+      auto current = store.Holds().Find(hold->id);
+      if (current && current->status == HoldStatus::kExpired) {
+        return Fail(ErrorCode::kOccupationAlreadyExpired, "occupation already expired");
+      }
       return Fail(ErrorCode::kOccupationAlreadyReleased, "occupation already released");
     }
     Reservation draft;

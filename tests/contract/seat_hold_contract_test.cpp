@@ -229,5 +229,27 @@ TEST_P(HoldRepositoryContract, ExpireLapsedExpiresOnlyActiveHoldsPastTheirDeadli
   EXPECT_EQ(Find(released.id)->status, HoldStatus::kReleased);
 }
 
+TEST_P(HoldRepositoryContract, CountLiveSeatsCountsOnlyTheUsersStillHeldSeatsOfTheDate) {
+  auto hold_seats = [&](const domain::Hold& hold, std::vector<SeatId> ids, domain::Instant until) {
+    return Commit(db(),
+                  [&](Store& s) { return s.Seats().Hold(event_.id, ids, hold.id, until, T(0)); });
+  };
+  auto count = [&](domain::UserId user, domain::Instant now) {
+    return Query(db(), [&](Store& s) { return s.Holds().CountLiveSeats(user, event_.id, now); });
+  };
+  auto two = Create({seats_[0], seats_[1]}, T(1000));
+  ASSERT_EQ(hold_seats(two, {seats_[0].seat_id, seats_[1].seat_id}, T(1000)), 2);
+  auto reserved = Create({seats_[2]}, T(2000));
+  ASSERT_EQ(hold_seats(reserved, {seats_[2].seat_id}, T(2000)), 1);
+  Commit(db(), [&](Store& s) {
+    return s.Holds().Transition(reserved.id, HoldStatus::kActive, HoldStatus::kReserved, T(1));
+  });
+  EXPECT_EQ(count(user_, T(1)), 3);
+  EXPECT_EQ(count(NewUser(), T(1)), 0);
+  EXPECT_EQ(count(user_, T(1000)), 1) << "seats of a lapsed hold no longer count";
+  Commit(db(), [&](Store& s) { return s.Seats().Confirm(reserved.id, T(2)); });
+  EXPECT_EQ(count(user_, T(2)), 2) << "sold seats no longer count";
+}
+
 }  // namespace
 }  // namespace boxoffice::contract

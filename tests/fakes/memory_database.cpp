@@ -210,6 +210,22 @@ class Holds : public HoldRepository {
     it->second.status = to;
     return true;
   }
+  int CountLiveSeats(UserId user, EventId event, Instant now) override {
+    int n = 0;
+    for (const auto& [id, row] : t_.seats) {
+      if (row.seat.event_id != event || row.seat.state != SeatState::kHeld || !row.hold_id ||
+          row.held_until <= now) {
+        continue;
+      }
+      auto hold = t_.holds.find(row.hold_id->value);
+      if (hold != t_.holds.end() && hold->second.user_id == user &&
+          (hold->second.status == HoldStatus::kActive ||
+           hold->second.status == HoldStatus::kReserved)) {
+        ++n;
+      }
+    }
+    return n;
+  }
   int ExpireLapsed(Instant now) override {
     int n = 0;
     for (auto& [id, h] : t_.holds) {

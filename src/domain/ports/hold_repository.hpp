@@ -18,6 +18,9 @@ class HoldRepository {
   virtual std::optional<Hold> Find(HoldId id) = 0;
   // Moves the hold from `from` to `to` if it is still in `from`. Returns whether it moved.
   virtual bool Transition(HoldId id, HoldStatus from, HoldStatus to, Instant now) = 0;
+  // Seats of `event` still HELD (deadline after `now`) under holds of `user`, reserved or not:
+  // what the per-user limit counts, so one user cannot hold a whole date hold by hold.
+  virtual int CountLiveSeats(UserId user, EventId event, Instant now) = 0;
   // ACTIVE holds whose deadline is at or before `now` become EXPIRED (sweeper; idempotent).
   virtual int ExpireLapsed(Instant now) = 0;
 };

@@ -23,6 +23,10 @@ constexpr const char* kTransitionHold =
 constexpr const char* kExpireLapsedHolds =
     "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
     "WHERE status = 'ACTIVE' AND expires_at <= :now";
+constexpr const char* kCountLiveSeats =
+    "SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
+    "WHERE o.user_id = :user AND o.concert_event_id = :event "
+    "AND o.status IN ('ACTIVE', 'RESERVED') AND s.state = 'HELD' AND s.held_until > :now";
 
 }  // namespace
 
@@ -84,6 +88,15 @@ bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
        soci::use(id.value, "id"), soci::use(from_text, "from"));
   st.execute(true);
   return st.get_affected_rows() > 0;
+}
+
+int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event,
+                                      domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  int count = 0;
+  session_ << kCountLiveSeats, soci::use(user.value, "user"), soci::use(event.value, "event"),
+      soci::use(at, "now"), soci::into(count);
+  return count;
 }
 
 int SqlHoldRepository::ExpireLapsed(domain::Instant now) {

@@ -63,6 +63,7 @@ class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
   std::optional<domain::Hold> Find(domain::HoldId id) override;
   bool Transition(domain::HoldId id, domain::HoldStatus from, domain::HoldStatus to,
                   domain::Instant now) override;
+  int CountLiveSeats(domain::UserId user, domain::EventId event, domain::Instant now) override;
   int ExpireLapsed(domain::Instant now) override;
 };
 

@@ -100,7 +100,7 @@ TEST_F(EventsTest, RelayCapsBackoffAndDeadLetters) {
 }
 
 TEST_F(EventsTest, FreeQueueSlotLeavesOnPaymentOnly) {
-  FreeQueueSlot consumer(room_);
+  FreeQueueSlot consumer(db_, room_, clock_);
   room_.Admitted(domain::ConcertId{7}, domain::UserId{3}, clock_.Now() + 60s);
   domain::OutboxRecord cancelled{1, domain::ReservationCancelled{{1}, {3}, {7}, clock_.Now()},
                                  clock_.Now(), 0};
@@ -112,7 +112,11 @@ TEST_F(EventsTest, FreeQueueSlotLeavesOnPaymentOnly) {
   domain::OutboxRecord record{2, paid, clock_.Now(), 0};
   EXPECT_TRUE(consumer.Handle(record));
   EXPECT_FALSE(room_.HasPlace(domain::ConcertId{7}, domain::UserId{3}));
-  EXPECT_TRUE(consumer.Handle(record)) << "redelivery is harmless";
+  // The user comes back for more seats and is admitted again; a redelivery of the old event
+  // must not evict the new place.
+  room_.Admitted(domain::ConcertId{7}, domain::UserId{3}, clock_.Now() + 60s);
+  EXPECT_TRUE(consumer.Handle(record));
+  EXPECT_TRUE(room_.HasPlace(domain::ConcertId{7}, domain::UserId{3}));
 }
 
 TEST_F(EventsTest, NotifyWebhookSendsEachEventOnce) {
@@ -130,7 +134,7 @@ TEST_F(EventsTest, NotifyWebhookSendsEachEventOnce) {
 }
 
 TEST_F(EventsTest, RelayThroughConsumersEndToEnd) {
-  FreeQueueSlot free_slot(room_);
+  FreeQueueSlot free_slot(db_, room_, clock_);
   room_.Admitted(domain::ConcertId{4}, domain::UserId{8}, clock_.Now() + 60s);
   AppendPaid(domain::UserId{8}, domain::ConcertId{4});
   class Bus : public domain::EventPublisher {

@@ -275,6 +275,9 @@ TEST_F(MoneyTest, RepeatedIdempotencyKeyIsANoOp) {
   EXPECT_EQ(*charge_.Execute({alice_, Money{100}, std::string("k1")}), Money{5100});
   EXPECT_EQ(*charge_.Execute({alice_, Money{100}, std::string("k1")}), Money{5100});
   EXPECT_EQ(*charge_.Execute({alice_, Money{100}, std::string("k2")}), Money{5200});
+  EXPECT_EQ(CodeOf(charge_.Execute({alice_, Money{999}, std::string("k1")})),
+            ErrorCode::kIdempotencyKeyReused)
+      << "a ledger key names one amount for ever";
   // Keys are per user.
   EXPECT_EQ(*charge_.Execute({bob_, Money{100}, std::string("k1")}), Money{5100});
   EXPECT_EQ(LedgerSum(alice_), Money{5200});
@@ -285,7 +288,7 @@ TEST_F(MoneyTest, BalanceAlwaysEqualsLedgerSum) {
   auto r = Reserved(alice_);
   ASSERT_TRUE(charge_.Execute({alice_, Money{123}, std::string("a")}).ok());
   ASSERT_TRUE(Pay(alice_, r.id).ok());
-  ASSERT_TRUE(charge_.Execute({alice_, Money{77}, std::string("a")}).ok());
+  ASSERT_TRUE(charge_.Execute({alice_, Money{123}, std::string("a")}).ok());
   ASSERT_TRUE(charge_.Execute({alice_, Money{77}, std::nullopt}).ok());
   EXPECT_FALSE(Pay(alice_, r.id).ok());
   for (auto user : {alice_, bob_}) EXPECT_EQ(Balance(user), LedgerSum(user));

@@ -59,6 +59,16 @@ TEST_F(SeatsTest, MaxSeatsPerHoldFollowsThePolicy) {
   EXPECT_TRUE(Occupy(alice_, {show_.seats[0]}).ok());
 }
 
+TEST_F(SeatsTest, OneUserHoldsAtMostTheLimitOfADateAcrossHolds) {
+  ASSERT_TRUE(Occupy(alice_, {show_.seats[0], show_.seats[1], show_.seats[2]}).ok());
+  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[3], show_.seats[4]})), ErrorCode::kTooManySeats);
+  EXPECT_TRUE(Occupy(alice_, {show_.seats[3]}).ok());
+  EXPECT_EQ(CodeOf(Occupy(alice_, {show_.seats[4]})), ErrorCode::kTooManySeats);
+  EXPECT_TRUE(Occupy(bob_, {show_.seats[4]}).ok()) << "the limit is per user";
+  clock_.Advance(std::chrono::seconds(policies_.Current().hold_ttl_seconds));
+  EXPECT_TRUE(Occupy(alice_, {show_.seats[5]}).ok()) << "lapsed holds no longer count";
+}
+
 TEST_F(SeatsTest, UnknownEventAndForeignConcert) {
   auto r = occupy_.Execute({{alice_, show_.concert}, domain::EventId{9999}, {show_.seats[0]}});
   EXPECT_EQ(CodeOf(r), ErrorCode::kEventNotFound);

@@ -1,5 +1,7 @@
 #include "interfaces/http/handlers/common.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
 
 #include "interfaces/http/digest.hpp"
@@ -113,14 +115,25 @@ Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::strin
   try {
     response = run();
   } catch (...) {
-    ctx.services.idempotency.Forget(user, scope_name, key);
+    try {
+      ctx.services.idempotency.Forget(user, scope_name, key);
+    } catch (const std::exception& e) {
+      spdlog::warn("idempotency key left in flight: {}", e.what());
+    }
     throw;
   }
-  if (response.status < 500) {
-    ctx.services.idempotency.Complete(user, scope_name, key,
-                                      application::StoredResponse{response.status, response.body});
-  } else {
-    ctx.services.idempotency.Forget(user, scope_name, key);
+  try {
+    if (response.status < 500) {
+      ctx.services.idempotency.Complete(
+          user, scope_name, key, application::StoredResponse{response.status, response.body});
+    } else {
+      ctx.services.idempotency.Forget(user, scope_name, key);
+    }
+  } catch (const std::exception& e) {
+    // The outcome is committed and must be reported as it is. The key stays in flight: repeats
+    // get 409 until it is taken over as abandoned, and the conditional writes behind payments
+    // and charges keep a takeover from moving money twice.
+    spdlog::warn("idempotency response not stored: {}", e.what());
   }
   return response;
 }

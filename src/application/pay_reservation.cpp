@@ -25,8 +25,8 @@ PayReservation::PayReservation(domain::Database& db, const domain::Clock& clock)
 // Every step is conditional on the state it expects, and any failure returns an error, which
 // rolls back everything before it: no money moves unless the seats are sold and the payment
 // row exists. The statement order is fixed so concurrent payments cannot deadlock.
-Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
-  return db_.Write([&](domain::Store& store) -> Result<Payment> {
+Result<PaidReservation> PayReservation::Execute(const PayReservationCommand& cmd) {
+  return db_.Write([&](domain::Store& store) -> Result<PaidReservation> {
     // Read inside the transaction: waiting for the write lock must not leave `now` stale.
     const auto now = clock_.Now();
     auto reservation = store.Reservations().Find(cmd.reservation_id);
@@ -78,7 +78,7 @@ Result<Payment> PayReservation::Execute(const PayReservationCommand& cmd) {
                                  reservation->concert_id, reservation->event_id, amount,
                                  reservation->total_seats, now},
         now);
-    return *std::move(payment);
+    return PaidReservation{*std::move(payment), reservation->total_seats};
   });
 }
 

@@ -13,6 +13,11 @@ struct PayReservationCommand {
   domain::ReservationId reservation_id;
 };
 
+struct PaidReservation {
+  domain::Payment payment;
+  std::int32_t seat_count = 0;  // seats sold by this payment
+};
+
 // Pays a PENDING reservation from the wallet in one transaction, statements in a fixed order:
 // reservation -> seats -> wallet (+ ledger) -> payment -> outbox (PaymentCompleted).
 // reservation_not_found (also another user's); reservation_already_confirmed;
@@ -20,7 +25,7 @@ struct PayReservationCommand {
 class PayReservation {
  public:
   PayReservation(domain::Database& db, const domain::Clock& clock);
-  domain::Result<domain::Payment> Execute(const PayReservationCommand& cmd);
+  domain::Result<PaidReservation> Execute(const PayReservationCommand& cmd);
 
  private:
   domain::Database& db_;

@@ -31,7 +31,10 @@ class MoneyTest : public AppTest {
     return r.value();
   }
   domain::Result<domain::Payment> Pay(domain::UserId user, domain::ReservationId id) {
-    return pay_.Execute({{user, show_.concert}, id});
+    auto paid = pay_.Execute({{user, show_.concert}, id});
+    if (!paid) return paid.error();
+    EXPECT_EQ(paid->seat_count, ReservationOf(id).total_seats);
+    return paid->payment;
   }
   void ExpectNothingMoved(domain::UserId user, const domain::Reservation& r, Money balance) {
     EXPECT_EQ(Balance(user), balance);

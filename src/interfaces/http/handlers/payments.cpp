@@ -1,29 +1,9 @@
-#include <spdlog/spdlog.h>
-
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
 #include "interfaces/http/json_input.hpp"
 #include "interfaces/http/json_output.hpp"
 
 namespace boxoffice::http::handlers {
-namespace {
-
-// Payment carries no seat count, so the seats-sold counter reads it from the user's
-// reservations. Best effort: the payment has already succeeded and must be reported as such.
-std::int64_t SeatsOf(RequestContext& ctx, domain::UserId user, domain::ReservationId id) {
-  try {
-    auto reservations = ctx.services.user_queries.Reservations(user);
-    if (!reservations) return 0;
-    for (const auto& r : *reservations) {
-      if (r.id == id) return r.total_seats;
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("seat count for metrics unavailable: {}", e.what());
-  }
-  return 0;
-}
-
-}  // namespace
 
 Outcome Pay(RequestContext& ctx) {
   auto body = BodyObject(ctx);
@@ -49,8 +29,8 @@ Outcome Pay(RequestContext& ctx) {
     auto payment =
         ctx.services.pay_reservation.Execute({.who = active, .reservation_id = reservation_id});
     if (!payment) return ErrorResponse(payment.error());
-    ctx.metrics.PaymentCompleted(SeatsOf(ctx, active.user_id, reservation_id));
-    return DataResponse(ToJson(*payment), 201);
+    ctx.metrics.PaymentCompleted(payment->seat_count);
+    return DataResponse(ToJson(payment->payment), 201);
   });
 }
 

@@ -293,7 +293,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   application::Authenticate authenticate(tokens, clock);
   application::QueueAccess queue_access(tokens, room, policies, clock);
   application::CreateUser create_user(*db, tokens, clock);
-  application::IssueQueueToken issue_queue_token(*db, room, tokens, policies, clock);
+  application::IssueQueueToken issue_queue_token(*db, cache, room, tokens, policies, clock);
   application::GetQueueStatus get_queue_status(room, tokens, policies, clock);
   application::LeaveQueue leave_queue(room, tokens, policies, clock);
   application::ListConcerts list_concerts(*db, cache);

@@ -10,31 +10,39 @@ using domain::Fail;
 using domain::Instant;
 using domain::Result;
 
-IssueQueueToken::IssueQueueToken(domain::Database& db, domain::WaitingRoom& room,
-                                 domain::TokenService& tokens, PolicyService& policies,
-                                 const domain::Clock& clock)
-    : db_(db), room_(room), tokens_(tokens), policies_(policies), clock_(clock) {}
+IssueQueueToken::IssueQueueToken(domain::Database& db, domain::CatalogueCache& cache,
+                                 domain::WaitingRoom& room, domain::TokenService& tokens,
+                                 PolicyService& policies, const domain::Clock& clock)
+    : db_(db), cache_(cache), room_(room), tokens_(tokens), policies_(policies), clock_(clock) {}
+
+Result<std::vector<domain::ConcertEvent>> IssueQueueToken::Dates(domain::ConcertId concert,
+                                                                 Instant now) {
+  if (auto cached = cache_.GetEvents(concert)) return *std::move(cached);
+  auto dates = db_.Read([&](domain::Store& store) -> Result<std::vector<domain::ConcertEvent>> {
+    if (!store.Catalogue().FindConcert(concert)) {
+      return Fail(ErrorCode::kConcertNotFound, "concert not found");
+    }
+    return store.Catalogue().ListEvents(concert, now);
+  });
+  if (!dates) return dates;
+  for (auto& d : *dates) d.available_seat_count = 0;  // never cached: see CatalogueCache
+  cache_.PutEvents(concert, *dates);
+  return dates;
+}
 
 Result<QueueTicket> IssueQueueToken::Execute(const IssueQueueTokenCommand& cmd) {
   const auto now = clock_.Now();
-  auto opens_at = db_.Read([&](domain::Store& store) -> Result<Instant> {
-    if (!store.Catalogue().FindConcert(cmd.concert_id)) {
-      return Fail(ErrorCode::kConcertNotFound, "concert not found");
-    }
-    // The line opens with the earliest sale window that has not ended yet.
-    std::optional<Instant> earliest;
-    for (const auto& event : store.Catalogue().ListEvents(cmd.concert_id, now)) {
-      if (event.reservation_end_at <= now) continue;
-      if (!earliest || event.reservation_start_at < *earliest) {
-        earliest = event.reservation_start_at;
-      }
-    }
-    if (!earliest) {
-      return Fail(ErrorCode::kReservationNotOpened, "no date of this concert is on sale");
-    }
-    return *earliest;
-  });
-  if (!opens_at) return opens_at.error();
+  auto dates = Dates(cmd.concert_id, now);
+  if (!dates) return dates.error();
+  // The line opens with the earliest sale window that has not ended yet.
+  std::optional<Instant> opens_at;
+  for (const auto& date : *dates) {
+    if (date.reservation_end_at <= now) continue;
+    if (!opens_at || date.reservation_start_at < *opens_at) opens_at = date.reservation_start_at;
+  }
+  if (!opens_at) {
+    return Fail(ErrorCode::kReservationNotOpened, "no date of this concert is on sale");
+  }
 
   const auto policies = policies_.Current();
   const auto place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at, policies);

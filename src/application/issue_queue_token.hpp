@@ -1,9 +1,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "application/policy_service.hpp"
 #include "application/queue_status.hpp"
+#include "domain/ports/catalogue_cache.hpp"
 #include "domain/ports/clock.hpp"
 #include "domain/ports/store.hpp"
 #include "domain/ports/token_service.hpp"
@@ -24,15 +26,22 @@ struct QueueTicket {
 
 // Gives the user a place in the concert's waiting room (or keeps theirs) and a fresh token for it.
 // concert_not_found for unknown concerts; reservation_not_opened when the concert has no date
-// whose reservation window is still to come or open.
+// whose reservation window is still to come or open. The sale windows come from the catalogue
+// cache: this is the request every arrival makes at a ticket opening.
 class IssueQueueToken {
  public:
-  IssueQueueToken(domain::Database& db, domain::WaitingRoom& room, domain::TokenService& tokens,
-                  PolicyService& policies, const domain::Clock& clock);
+  IssueQueueToken(domain::Database& db, domain::CatalogueCache& cache, domain::WaitingRoom& room,
+                  domain::TokenService& tokens, PolicyService& policies,
+                  const domain::Clock& clock);
   domain::Result<QueueTicket> Execute(const IssueQueueTokenCommand& cmd);
 
  private:
+  // The concert's dates (without seat counts), from the cache when it has them.
+  domain::Result<std::vector<domain::ConcertEvent>> Dates(domain::ConcertId concert,
+                                                          domain::Instant now);
+
   domain::Database& db_;
+  domain::CatalogueCache& cache_;
   domain::WaitingRoom& room_;
   domain::TokenService& tokens_;
   PolicyService& policies_;

@@ -6,6 +6,7 @@
 #include "application/queue_access.hpp"
 #include "application/queue_status.hpp"
 #include "application/run_admission.hpp"
+#include "fakes/fake_catalogue_cache.hpp"
 
 namespace boxoffice::application {
 namespace {
@@ -23,10 +24,27 @@ class QueueTest : public AppTest {
   Show show_ = NewShow();
   domain::UserId alice_ = NewUser();
   QueueAccess access_{tokens_, room_, policies_, clock_};
-  IssueQueueToken issue_{db_, room_, tokens_, policies_, clock_};
+  fakes::FakeCatalogueCache cache_;
+  IssueQueueToken issue_{db_, cache_, room_, tokens_, policies_, clock_};
   GetQueueStatus status_{room_, tokens_, policies_, clock_};
   LeaveQueue leave_{room_, tokens_, policies_, clock_};
 };
+
+TEST_F(QueueTest, TokenIssueReadsTheSaleWindowsFromTheCache) {
+  ASSERT_TRUE(issue_.Execute({alice_, show_.concert}).ok());
+  ASSERT_TRUE(cache_.GetEvents(show_.concert).has_value());
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})),
+            ErrorCode::kConcertNotFound);
+  EXPECT_FALSE(cache_.GetEvents(domain::ConcertId{4242}).has_value());
+
+  // What the cache says wins until an operator's change invalidates it.
+  auto dates = *cache_.GetEvents(show_.concert);
+  cache_.PutEvents(domain::ConcertId{4242}, dates);
+  EXPECT_TRUE(issue_.Execute({alice_, domain::ConcertId{4242}}).ok());
+  cache_.Invalidate();
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})),
+            ErrorCode::kConcertNotFound);
+}
 
 TEST_F(QueueTest, RequireActiveMapsEveryState) {
   EXPECT_EQ(CodeOf(access_.RequireActive("garbage")), ErrorCode::kInvalidToken);

@@ -78,7 +78,7 @@ class ServerTest : public ::testing::Test {
   application::Authenticate authenticate_{tokens_, clock_};
   application::QueueAccess queue_access_{tokens_, room_, policies_, clock_};
   application::CreateUser create_user_{db_, tokens_, clock_};
-  application::IssueQueueToken issue_{db_, room_, tokens_, policies_, clock_};
+  application::IssueQueueToken issue_{db_, cache_, room_, tokens_, policies_, clock_};
   application::GetQueueStatus status_{room_, tokens_, policies_, clock_};
   application::LeaveQueue leave_{room_, tokens_, policies_, clock_};
   application::ListConcerts concerts_{db_, cache_};

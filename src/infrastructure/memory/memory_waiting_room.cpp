@@ -150,6 +150,7 @@ struct ConcertRoom {
   bool sold_out = false;
   std::int64_t admitted_total = 0;
   std::deque<std::pair<Instant, std::int32_t>> ticks;
+  std::int64_t ticks_admitted = 0;  // sum over `ticks`, kept so Stats is O(1) per poll
   std::mt19937_64 rng{std::random_device{}()};
 
   bool IsEmpty() const {
@@ -208,7 +209,10 @@ struct ConcertRoom {
   }
 
   void PruneTicks(Instant now) {
-    while (!ticks.empty() && ticks.front().first < now - kRateWindow) ticks.pop_front();
+    while (!ticks.empty() && ticks.front().first < now - kRateWindow) {
+      ticks_admitted -= ticks.front().second;
+      ticks.pop_front();
+    }
   }
 };
 
@@ -364,6 +368,7 @@ AdmissionResult MemoryWaitingRoom::Admit(ConcertId concert, const domain::Polici
 
   room->admitted_total += result.admitted;
   room->ticks.emplace_back(now, result.admitted);
+  room->ticks_admitted += result.admitted;
   room->PruneTicks(now);
   return result;
 }
@@ -385,10 +390,7 @@ QueueStats MemoryWaitingRoom::Stats(ConcertId concert, Instant now) {
   stats.admitted_total = room->admitted_total;
   if (room->ticks.size() >= 2) {
     // The first tick only opens the window: what it admitted happened before the span measured.
-    std::int64_t admitted = 0;
-    for (auto it = std::next(room->ticks.begin()); it != room->ticks.end(); ++it) {
-      admitted += it->second;
-    }
+    const std::int64_t admitted = room->ticks_admitted - room->ticks.front().second;
     std::chrono::duration<double> span = room->ticks.back().first - room->ticks.front().first;
     if (span.count() > 0) stats.admission_rate_per_second = admitted / span.count();
   }

@@ -18,6 +18,7 @@ IssueQueueToken::IssueQueueToken(domain::Database& db, domain::CatalogueCache& c
 Result<std::vector<domain::ConcertEvent>> IssueQueueToken::Dates(domain::ConcertId concert,
                                                                  Instant now) {
   if (auto cached = cache_.GetEvents(concert)) return *std::move(cached);
+  const auto version = cache_.Version();
   auto dates = db_.Read([&](domain::Store& store) -> Result<std::vector<domain::ConcertEvent>> {
     if (!store.Catalogue().FindConcert(concert)) {
       return Fail(ErrorCode::kConcertNotFound, "concert not found");
@@ -26,7 +27,7 @@ Result<std::vector<domain::ConcertEvent>> IssueQueueToken::Dates(domain::Concert
   });
   if (!dates) return dates;
   for (auto& d : *dates) d.available_seat_count = 0;  // never cached: see CatalogueCache
-  cache_.PutEvents(concert, *dates);
+  cache_.PutEvents(concert, *dates, version);
   return dates;
 }
 

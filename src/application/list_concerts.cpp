@@ -10,10 +10,11 @@ ListConcerts::ListConcerts(domain::Database& db, domain::CatalogueCache& cache)
 
 Result<std::vector<Concert>> ListConcerts::Execute() {
   if (auto cached = cache_.GetConcerts()) return std::move(*cached);
+  const auto version = cache_.Version();
   auto concerts = db_.Read([](domain::Store& store) -> Result<std::vector<Concert>> {
     return store.Catalogue().ListConcerts();
   });
-  if (concerts) cache_.PutConcerts(concerts.value());
+  if (concerts) cache_.PutConcerts(concerts.value(), version);
   return concerts;
 }
 

@@ -12,12 +12,17 @@ namespace boxoffice::fakes {
 // A plain cache that counts what happens to it.
 class FakeCatalogueCache : public domain::CatalogueCache {
  public:
+  std::uint64_t Version() override {
+    std::lock_guard lock(mu_);
+    return static_cast<std::uint64_t>(invalidations_);
+  }
   std::optional<std::vector<domain::Concert>> GetConcerts() override {
     std::lock_guard lock(mu_);
     return concerts_;
   }
-  void PutConcerts(const std::vector<domain::Concert>& concerts) override {
+  void PutConcerts(const std::vector<domain::Concert>& concerts, std::uint64_t read_at) override {
     std::lock_guard lock(mu_);
+    if (read_at != static_cast<std::uint64_t>(invalidations_)) return;
     ++puts_;
     concerts_ = concerts;
   }
@@ -27,9 +32,10 @@ class FakeCatalogueCache : public domain::CatalogueCache {
     if (it == events_.end()) return std::nullopt;
     return it->second;
   }
-  void PutEvents(domain::ConcertId concert,
-                 const std::vector<domain::ConcertEvent>& events) override {
+  void PutEvents(domain::ConcertId concert, const std::vector<domain::ConcertEvent>& events,
+                 std::uint64_t read_at) override {
     std::lock_guard lock(mu_);
+    if (read_at != static_cast<std::uint64_t>(invalidations_)) return;
     events_[concert.value] = events;
   }
   void Invalidate() override {

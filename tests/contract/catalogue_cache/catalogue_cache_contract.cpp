@@ -38,7 +38,7 @@ TEST_P(CatalogueCacheContract, EmptyUntilPut) {
 }
 
 TEST_P(CatalogueCacheContract, ReturnsWhatWasPutFieldByField) {
-  cache().PutConcerts(TwoConcerts());
+  cache().PutConcerts(TwoConcerts(), cache().Version());
   auto concerts = cache().GetConcerts();
   ASSERT_TRUE(concerts.has_value());
   ASSERT_EQ(concerts->size(), 2u);
@@ -47,7 +47,8 @@ TEST_P(CatalogueCacheContract, ReturnsWhatWasPutFieldByField) {
   EXPECT_EQ((*concerts)[1].singer, "The Blue Hour");
   EXPECT_EQ((*concerts)[1].description, "quote \" and unicode \u00e9");
 
-  cache().PutEvents(ConcertId{1}, {EventOf(10, ConcertId{1}), EventOf(11, ConcertId{1})});
+  cache().PutEvents(ConcertId{1}, {EventOf(10, ConcertId{1}), EventOf(11, ConcertId{1})},
+                    cache().Version());
   auto events = cache().GetEvents(ConcertId{1});
   ASSERT_TRUE(events.has_value());
   ASSERT_EQ(events->size(), 2u);
@@ -62,18 +63,29 @@ TEST_P(CatalogueCacheContract, ReturnsWhatWasPutFieldByField) {
 }
 
 TEST_P(CatalogueCacheContract, AnEmptyListIsCachedToo) {
-  cache().PutConcerts({});
+  cache().PutConcerts({}, cache().Version());
   auto concerts = cache().GetConcerts();
   ASSERT_TRUE(concerts.has_value());
   EXPECT_TRUE(concerts->empty());
 }
 
 TEST_P(CatalogueCacheContract, InvalidateDropsEverything) {
-  cache().PutConcerts(TwoConcerts());
-  cache().PutEvents(ConcertId{1}, {EventOf(10, ConcertId{1})});
+  cache().PutConcerts(TwoConcerts(), cache().Version());
+  cache().PutEvents(ConcertId{1}, {EventOf(10, ConcertId{1})}, cache().Version());
   cache().Invalidate();
   EXPECT_FALSE(cache().GetConcerts().has_value());
   EXPECT_FALSE(cache().GetEvents(ConcertId{1}).has_value());
+}
+
+TEST_P(CatalogueCacheContract, AFillThatRacedWithAnInvalidationIsDropped) {
+  const auto read_at = cache().Version();  // a reader starts loading the old catalogue
+  cache().Invalidate();                    // an operator changes it meanwhile
+  cache().PutConcerts(TwoConcerts(), read_at);
+  cache().PutEvents(ConcertId{1}, {EventOf(10, ConcertId{1})}, read_at);
+  EXPECT_FALSE(cache().GetConcerts().has_value());
+  EXPECT_FALSE(cache().GetEvents(ConcertId{1}).has_value());
+  cache().PutConcerts(TwoConcerts(), cache().Version());
+  EXPECT_TRUE(cache().GetConcerts().has_value());
 }
 
 TEST_P(CatalogueCacheContract, ConcurrentReadersAndWritersSeeWholeValues) {
@@ -83,7 +95,7 @@ TEST_P(CatalogueCacheContract, ConcurrentReadersAndWritersSeeWholeValues) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         if (t % 2 == 0) {
-          cache().PutConcerts(TwoConcerts());
+          cache().PutConcerts(TwoConcerts(), cache().Version());
           if (i % 50 == 0) cache().Invalidate();
         } else if (auto got = cache().GetConcerts(); got && got->size() != 2u) {
           ++torn;

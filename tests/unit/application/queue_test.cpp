@@ -33,17 +33,15 @@ class QueueTest : public AppTest {
 TEST_F(QueueTest, TokenIssueReadsTheSaleWindowsFromTheCache) {
   ASSERT_TRUE(issue_.Execute({alice_, show_.concert}).ok());
   ASSERT_TRUE(cache_.GetEvents(show_.concert).has_value());
-  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})),
-            ErrorCode::kConcertNotFound);
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})), ErrorCode::kConcertNotFound);
   EXPECT_FALSE(cache_.GetEvents(domain::ConcertId{4242}).has_value());
 
   // What the cache says wins until an operator's change invalidates it.
   auto dates = *cache_.GetEvents(show_.concert);
-  cache_.PutEvents(domain::ConcertId{4242}, dates);
+  cache_.PutEvents(domain::ConcertId{4242}, dates, cache_.Version());
   EXPECT_TRUE(issue_.Execute({alice_, domain::ConcertId{4242}}).ok());
   cache_.Invalidate();
-  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})),
-            ErrorCode::kConcertNotFound);
+  EXPECT_EQ(CodeOf(issue_.Execute({alice_, domain::ConcertId{4242}})), ErrorCode::kConcertNotFound);
 }
 
 TEST_F(QueueTest, RequireActiveMapsEveryState) {

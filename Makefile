@@ -14,7 +14,7 @@ deps:
 
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target boxoffice
 	@echo "built $(RELEASE_BIN)"
 
 # Embedded profile with demo data on port 8080 (BOXOFFICE_HTTP_PORT to change).
@@ -24,7 +24,7 @@ run: build
 # Every test tier: unit and contract tests (ctest), then the black-box suite against the binary.
 test: unit functional
 
-unit: 
+unit:
 	@scripts/setup-deps --test
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci -j $(JOBS)

@@ -143,6 +143,10 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const RawValue& v) {
          c.http.max_pending = static_cast<int>(ReadInt(v, 1, 1'000'000));
        }},
+      {"MAX_STREAMS",
+       [](Config& c, const RawValue& v) {
+         c.http.max_streams = static_cast<int>(ReadInt(v, 1, 1'000'000));
+       }},
       {"DATA_DIR", [](Config& c, const RawValue& v) { c.data_dir = ReadNonEmpty(v); }},
       {"DB_PATH", [](Config& c, const RawValue& v) { c.sqlite.path = ReadNonEmpty(v); }},
       {"DB_POOL_SIZE",

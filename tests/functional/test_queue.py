@@ -1,10 +1,5 @@
 """The waiting room: order, re-issue, admission caps, pause, polling hints, sold out, pre-queue."""
 
-import json
-
-import pytest
-import requests
-
 from conftest import BIG, Api, data_of, expect, expect_error, parallel
 
 
@@ -192,24 +187,3 @@ def test_pre_queue_is_shuffled_at_opening_then_fifo(api: Api) -> None:
         assert [flags[u.id] for u in by_position] == [True] * admitted_so_far + [False] * (
             15 - admitted_so_far
         )
-
-
-@pytest.mark.xfail(
-    strict=True, reason="SPEC §1/§3 GET /api/v1/queue/stream (SSE) is not implemented: 404"
-)
-def test_status_stream_sends_the_same_view(api: Api, concert) -> None:
-    user = api.new_user()
-    api.join(user, concert)
-    with requests.get(
-        f"{api.base}/api/v1/queue/stream", params={"token": user.qt}, stream=True, timeout=5
-    ) as resp:
-        assert resp.status_code == 200
-        assert resp.headers["Content-Type"].startswith("text/event-stream")
-        for line in resp.iter_lines(decode_unicode=True):
-            if line and line.startswith("data:"):
-                view = json.loads(line[len("data:"):])
-                break
-        else:
-            raise AssertionError("the stream closed without an event")
-    view = view.get("data", view)
-    assert view["status"] == "WAITING" and view["position"] == 1

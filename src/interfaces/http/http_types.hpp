@@ -49,4 +49,8 @@ struct PathParams {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// A query parameter value with its %XX escapes and '+' (a space in form encoding) decoded;
+// nullopt when an escape is malformed.
+std::optional<std::string> DecodeQueryValue(std::string_view raw);
+
 }  // namespace boxoffice::http

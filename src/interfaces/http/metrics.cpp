@@ -170,6 +170,8 @@ std::string Metrics::Render(const Gauges& gauges) const {
   Header(out, "boxoffice_http_inflight", "gauge", "HTTP requests being processed.");
   out +=
       "boxoffice_http_inflight " + std::to_string(inflight_.load(std::memory_order_relaxed)) + "\n";
+  Header(out, "boxoffice_sse_streams", "gauge", "Open event streams (GET /api/v1/queue/stream).");
+  out += "boxoffice_sse_streams " + std::to_string(streams_.load(std::memory_order_relaxed)) + "\n";
   return out;
 }
 

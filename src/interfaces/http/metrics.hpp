@@ -44,6 +44,8 @@ class Metrics {
 
   void RequestStarted() { inflight_.fetch_add(1, std::memory_order_relaxed); }
   void RequestFinished() { inflight_.fetch_sub(1, std::memory_order_relaxed); }
+  void StreamOpened() { streams_.fetch_add(1, std::memory_order_relaxed); }
+  void StreamClosed() { streams_.fetch_sub(1, std::memory_order_relaxed); }
   void HoldCreated() { holds_.fetch_add(1, std::memory_order_relaxed); }
   void ReservationCreated() { reservations_.fetch_add(1, std::memory_order_relaxed); }
   void PaymentCompleted(std::int64_t seats) {
@@ -58,6 +60,7 @@ class Metrics {
   std::vector<std::unique_ptr<SeriesData>> series_;
   std::unordered_map<std::string, int> index_;  // "METHOD route" -> series; read-only after ctor
   std::atomic<std::int64_t> inflight_{0};
+  std::atomic<std::int64_t> streams_{0};
   std::atomic<std::uint64_t> holds_{0};
   std::atomic<std::uint64_t> reservations_{0};
   std::atomic<std::uint64_t> payments_{0};

@@ -9,6 +9,7 @@ constexpr std::array<RouteSpec, kRouteCount> kRoutes{{
     {RouteId::kCreateUser, "POST", "/api/v1/users"},
     {RouteId::kIssueQueueToken, "POST", "/api/v1/queue/token"},
     {RouteId::kQueueStatus, "GET", "/api/v1/queue/status"},
+    {RouteId::kQueueStream, "GET", "/api/v1/queue/stream"},
     {RouteId::kLeaveQueue, "DELETE", "/api/v1/queue/token"},
     {RouteId::kListConcerts, "GET", "/api/v1/concerts"},
     {RouteId::kAvailableEvents, "GET", "/api/v1/concerts/{concertId}/available-events"},

@@ -12,6 +12,7 @@ enum class RouteId {
   kCreateUser,
   kIssueQueueToken,
   kQueueStatus,
+  kQueueStream,
   kLeaveQueue,
   kListConcerts,
   kAvailableEvents,

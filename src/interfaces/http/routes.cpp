@@ -12,6 +12,8 @@ Handler HandlerFor(RouteId id) {
       return handlers::IssueQueueToken;
     case RouteId::kQueueStatus:
       return handlers::QueueStatus;
+    case RouteId::kQueueStream:
+      return nullptr;  // not request/response: the server runs it (Server::Impl::ServeQueueStream)
     case RouteId::kLeaveQueue:
       return handlers::LeaveQueue;
     case RouteId::kListConcerts:

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -22,16 +25,19 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "interfaces/http/access_log.hpp"
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/context.hpp"
+#include "interfaces/http/handlers/handlers.hpp"
 #include "interfaces/http/metrics.hpp"
 #include "interfaces/http/rate_limiter.hpp"
 #include "interfaces/http/responses.hpp"
 #include "interfaces/http/router.hpp"
+#include "interfaces/http/sse.hpp"
 
 namespace boxoffice::http {
 namespace {
@@ -46,6 +52,8 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kIdempotencyPollInterval = std::chrono::milliseconds(20);
 constexpr auto kStopGrace = std::chrono::seconds(2);
+// A stream whose status check found the worker pool full tries again after this long.
+constexpr auto kStreamBusyRetry = std::chrono::seconds(1);
 
 std::vector<RouteSpec> ActiveRoutes(const HttpSettings& settings) {
   std::vector<RouteSpec> routes;
@@ -96,6 +104,34 @@ bhttp::response<bhttp::string_body> ToMessage(Response&& response, unsigned vers
   return message;
 }
 
+std::string RequestIdOf(const Request& request) {
+  auto client_id = request.Header("X-Request-Id");
+  return client_id && IsSaneRequestId(*client_id) ? std::string(*client_id) : GenerateRequestId();
+}
+
+// Completes when the client closes the connection or sends anything (nothing may follow a request
+// whose response is an event stream), and when Stop closes the socket.
+asio::awaitable<void> WatchPeer(tcp::socket& socket) {
+  std::array<char, 256> scratch{};
+  try {
+    co_await socket.async_read_some(asio::buffer(scratch), kAsTuple);
+  } catch (const boost::system::system_error&) {
+    // Cancelled before the read began: the stream ended first.
+  }
+}
+
+// Releases a slot of a counter that admission control incremented.
+class SlotGuard {
+ public:
+  explicit SlotGuard(std::atomic<int>& counter) : counter_(counter) {}
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+  ~SlotGuard() { counter_.fetch_sub(1, std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<int>& counter_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -112,7 +148,22 @@ struct Server::Impl {
   asio::awaitable<void> Accept();
   asio::awaitable<void> Session(tcp::socket socket);
   asio::awaitable<void> Serve(beast::tcp_stream& stream, const std::string& client);
-  asio::awaitable<Response> Handle(Request& request);
+  asio::awaitable<Response> Handle(Request& request, const RouteMatch& match);
+  std::optional<Response> Throttle(const Request& request, const RouteMatch& match);
+  // GET /api/v1/queue/stream, from the request to the end of the stream. Returns whether the
+  // connection may carry another request (only after a refusal).
+  asio::awaitable<bool> ServeQueueStream(beast::tcp_stream& stream, const Request& request,
+                                         const RouteMatch& match, unsigned version,
+                                         bool keep_alive);
+  // Checks and events after the first one; true when the stream reached its last event.
+  asio::awaitable<bool> FeedQueueStream(beast::tcp_stream& stream, QueueStreamFeed& feed,
+                                        const std::string& token,
+                                        std::chrono::milliseconds first_check, bool chunked);
+  // One status check on a worker; nullopt when the pool is saturated (or the wait was cancelled).
+  asio::awaitable<std::optional<domain::Result<application::QueueStatusView>>> CheckQueue(
+      const std::string& token);
+  domain::Result<application::QueueStatusView> RunQueueCheck(const std::string& token);
+  asio::awaitable<bool> WriteEvent(beast::tcp_stream& stream, std::string_view frame, bool chunked);
   asio::awaitable<Response> Dispatch(Request& request, const RouteMatch& match,
                                      const std::string& request_id);
   Outcome Invoke(Request& request, const RouteMatch& match, int attempt,
@@ -132,6 +183,7 @@ struct Server::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int> pending{0};
+  std::atomic<int> open_streams{0};
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
   std::uint16_t port = 0;
@@ -325,7 +377,12 @@ asio::awaitable<void> Server::Impl::Serve(beast::tcp_stream& stream, const std::
     const unsigned version = incoming.version();
     Request request = ToRequest(std::move(incoming), client);
     stream.expires_never();  // handling time is bounded by the worker pool, not the socket
-    Response response = co_await Handle(request);
+    const RouteMatch match = router.Match(request.method, request.path);
+    if (match.kind == RouteMatch::Kind::kMatched && match.route->id == RouteId::kQueueStream) {
+      if (!co_await ServeQueueStream(stream, request, match, version, keep_alive)) co_return;
+      continue;
+    }
+    Response response = co_await Handle(request, match);
     auto message = ToMessage(std::move(response), version, keep_alive);
     stream.expires_after(settings.idle_timeout);
     auto [write_ec, written] = co_await bhttp::async_write(stream, message, kAsTuple);
@@ -333,14 +390,11 @@ asio::awaitable<void> Server::Impl::Serve(beast::tcp_stream& stream, const std::
   }
 }
 
-asio::awaitable<Response> Server::Impl::Handle(Request& request) {
+asio::awaitable<Response> Server::Impl::Handle(Request& request, const RouteMatch& match) {
   const auto start = Clock::now();
   metrics.RequestStarted();
-  auto client_id = request.Header("X-Request-Id");
-  const std::string request_id =
-      client_id && IsSaneRequestId(*client_id) ? std::string(*client_id) : GenerateRequestId();
+  const std::string request_id = RequestIdOf(request);
 
-  const RouteMatch match = router.Match(request.method, request.path);
   Response response;
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
@@ -364,25 +418,30 @@ asio::awaitable<Response> Server::Impl::Handle(Request& request) {
   co_return response;
 }
 
+std::optional<Response> Server::Impl::Throttle(const Request& request, const RouteMatch& match) {
+  if (!IsRateLimited(match.route->id) || !limiter.Enabled()) return std::nullopt;
+  std::string key;
+  if (auto auth = request.Header("Authorization"); auth && !auth->empty()) {
+    key = "a:" + std::string(*auth);
+  } else if (auto token = request.Header("User-Token"); token && !token->empty()) {
+    key = "t:" + std::string(*token);
+  } else if (auto param = request.QueryParam("token");
+             match.route->id == RouteId::kQueueStream && param && !param->empty()) {
+    key = "t:" + std::string(*param);
+  } else {
+    key = "ip:" + request.client_address;
+  }
+  const auto decision = limiter.Acquire(key, Clock::now());
+  if (decision.allowed) return std::nullopt;
+  Response refused = ErrorResponse(domain::ErrorCode::kRateLimited, "too many requests");
+  refused.headers.clear();
+  refused.headers.emplace_back("Retry-After", std::to_string(decision.retry_after_seconds));
+  return refused;
+}
+
 asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMatch& match,
                                                  const std::string& request_id) {
-  if (IsRateLimited(match.route->id) && limiter.Enabled()) {
-    std::string key;
-    if (auto auth = request.Header("Authorization"); auth && !auth->empty()) {
-      key = "a:" + std::string(*auth);
-    } else if (auto token = request.Header("User-Token"); token && !token->empty()) {
-      key = "t:" + std::string(*token);
-    } else {
-      key = "ip:" + request.client_address;
-    }
-    const auto decision = limiter.Acquire(key, Clock::now());
-    if (!decision.allowed) {
-      Response refused = ErrorResponse(domain::ErrorCode::kRateLimited, "too many requests");
-      refused.headers.clear();
-      refused.headers.emplace_back("Retry-After", std::to_string(decision.retry_after_seconds));
-      co_return refused;
-    }
-  }
+  if (auto refused = Throttle(request, match)) co_return std::move(*refused);
 
   // Admission control: never queue more blocking work than max_pending.
   if (pending.fetch_add(1, std::memory_order_acq_rel) >= settings.max_pending) {
@@ -413,6 +472,190 @@ asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMa
   }
   pending.fetch_sub(1, std::memory_order_acq_rel);
   co_return response;
+}
+
+asio::awaitable<bool> Server::Impl::ServeQueueStream(beast::tcp_stream& stream,
+                                                     const Request& request,
+                                                     const RouteMatch& match, unsigned version,
+                                                     bool keep_alive) {
+  const auto start = Clock::now();
+  metrics.RequestStarted();
+  const std::string request_id = RequestIdOf(request);
+  const std::string_view route = match.route->path;
+
+  // Until the first check succeeds this is an ordinary request, refused exactly like a poll.
+  std::optional<Response> refusal = Throttle(request, match);
+  // The slot is taken even by a refused request, and given back once it is answered.
+  const bool over_limit =
+      open_streams.fetch_add(1, std::memory_order_acq_rel) >= settings.max_streams;
+  const SlotGuard slot(open_streams);
+  if (over_limit && !refusal) {
+    refusal = ErrorResponse(domain::ErrorCode::kUnavailable, "too many open streams, retry later");
+  }
+  std::string token;
+  if (!refusal) {
+    auto parsed = handlers::QueueStreamToken(request);
+    if (parsed) {
+      token = std::move(*parsed);
+    } else {
+      refusal = ErrorResponse(parsed.error());
+    }
+  }
+  std::optional<domain::Result<application::QueueStatusView>> first;
+  if (!refusal) {
+    first = co_await CheckQueue(token);
+    if (!first) {
+      refusal = ErrorResponse(domain::ErrorCode::kUnavailable, "server busy, retry shortly");
+    } else if (!*first) {
+      refusal = ErrorResponse(first->error());
+    }
+  }
+  if (refusal) {
+    refusal->headers.emplace_back("X-Request-Id", request_id);
+    Record(request, route, *refusal, request_id, start);
+    auto message = ToMessage(std::move(*refusal), version, keep_alive);
+    stream.expires_after(settings.idle_timeout);
+    auto [ec, written] = co_await bhttp::async_write(stream, message, kAsTuple);
+    co_return !ec && keep_alive;
+  }
+
+  metrics.StreamOpened();
+  // HTTP/1.1 frames the events as chunks, so the client sees a clean end; HTTP/1.0 reads to EOF.
+  const bool chunked = version >= 11;
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, version};
+  head.set(bhttp::field::server, "boxoffice");
+  head.set(bhttp::field::content_type, "text/event-stream");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("X-Accel-Buffering", "no");  // a buffering proxy (nginx) would hold the events back
+  head.set("X-Request-Id", request_id);
+  head.keep_alive(false);  // the connection ends with the stream
+  head.chunked(chunked);
+  bool finished = false;  // reached its last event, as opposed to the client leaving or Stop
+  try {
+    bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    stream.expires_after(settings.idle_timeout);
+    auto [head_ec, head_written] = co_await bhttp::async_write_header(stream, serializer, kAsTuple);
+    stream.expires_never();
+    QueueStreamFeed feed;
+    const auto step = feed.OnStatus(**first);
+    if (!head_ec && co_await WriteEvent(stream, step.frame, chunked)) {
+      if (step.last) {
+        finished = true;
+      } else if (!stopped) {
+        using asio::experimental::awaitable_operators::operator||;
+        auto ended = co_await (FeedQueueStream(stream, feed, token, step.next_check, chunked) ||
+                               WatchPeer(stream.socket()));
+        finished = ended.index() == 0 && std::get<0>(ended);
+      }
+    }
+    if (finished && chunked) {
+      stream.expires_after(settings.idle_timeout);
+      co_await asio::async_write(stream, bhttp::make_chunk_last(), kAsTuple);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("request {} queue stream ended by an exception: {}", request_id, e.what());
+  }
+  metrics.StreamClosed();
+  Record(request, route, Response{.status = 200}, request_id, start);
+  co_return false;
+}
+
+asio::awaitable<bool> Server::Impl::FeedQueueStream(beast::tcp_stream& stream,
+                                                    QueueStreamFeed& feed, const std::string& token,
+                                                    std::chrono::milliseconds first_check,
+                                                    bool chunked) {
+  // When WatchPeer ends first this coroutine is cancelled: the pending wait completes with
+  // operation_aborted, and the loop checks the state rather than unwinding by exception.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto cancellation = co_await asio::this_coro::cancellation_state;
+  auto cancelled = [&] { return cancellation.cancelled() != asio::cancellation_type::none; };
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto next_check = Clock::now() + first_check;
+  auto next_keep_alive = Clock::now() + kSseKeepAliveInterval;
+  try {
+    // Ends with the place (admitted, sold out, gone), the client, or Stop.
+    while (!stopped) {
+      timer.expires_at(std::min(next_check, next_keep_alive));
+      co_await timer.async_wait(kAsTuple);
+      if (cancelled() || stopped) co_return false;
+      if (Clock::now() >= next_check) {
+        auto checked = co_await CheckQueue(token);
+        if (cancelled()) co_return false;
+        if (!checked) {  // workers saturated: try again soon rather than queue behind them
+          next_check = Clock::now() + kStreamBusyRetry;
+          continue;
+        }
+        const auto step = *checked ? feed.OnStatus(**checked) : feed.OnError(checked->error());
+        next_check = Clock::now() + step.next_check;
+        if (!step.frame.empty()) {
+          if (!co_await WriteEvent(stream, step.frame, chunked)) co_return false;
+          next_keep_alive = Clock::now() + kSseKeepAliveInterval;
+        }
+        if (step.last) co_return true;
+      }
+      if (Clock::now() >= next_keep_alive) {
+        if (!co_await WriteEvent(stream, kSseKeepAlive, chunked)) co_return false;
+        next_keep_alive = Clock::now() + kSseKeepAliveInterval;
+      }
+    }
+  } catch (const std::exception& e) {
+    // Must not escape: the other side of the || would keep the stream open.
+    spdlog::warn("queue stream feed failed: {}", e.what());
+  }
+  co_return false;
+}
+
+asio::awaitable<std::optional<domain::Result<application::QueueStatusView>>>
+Server::Impl::CheckQueue(const std::string& token) {
+  using Checked = domain::Result<application::QueueStatusView>;
+  // The same admission control as requests: never queue more blocking work than max_pending.
+  if (pending.fetch_add(1, std::memory_order_acq_rel) >= settings.max_pending) {
+    pending.fetch_sub(1, std::memory_order_acq_rel);
+    co_return std::nullopt;
+  }
+  const SlotGuard slot(pending);
+  std::optional<Checked> checked;
+  try {
+    checked = co_await asio::co_spawn(
+        workers->get_executor(),
+        // co_spawn needs a default-constructible result, which Result is not.
+        [this, &token]() -> asio::awaitable<std::optional<Checked>> {
+          co_return RunQueueCheck(token);
+        },
+        asio::use_awaitable);
+  } catch (const boost::system::system_error&) {
+    // The stream is being cancelled; the caller sees that and stops.
+  }
+  co_return checked;
+}
+
+domain::Result<application::QueueStatusView> Server::Impl::RunQueueCheck(const std::string& token) {
+  try {
+    return handlers::QueueStreamCheck(services, token);
+  } catch (const domain::UnavailableError& e) {
+    spdlog::warn("queue stream check: dependency unavailable: {}", e.what());
+    return domain::Fail(domain::ErrorCode::kUnavailable, "a dependency is unavailable");
+  } catch (const std::exception& e) {
+    spdlog::error("queue stream check failed: {}", e.what());
+    return domain::Fail(domain::ErrorCode::kInternal, "internal error");
+  }
+}
+
+asio::awaitable<bool> Server::Impl::WriteEvent(beast::tcp_stream& stream, std::string_view frame,
+                                               bool chunked) {
+  if (frame.empty()) co_return true;  // an empty chunk would end the chunked body
+  // A client that stops reading is dropped after the idle timeout rather than held forever.
+  stream.expires_after(settings.idle_timeout);
+  const auto data = asio::buffer(frame.data(), frame.size());
+  boost::system::error_code ec;
+  if (chunked) {
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(stream, bhttp::make_chunk(data), kAsTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream, data, kAsTuple);
+  }
+  stream.expires_never();
+  co_return !ec;
 }
 
 Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int attempt,

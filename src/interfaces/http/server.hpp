@@ -16,6 +16,9 @@ struct HttpSettings {
   int io_threads = 2;
   int worker_threads = 16;  // blocking calls (database) run here
   int max_pending = 1024;   // requests queued for or running on workers; beyond: 503
+  // Open GET /api/v1/queue/stream responses; beyond: 503. Each holds a socket and a coroutine,
+  // and costs one status check per second at most.
+  int max_streams = 10000;
   std::size_t body_limit = 1 << 20;
   std::chrono::seconds header_timeout{30};
   std::chrono::seconds idle_timeout{60};

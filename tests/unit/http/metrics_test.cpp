@@ -68,6 +68,17 @@ TEST(MetricsTest, BusinessCountersAndGauges) {
   EXPECT_TRUE(Contains(text, "\nboxoffice_queue_admitted_total{concert=\"7\"} 40\n"));
   EXPECT_TRUE(Contains(text, "\nboxoffice_outbox_backlog 2\n"));
   EXPECT_TRUE(Contains(text, "\nboxoffice_http_inflight 1\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_sse_streams 0\n"));
+}
+
+TEST(MetricsTest, CountsOpenStreams) {
+  Metrics metrics(AllRoutes());
+  metrics.StreamOpened();
+  metrics.StreamOpened();
+  metrics.StreamClosed();
+  const auto text = metrics.Render({});
+  EXPECT_TRUE(Contains(text, "# TYPE boxoffice_sse_streams gauge\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_sse_streams 1\n"));
 }
 
 // Every line is a comment (# HELP / # TYPE) or `name{labels} value` per text format 0.0.4,

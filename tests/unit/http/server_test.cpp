@@ -1,6 +1,8 @@
 #include "interfaces/http/server.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
@@ -24,6 +27,64 @@ namespace {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+using std::chrono::steady_clock;
+
+// One raw HTTP connection read with deadlines, for responses that do not end by themselves: a
+// broken server fails the test instead of hanging it.
+class RawClient {
+ public:
+  RawClient(std::uint16_t port, std::string_view target,
+            std::vector<std::pair<std::string, std::string>> headers = {})
+      : socket_(ioc_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
+    for (auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+    request += "\r\n";
+    asio::write(socket_, asio::buffer(request));
+  }
+
+  // Reads until `needle` is in what arrived after `from`, the peer closes, or the deadline.
+  bool ReadUntil(std::string_view needle, std::size_t from = 0,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = steady_clock::now() + timeout;
+    while (received_.find(needle, from) == std::string::npos) {
+      if (closed_ || !ReadSome(deadline)) return false;
+    }
+    return true;
+  }
+  // Reads until the peer closes the connection; false at the deadline.
+  bool ReadToEnd(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = steady_clock::now() + timeout;
+    while (!closed_) {
+      if (!ReadSome(deadline)) return false;
+    }
+    return true;
+  }
+  const std::string& Received() const { return received_; }
+
+ private:
+  bool ReadSome(steady_clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd fd{.fd = socket_.native_handle(), .events = POLLIN, .revents = 0};
+    if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buffer[4096];
+    const auto n = ::recv(socket_.native_handle(), buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      closed_ = true;
+    } else {
+      received_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  asio::io_context ioc_;
+  tcp::socket socket_;
+  std::string received_;
+  bool closed_ = false;
+};
 
 struct Reply {
   int status = 0;
@@ -275,6 +336,112 @@ TEST_F(ServerTest, MetricsAndOpenApi) {
   EXPECT_EQ(spec.status, 200);
   EXPECT_EQ(spec.headers[bhttp::field::content_type], "application/yaml");
   EXPECT_EQ(spec.body.rfind("openapi: 3.0.3", 0), 0u);
+}
+
+// A waiting place of user 7 in concert 1 and its queue token.
+class StreamTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    const auto place = room_.Join(kConcert, kUser, clock_.Now(), clock_.Now(), policies_.Current());
+    token_ = tokens_.IssueQueue({.user_id = kUser,
+                                 .concert_id = kConcert,
+                                 .sequence = place.sequence,
+                                 .generation = place.generation},
+                                clock_.Now());
+  }
+  static constexpr domain::ConcertId kConcert{1};
+  static constexpr domain::UserId kUser{7};
+  std::string token_;
+};
+
+TEST_F(StreamTest, SendsTheStatusThenAdmissionAndEnds) {
+  StartServer();
+  RawClient client(server_->Port(), "/api/v1/queue/stream", {{"User-Token", token_}});
+  ASSERT_TRUE(client.ReadUntil("}\n\n")) << client.Received();
+  const auto& text = client.Received();
+  EXPECT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << text;
+  EXPECT_NE(text.find("Content-Type: text/event-stream\r\n"), std::string::npos);
+  EXPECT_NE(text.find("Cache-Control: no-cache\r\n"), std::string::npos);
+  EXPECT_NE(text.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  EXPECT_NE(text.find(R"(data: {"status":"WAITING","position":1,)"), std::string::npos) << text;
+  const int touches = room_.Touches();
+
+  room_.SetView(kConcert, kUser, {domain::QueueState::kActive, 0, clock_.Now()});
+  ASSERT_TRUE(client.ReadToEnd()) << client.Received();
+  EXPECT_NE(client.Received().find(R"(data: {"status":"ACTIVE","position":0,)"), std::string::npos)
+      << client.Received();
+  EXPECT_TRUE(client.Received().ends_with("\r\n0\r\n\r\n")) << client.Received();
+  EXPECT_GT(room_.Touches(), touches);  // every check is a sign of life
+}
+
+TEST_F(StreamTest, TheQueryParameterCarriesTheTokenAndAGonePlaceEndsWithAnError) {
+  StartServer();
+  RawClient client(server_->Port(), "/api/v1/queue/stream?token=" + token_);
+  ASSERT_TRUE(client.ReadUntil(R"("position":1)")) << client.Received();
+  room_.Leave(kConcert, kUser);
+  ASSERT_TRUE(client.ReadToEnd()) << client.Received();
+  EXPECT_NE(client.Received().find("event: error\n"), std::string::npos);
+  EXPECT_NE(client.Received().find(R"(data: {"code":"queue_token_not_found",)"), std::string::npos)
+      << client.Received();
+}
+
+TEST_F(StreamTest, TokenErrorsAreAnsweredBeforeAnyStream) {
+  StartServer();
+  auto r = Send(bhttp::verb::get, "/api/v1/queue/stream");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorCode(r), "unauthenticated");
+  r = Send(bhttp::verb::get, "/api/v1/queue/stream", "", {{"User-Token", "forged"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorCode(r), "invalid_token");
+  r = Send(bhttp::verb::get, "/api/v1/queue/stream?token=%zz");
+  EXPECT_EQ(ErrorCode(r), "invalid_token");
+  room_.Leave(kConcert, kUser);
+  r = Send(bhttp::verb::get, "/api/v1/queue/stream?token=" + token_);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorCode(r), "queue_token_not_found");
+}
+
+TEST_F(StreamTest, BoundsOpenStreamsAndCountsThem) {
+  HttpSettings settings;
+  settings.max_streams = 1;
+  StartServer(settings);
+  RawClient first(server_->Port(), "/api/v1/queue/stream", {{"User-Token", token_}});
+  ASSERT_TRUE(first.ReadUntil("event: status"));
+  auto r = Send(bhttp::verb::get, "/api/v1/queue/stream", "", {{"User-Token", token_}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(ErrorCode(r), "unavailable");
+  EXPECT_NE(Send(bhttp::verb::get, "/metrics").body.find("\nboxoffice_sse_streams 1\n"),
+            std::string::npos);
+}
+
+TEST_F(StreamTest, AClientThatLeavesEndsItsStream) {
+  StartServer();
+  const auto open_streams = [this] {
+    const auto body = Send(bhttp::verb::get, "/metrics").body;
+    const auto at = body.find("\nboxoffice_sse_streams ");
+    return at == std::string::npos ? -1 : std::stoi(body.substr(at + 23));
+  };
+  {
+    RawClient client(server_->Port(), "/api/v1/queue/stream", {{"User-Token", token_}});
+    ASSERT_TRUE(client.ReadUntil("event: status"));
+    EXPECT_EQ(open_streams(), 1);
+  }  // closes the connection between two checks
+  // Noticed at once, not at the next check or keep-alive: a few round trips at most.
+  const auto deadline = steady_clock::now() + std::chrono::milliseconds(500);
+  int open = open_streams();
+  while (open != 0 && steady_clock::now() < deadline) open = open_streams();
+  EXPECT_EQ(open, 0);
+}
+
+TEST_F(StreamTest, StopEndsOpenStreamsPromptly) {
+  StartServer();
+  RawClient client(server_->Port(), "/api/v1/queue/stream", {{"User-Token", token_}});
+  ASSERT_TRUE(client.ReadUntil("event: status"));
+  const auto start = steady_clock::now();
+  server_->Stop();
+  // Stop waits up to 2 s for connections that do not end; a stream must end at once.
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(client.ReadToEnd(std::chrono::seconds(1)));
 }
 
 TEST_F(ServerTest, StopIsIdempotentAndRefusesNewConnections) {

@@ -104,6 +104,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
                                   "BOXOFFICE_HTTP_IO_THREADS=3",
                                   "BOXOFFICE_WORKER_THREADS=5",
                                   "BOXOFFICE_MAX_PENDING=77",
+                                  "BOXOFFICE_MAX_STREAMS=12",
                                   "BOXOFFICE_DATA_DIR=/tmp/bx",
                                   "BOXOFFICE_DB_PATH=/tmp/other.db",
                                   "BOXOFFICE_DB_POOL_SIZE=4",
@@ -127,6 +128,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
   EXPECT_EQ(c.http.io_threads, 3);
   EXPECT_EQ(c.http.worker_threads, 5);
   EXPECT_EQ(c.http.max_pending, 77);
+  EXPECT_EQ(c.http.max_streams, 12);
   EXPECT_EQ(c.data_dir, "/tmp/bx");
   EXPECT_EQ(c.sqlite.path, "/tmp/other.db");
   EXPECT_EQ(c.sqlite.pool_size, 4);
@@ -251,6 +253,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"HTTP_IO_THREADS", "0", "expected an integer 1..64, got \"0\""},
         BadValue{"WORKER_THREADS", "2000", "expected an integer 1..1024, got \"2000\""},
         BadValue{"MAX_PENDING", "0", "expected an integer 1..1000000, got \"0\""},
+        BadValue{"MAX_STREAMS", "0", "expected an integer 1..1000000, got \"0\""},
         BadValue{"DATA_DIR", " ", "expected a non-empty value, got \" \""},
         BadValue{"DB_PATH", " ", "expected a non-empty value, got \" \""},
         BadValue{"DB_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},

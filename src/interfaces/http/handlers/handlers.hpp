@@ -1,5 +1,10 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
+#include "application/queue_status.hpp"
+#include "domain/result.hpp"
 #include "interfaces/http/handlers/context.hpp"
 
 // One function per route, grouped by resource in the .cpp files of this directory.
@@ -10,6 +15,13 @@ Outcome CreateUser(RequestContext& ctx);
 Outcome IssueQueueToken(RequestContext& ctx);
 Outcome QueueStatus(RequestContext& ctx);
 Outcome LeaveQueue(RequestContext& ctx);
+// GET /api/v1/queue/stream is a long-lived response, so the server runs it; these are its parts
+// that read the request and call the use case. The queue token: the User-Token header, else the
+// `token` query parameter (a browser's EventSource cannot set headers).
+domain::Result<std::string> QueueStreamToken(const Request& request);
+// One status check of a stream: blocking (run it on a worker) and a sign of life, like a poll.
+domain::Result<application::QueueStatusView> QueueStreamCheck(Services& services,
+                                                              std::string_view token);
 
 Outcome ListConcerts(RequestContext& ctx);
 Outcome AvailableEvents(RequestContext& ctx);

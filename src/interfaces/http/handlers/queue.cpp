@@ -42,6 +42,27 @@ Outcome QueueStatus(RequestContext& ctx) {
   return DataResponse(ToJson(*view));
 }
 
+domain::Result<std::string> QueueStreamToken(const Request& request) {
+  if (auto header = request.Header("User-Token"); header && !header->empty()) {
+    return std::string(*header);
+  }
+  auto param = request.QueryParam("token");
+  if (!param || param->empty()) {
+    return domain::Fail(domain::ErrorCode::kUnauthenticated,
+                        "a queue token (User-Token header or token parameter) is required");
+  }
+  auto token = DecodeQueryValue(*param);
+  if (!token) {
+    return domain::Fail(domain::ErrorCode::kInvalidToken, "the token parameter is malformed");
+  }
+  return std::move(*token);
+}
+
+domain::Result<application::QueueStatusView> QueueStreamCheck(Services& services,
+                                                              std::string_view token) {
+  return services.get_queue_status.Execute(token);
+}
+
 Outcome LeaveQueue(RequestContext& ctx) {
   auto token = QueueToken(ctx);
   if (!token) return ErrorResponse(token.error());

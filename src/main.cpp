@@ -401,8 +401,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   return 0;
 }
 
-int Run(const config::Config& config, const sigset_t& stop_signals) {
-  SetUpLogging(config.log_level);
+int RunCommand(const config::Config& config, const sigset_t& stop_signals) {
   PrepareDirectories(config);
   switch (config.command) {
     case config::Command::kMigrate:
@@ -413,6 +412,14 @@ int Run(const config::Config& config, const sigset_t& stop_signals) {
       return Serve(config, stop_signals);
   }
   return 2;
+}
+
+int Run(const config::Config& config, const sigset_t& stop_signals) {
+  SetUpLogging(config.log_level);
+  // The access log is written asynchronously; this flushes it once a second and at the end.
+  spdlog::flush_every(std::chrono::seconds(1));
+  Defer flush_logs([] { spdlog::shutdown(); });
+  return RunCommand(config, stop_signals);
 }
 
 }  // namespace

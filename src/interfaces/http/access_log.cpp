@@ -1,9 +1,13 @@
 #include "interfaces/http/access_log.hpp"
 
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
-#include <mutex>
+#include <memory>
 #include <random>
 
 namespace boxoffice::http {
@@ -40,12 +44,15 @@ std::string FormatAccessLine(const AccessRecord& r) {
 }
 
 void WriteAccessLine(const AccessRecord& record) {
-  static std::mutex mu;
-  std::string line = FormatAccessLine(record);
-  line += '\n';
-  std::lock_guard lock(mu);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  // Written by spdlog's background thread through a bounded queue that drops the oldest lines
+  // when full: a slow reader of stdout must never stall an I/O thread. Flushed by the
+  // periodic flusher main.cpp starts, and at shutdown.
+  static const std::shared_ptr<spdlog::logger> logger = [] {
+    auto created = spdlog::create_async_nb<spdlog::sinks::stdout_sink_mt>("access");
+    created->set_pattern("%v");
+    return created;
+  }();
+  logger->info("{}", FormatAccessLine(record));
 }
 
 bool IsSaneRequestId(std::string_view id) {

@@ -442,6 +442,10 @@ std::optional<Response> Server::Impl::Throttle(const Request& request, const Rou
 asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMatch& match,
                                                  const std::string& request_id) {
   if (auto refused = Throttle(request, match)) co_return std::move(*refused);
+  // Liveness is answered here, with no blocking work: a saturated worker pool is busy, not dead.
+  if (match.route->id == RouteId::kHealth) {
+    co_return std::get<Response>(Invoke(request, match, 0, request_id));
+  }
 
   // Admission control: never queue more blocking work than max_pending.
   if (pending.fetch_add(1, std::memory_order_acq_rel) >= settings.max_pending) {

@@ -6,8 +6,9 @@
 
 namespace boxoffice::application {
 
-// Publishes due outbox rows in order. A row whose publication fails is retried with
-// exponential backoff (1 s, 2 s, 4 s ... capped at 5 min) and given up after kMaxAttempts.
+// Publishes due outbox rows, oldest first. A row whose publication fails is retried with
+// exponential backoff (1 s, 2 s, 4 s ... capped at 5 min) and given up after kMaxAttempts;
+// later rows do not wait for it, so consumers must not rely on order across events.
 class RelayOutbox {
  public:
   static constexpr int kMaxAttempts = 12;

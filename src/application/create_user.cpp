@@ -12,8 +12,9 @@ CreateUser::CreateUser(domain::Database& db, domain::TokenService& tokens,
     : db_(db), tokens_(tokens), clock_(clock) {}
 
 domain::Result<CreatedUser> CreateUser::Execute(const CreateUserCommand& cmd) {
+  // The limit applies to what was sent, so a client cannot pass it with padding we trim away.
   std::string name = TrimSpace(cmd.name);
-  if (name.empty() || Utf8Length(name) > domain::kMaxNameLength) {
+  if (name.empty() || Utf8Length(cmd.name) > domain::kMaxNameLength) {
     return Fail(ErrorCode::kInvalidRequest,
                 "name must be 1 to " + std::to_string(domain::kMaxNameLength) + " characters");
   }

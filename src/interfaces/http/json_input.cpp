@@ -20,9 +20,9 @@ domain::Result<std::optional<std::int64_t>> ReadInt(const boost::json::object& o
                                                     std::int64_t max, ErrorCode code,
                                                     bool required) {
   const auto* value = obj.if_contains(field);
-  if (value == nullptr || value->is_null()) {
-    if (required) return Fail(ErrorCode::kInvalidRequest, Quoted(field) + " is required");
-    return std::optional<std::int64_t>{};
+  if (value == nullptr && !required) return std::optional<std::int64_t>{};
+  if (value == nullptr || (value->is_null() && required)) {
+    return Fail(ErrorCode::kInvalidRequest, Quoted(field) + " is required");
   }
   const std::string range =
       " must be an integer between " + std::to_string(min) + " and " + std::to_string(max);
@@ -39,9 +39,10 @@ domain::Result<std::optional<std::string>> ReadString(const boost::json::object&
                                                       std::string_view field,
                                                       std::size_t max_length, bool required) {
   const auto* value = obj.if_contains(field);
-  if (value == nullptr || value->is_null()) {
-    if (required) return Fail(ErrorCode::kInvalidRequest, Quoted(field) + " is required");
-    return std::optional<std::string>{};
+  // An optional field is left out to mean "not given"; null is not a string.
+  if (value == nullptr && !required) return std::optional<std::string>{};
+  if (value == nullptr || (value->is_null() && required)) {
+    return Fail(ErrorCode::kInvalidRequest, Quoted(field) + " is required");
   }
   if (!value->is_string()) {
     return Fail(ErrorCode::kInvalidRequest, Quoted(field) + " must be a string");

@@ -52,9 +52,11 @@ TEST(RequiredIntTest, UsesTheCallersCodeForAmounts) {
             ErrorCode::kInvalidRequest);
 }
 
-TEST(OptionalIntTest, AbsentOrNullIsEmpty) {
+TEST(OptionalIntTest, AbsentIsEmptyAndNullIsRefused) {
   auto obj = Obj(R"({"a": null, "b": 3, "c": "x"})");
-  EXPECT_FALSE(OptionalInt(obj, "a", 0, 10)->has_value());
+  EXPECT_EQ(OptionalInt(obj, "a", 0, 10).error().code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(OptionalString(obj, "a", 10).error().code, ErrorCode::kInvalidRequest);
+  EXPECT_FALSE(OptionalString(obj, "zz", 10)->has_value());
   EXPECT_FALSE(OptionalInt(obj, "zz", 0, 10)->has_value());
   EXPECT_EQ(**OptionalInt(obj, "b", 0, 10), 3);
   EXPECT_FALSE(OptionalInt(obj, "c", 0, 10).ok());

@@ -17,6 +17,7 @@ class SeatRepositoryContract : public SqlContractTest {
  protected:
   void SetUp() override {
     SqlContractTest::SetUp();
+    if (IsSkipped()) return;
     event_ = NewEvent(NewConcert(), 6);
     for (const auto& s : Seats(event_.id, T(0))) ids_.push_back(s.id);
   }
@@ -163,6 +164,7 @@ class HoldRepositoryContract : public SqlContractTest {
  protected:
   void SetUp() override {
     SqlContractTest::SetUp();
+    if (IsSkipped()) return;
     user_ = NewUser();
     event_ = NewEvent(NewConcert(), 4, 2500);
     for (const auto& s : Seats(event_.id, T(0))) seats_.push_back({s.id, s.seat_number, s.price});

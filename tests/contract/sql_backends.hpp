@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -22,13 +23,18 @@ class TestDatabase {
 
 struct SqlBackend {
   std::string name;
+  // Null when the backend's server is not configured: the test then skips with skip_reason.
   std::function<std::unique_ptr<TestDatabase>()> open;
+  std::string skip_reason;
 };
 
 inline void PrintTo(const SqlBackend& backend, std::ostream* os) { *os << backend.name; }
 
 // Every backend the repository contract runs against. Adding MySQL is one line in the .cpp.
 std::vector<SqlBackend> SqlBackends();
+
+// BOXOFFICE_TEST_MYSQL_URL, when set and not empty.
+std::optional<std::string> TestMysqlUrl();
 
 // A unique empty directory under the system temp dir, removed on destruction.
 class TempDir {

@@ -13,5 +13,7 @@ struct Migration {
 
 // The SQLite migrations compiled into the binary, in version order.
 std::span<const Migration> SqliteMigrations();
+// The MySQL/MariaDB migrations compiled into the binary, in version order.
+std::span<const Migration> MysqlMigrations();
 
 }  // namespace boxoffice::infra

@@ -1,13 +1,18 @@
 #include "infrastructure/sql/sql_database.hpp"
 
+#include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <boost/url/parse.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <vector>
 
 #include "domain/errors.hpp"
@@ -21,7 +26,7 @@ namespace {
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 constexpr const char* kCountMigration = "SELECT COUNT(*) FROM schema_migrations WHERE version = :v";
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :at)";
@@ -82,50 +87,80 @@ std::vector<std::string> SplitStatements(std::string_view script) {
   return out;
 }
 
+// Reapplies the per-connection settings on a new or reconnected session.
+using Configure = std::function<void(soci::session&)>;
+
 class SessionPool {
  public:
-  SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait)
-      : sessions_(std::move(sessions)), wait_(wait) {
-    for (auto& s : sessions_) free_.push_back(s.get());
+  struct Slot {
+    std::unique_ptr<soci::session> session;
+    bool broken = false;  // failed with a lost connection: reconnect before the next use
+  };
+
+  SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait,
+              Configure configure)
+      : wait_(wait), configure_(std::move(configure)) {
+    slots_.reserve(sessions.size());
+    for (auto& s : sessions) slots_.push_back(Slot{std::move(s)});
+    for (auto& slot : slots_) free_.push_back(&slot);
   }
 
-  soci::session& Acquire() {
-    std::unique_lock lock(mutex_);
-    if (!available_.wait_for(lock, wait_, [&] { return !free_.empty(); })) {
-      throw domain::UnavailableError("all database connections are busy");
+  Slot& Acquire() {
+    Slot* slot = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      if (!available_.wait_for(lock, wait_, [&] { return !free_.empty(); })) {
+        throw domain::UnavailableError("all database connections are busy");
+      }
+      slot = free_.back();
+      free_.pop_back();
     }
-    soci::session* s = free_.back();
-    free_.pop_back();
-    return *s;
+    if (slot->broken) Reconnect(*slot);
+    return *slot;
   }
 
-  void Return(soci::session& s) {
+  void Return(Slot& slot) {
     {
       std::lock_guard lock(mutex_);
-      free_.push_back(&s);
+      free_.push_back(&slot);
     }
     available_.notify_one();
   }
 
  private:
-  std::vector<std::unique_ptr<soci::session>> sessions_;
+  // Outside the mutex: a reconnect may wait for the connect timeout.
+  void Reconnect(Slot& slot) {
+    try {
+      slot.session->reconnect();
+      if (configure_) configure_(*slot.session);
+      slot.broken = false;
+    } catch (const soci::soci_error& e) {
+      Return(slot);
+      throw domain::UnavailableError(std::string("database reconnect failed: ") + e.what());
+    }
+  }
+
   std::chrono::milliseconds wait_;
+  Configure configure_;
+  std::vector<Slot> slots_;
   std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<soci::session*> free_;
+  std::vector<Slot*> free_;
 };
 
 class Lease {
  public:
-  explicit Lease(SessionPool& pool) : pool_(pool), session_(pool.Acquire()) {}
-  ~Lease() { pool_.Return(session_); }
+  explicit Lease(SessionPool& pool) : pool_(pool), slot_(pool.Acquire()) {}
+  ~Lease() { pool_.Return(slot_); }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
-  soci::session& session() { return session_; }
+  soci::session& session() { return *slot_.session; }
+  // Called when the session failed with a lost connection.
+  void MarkBroken() { slot_.broken = true; }
 
  private:
   SessionPool& pool_;
-  soci::session& session_;
+  SessionPool::Slot& slot_;
 };
 
 // Called from a catch block: busy or locked becomes UnavailableError (answered 503), anything
@@ -146,14 +181,19 @@ void RollbackQuietly(soci::session& session) {
 class PooledSqlDatabase final : public SqlDatabase {
  public:
   PooledSqlDatabase(Dialect dialect, std::vector<std::unique_ptr<soci::session>> sessions,
-                    std::chrono::milliseconds wait)
-      : dialect_(dialect), pool_(std::move(sessions), wait) {}
+                    std::chrono::milliseconds wait, Configure configure = {})
+      : dialect_(dialect), pool_(std::move(sessions), wait, std::move(configure)) {}
 
   bool Ping() override {
     try {
       Lease lease(pool_);
       int one = 0;
-      lease.session() << "SELECT 1", soci::into(one);
+      try {
+        lease.session() << "SELECT 1", soci::into(one);
+      } catch (const soci::soci_error& e) {
+        if (dialect_.IsConnectionLost(e)) lease.MarkBroken();
+        throw;
+      }
       return one == 1;
     } catch (const std::exception&) {
       return false;
@@ -165,17 +205,25 @@ class PooledSqlDatabase final : public SqlDatabase {
     Lease lease(pool_);
     soci::session& session = lease.session();
     try {
-      session << (mode == domain::TxMode::kWrite ? dialect_.BeginWrite() : dialect_.BeginRead());
+      if (mode == domain::TxMode::kWrite) {
+        session << dialect_.BeginWrite();
+      } else {
+        if (!dialect_.BeforeRead().empty()) session << dialect_.BeforeRead();
+        session << dialect_.BeginRead();
+      }
     } catch (const soci::soci_error& e) {
+      if (dialect_.IsConnectionLost(e)) lease.MarkBroken();
       RollbackQuietly(session);
       RethrowTranslated(dialect_, e);
     }
     bool commit = false;
     try {
-      SqlStore store(session, dialect_);
+      const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
+      SqlStore store(session, dialect);
       commit = work(store);
       if (commit) session << "COMMIT";
     } catch (const soci::soci_error& e) {
+      if (dialect_.IsConnectionLost(e)) lease.MarkBroken();
       RollbackQuietly(session);
       RethrowTranslated(dialect_, e);
     } catch (...) {
@@ -189,6 +237,118 @@ class PooledSqlDatabase final : public SqlDatabase {
   Dialect dialect_;
   SessionPool pool_;
 };
+
+// Applies the migrations not yet recorded, each between BEGIN and COMMIT (atomic on SQLite; on
+// MySQL each DDL statement commits implicitly).
+int Migrate(soci::session& session, const Dialect& dialect, std::span<const Migration> migrations) {
+  try {
+    session << kCreateMigrationsTable;
+    int applied = 0;
+    for (const Migration& m : migrations) {
+      session << dialect.BeginWrite();
+      try {
+        int version = m.version;
+        long long present = 0;
+        session << kCountMigration, soci::use(version, "v"), soci::into(present);
+        if (present > 0) {
+          session << "COMMIT";
+          continue;
+        }
+        for (const auto& statement : SplitStatements(m.sql)) session << statement;
+        std::int64_t at = sql::ToMs(
+            std::chrono::time_point_cast<domain::Duration>(std::chrono::system_clock::now()));
+        session << kRecordMigration, soci::use(version, "v"), soci::use(at, "at");
+        session << "COMMIT";
+        ++applied;
+      } catch (...) {
+        RollbackQuietly(session);
+        throw;
+      }
+    }
+    return applied;
+  } catch (const soci::soci_error& e) {
+    if (dialect.IsBusy(e)) RethrowTranslated(dialect, e);
+    throw std::runtime_error(std::string("migration failed: ") + e.what());
+  }
+}
+
+constexpr int kMigrationLockSeconds = 60;
+
+// A value for SOCI's "key=value ..." connection string, quoted so spaces and quotes survive.
+std::string QuoteConnectValue(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// mysql://user:password@host:port/database, percent-decoded; port 3306 when absent.
+std::string MysqlConnectString(const MysqlSettings& settings) {
+  auto parsed = boost::urls::parse_uri(settings.url);
+  if (!parsed) throw std::invalid_argument("malformed MySQL URL: " + parsed.error().message());
+  const boost::urls::url_view& url = *parsed;
+  if (url.scheme() != "mysql" && url.scheme() != "mariadb") {
+    throw std::invalid_argument("MySQL URL must start with mysql://");
+  }
+  if (!url.has_authority() || url.host().empty()) {
+    throw std::invalid_argument("MySQL URL has no host");
+  }
+  std::string database = url.path();
+  if (!database.empty() && database.front() == '/') database.erase(0, 1);
+  if (database.empty() || database.find('/') != std::string::npos) {
+    throw std::invalid_argument("MySQL URL must name one database: mysql://host:port/database");
+  }
+  std::string out = "host=" + QuoteConnectValue(url.host());
+  out += " port=" + (url.has_port() ? std::string(url.port()) : std::string("3306"));
+  out += " dbname=" + QuoteConnectValue(database);
+  if (url.has_userinfo()) out += " user=" + QuoteConnectValue(url.user());
+  if (url.has_password()) out += " password=" + QuoteConnectValue(url.password());
+  out += " charset=utf8mb4";
+  out += " connect_timeout=" + std::to_string(settings.connect_timeout_seconds);
+  return out;
+}
+
+// Set on every connection rather than trusted from the server configuration: the repositories
+// are written for READ COMMITTED (see scripts/mariadb) and strict mode.
+void ConfigureMysql(const MysqlSettings& settings, soci::session& session) {
+  session << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+  session << "SET SESSION innodb_lock_wait_timeout = " +
+                 std::to_string(settings.lock_wait_timeout_seconds);
+  session << "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE,"
+             "NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'";
+}
+
+std::string RedactedHost(const MysqlSettings& settings) {
+  auto parsed = boost::urls::parse_uri(settings.url);
+  if (!parsed) return "?";
+  return std::string(parsed->host()) +
+         (parsed->has_port() ? ":" + std::string(parsed->port()) : "");
+}
+
+// Identifiers cannot be bound, so the name is restricted to characters needing no escaping.
+std::string QuotedDatabaseName(const std::string& name) {
+  const bool plain = !name.empty() && name.size() <= 64 &&
+                     name.find_first_not_of(
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789_") == std::string::npos;
+  if (!plain) throw std::invalid_argument("invalid database name '" + name + "'");
+  return "`" + name + "`";
+}
+
+std::unique_ptr<soci::session> ConnectMysql(const MysqlSettings& settings,
+                                            const std::string& connect) {
+  try {
+    auto session = std::make_unique<soci::session>(soci::mysql, connect);
+    ConfigureMysql(settings, *session);
+    return session;
+  } catch (const soci::soci_error& e) {
+    throw domain::UnavailableError("cannot connect to MySQL at " + RedactedHost(settings) + ": " +
+                                   e.what());
+  }
+}
 
 }  // namespace
 
@@ -204,36 +364,46 @@ std::unique_ptr<SqlDatabase> OpenSqlite(const SqliteSettings& settings) {
 int MigrateSqlite(const SqliteSettings& settings) {
   EnsureParentDirectory(settings.path);
   auto session = ConnectSqlite(settings);
-  const Dialect dialect(SqlBackend::kSqlite);
+  return Migrate(*session, Dialect(SqlBackend::kSqlite), SqliteMigrations());
+}
+
+std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
+  const std::string connect = MysqlConnectString(settings);
+  std::vector<std::unique_ptr<soci::session>> sessions;
+  const int size = settings.pool_size > 0 ? settings.pool_size : 1;
+  for (int i = 0; i < size; ++i) sessions.push_back(ConnectMysql(settings, connect));
+  return std::make_unique<PooledSqlDatabase>(
+      Dialect(SqlBackend::kMysql), std::move(sessions),
+      std::chrono::milliseconds(settings.acquire_timeout_ms),
+      [settings](soci::session& s) { ConfigureMysql(settings, s); });
+}
+
+int MigrateMysql(const MysqlSettings& settings) {
+  auto session = ConnectMysql(settings, MysqlConnectString(settings));
+  const Dialect dialect(SqlBackend::kMysql);
+  // GET_LOCK is per connection and released when it closes, so a crashed migrator frees it.
+  int locked = 0;
   try {
-    *session << kCreateMigrationsTable;
-    int applied = 0;
-    for (const Migration& m : SqliteMigrations()) {
-      *session << dialect.BeginWrite();
-      try {
-        int version = m.version;
-        long long present = 0;
-        *session << kCountMigration, soci::use(version, "v"), soci::into(present);
-        if (present > 0) {
-          *session << "COMMIT";
-          continue;
-        }
-        for (const auto& statement : SplitStatements(m.sql)) *session << statement;
-        std::int64_t at = sql::ToMs(
-            std::chrono::time_point_cast<domain::Duration>(std::chrono::system_clock::now()));
-        *session << kRecordMigration, soci::use(version, "v"), soci::use(at, "at");
-        *session << "COMMIT";
-        ++applied;
-      } catch (...) {
-        RollbackQuietly(*session);
-        throw;
-      }
-    }
-    return applied;
+    *session << "SELECT GET_LOCK('boxoffice.migrate', :t)", soci::use(kMigrationLockSeconds, "t"),
+        soci::into(locked);
   } catch (const soci::soci_error& e) {
-    if (dialect.IsBusy(e)) RethrowTranslated(dialect, e);
-    throw std::runtime_error(std::string("migration failed: ") + e.what());
+    throw std::runtime_error(std::string("migration lock failed: ") + e.what());
   }
+  if (locked != 1) throw domain::UnavailableError("another instance is migrating the database");
+  return Migrate(*session, dialect, MysqlMigrations());
+}
+
+void RecreateMysqlDatabase(const MysqlSettings& settings, const std::string& name) {
+  const std::string quoted = QuotedDatabaseName(name);
+  auto session = ConnectMysql(settings, MysqlConnectString(settings));
+  *session << "DROP DATABASE IF EXISTS " + quoted;
+  *session << "CREATE DATABASE " + quoted + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+}
+
+void DropMysqlDatabase(const MysqlSettings& settings, const std::string& name) {
+  const std::string quoted = QuotedDatabaseName(name);
+  auto session = ConnectMysql(settings, MysqlConnectString(settings));
+  *session << "DROP DATABASE IF EXISTS " + quoted;
 }
 
 }  // namespace boxoffice::infra

@@ -14,6 +14,14 @@ struct SqliteSettings {
   bool synchronous_full = true;  // FULL: a confirmed payment survives power loss
 };
 
+struct MysqlSettings {
+  std::string url;                    // mysql://user:password@host:port/database
+  int pool_size = 16;                 // connections kept open
+  int connect_timeout_seconds = 5;    // per connection attempt
+  int lock_wait_timeout_seconds = 5;  // innodb_lock_wait_timeout: a longer wait answers 503
+  int acquire_timeout_ms = 5000;      // wait for a free pooled connection before answering 503
+};
+
 // The SQL implementation of domain::Database over a SOCI connection pool. One implementation
 // serves SQLite and MySQL; the differences live in dialect.hpp.
 class SqlDatabase : public domain::Database {
@@ -29,5 +37,19 @@ std::unique_ptr<SqlDatabase> OpenSqlite(const SqliteSettings& settings);
 // Applies the migrations not yet recorded in schema_migrations, in version order, each in its
 // own transaction. Returns how many were applied. Idempotent.
 int MigrateSqlite(const SqliteSettings& settings);
+
+// Opens the pool and sets the per-connection session (READ COMMITTED, lock wait timeout, strict
+// sql_mode, utf8mb4). Throws std::invalid_argument for a malformed URL and
+// domain::UnavailableError when the server cannot be reached.
+std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings);
+
+// As MigrateSqlite. MySQL commits DDL implicitly, so a migration is not atomic there; concurrent
+// migrators (instances starting together) are serialised with a named server lock.
+int MigrateMysql(const MysqlSettings& settings);
+
+// Drops and creates database `name` (letters, digits, '_') on the server of settings.url, with
+// utf8mb4; for tests and tools that need a fresh schema. DropMysqlDatabase drops it if present.
+void RecreateMysqlDatabase(const MysqlSettings& settings, const std::string& name);
+void DropMysqlDatabase(const MysqlSettings& settings, const std::string& name);
 
 }  // namespace boxoffice::infra

@@ -23,6 +23,10 @@ constexpr const char* kTransitionHold =
 constexpr const char* kExpireLapsedHolds =
     "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
     "WHERE status = 'ACTIVE' AND expires_at <= :now";
+// MySQL only (see Create): "{in}" is replaced by the seat ids; ordered so lockers never deadlock.
+constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
+// MySQL only (see CountLiveSeats).
+constexpr const char* kLockUser = "SELECT id FROM users WHERE id = :user";
 constexpr const char* kCountLiveSeats =
     "SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
     "WHERE o.user_id = :user AND o.concert_event_id = :event "
@@ -35,6 +39,26 @@ domain::Hold SqlHoldRepository::Create(domain::UserId user, domain::EventId even
                                        domain::Instant expires_at, domain::Instant now) {
   const std::int64_t expires = sql::ToMs(expires_at);
   const std::int64_t at = sql::ToMs(now);
+  // InnoDB: inserting occupation_seat takes a shared lock on each seat row (the foreign key
+  // check), and the caller's next step, the conditional hold UPDATE, needs an exclusive one.
+  // Two racing holds of one seat would each take the shared lock and then deadlock upgrading
+  // it. Taking the exclusive locks first queues them instead: the winner commits, the others
+  // then see the seat HELD and their UPDATE matches nothing.
+  if (!dialect_.ForUpdateSuffix().empty() && !seats.empty()) {
+    std::vector<std::int64_t> seat_ids;
+    for (const auto& s : seats) seat_ids.push_back(s.seat_id.value);
+    sql::InList list("s", seat_ids);
+    std::int64_t locked = 0;
+    soci::statement lock(session_);
+    lock.exchange(soci::into(locked));
+    list.BindTo(lock);
+    lock.alloc();
+    lock.prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
+    lock.define_and_bind();
+    lock.execute();
+    while (lock.fetch()) {
+    }
+  }
   session_ << kInsertHold, soci::use(user.value, "user"), soci::use(event.value, "event"),
       soci::use(expires, "expires"), soci::use(at, "now");
   const std::int64_t id = dialect_.LastInsertId(session_);
@@ -93,6 +117,14 @@ bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
 int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event,
                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
+  // The count decides whether a new hold is allowed (read, then write). SQLite's single writer
+  // makes that atomic; on MySQL two holds of one user could both count before either inserts,
+  // so lock the user's row: concurrent holds of one user then count one after the other.
+  if (!dialect_.ForUpdateSuffix().empty()) {
+    std::int64_t locked = 0;
+    session_ << std::string(kLockUser) + std::string(dialect_.ForUpdateSuffix()),
+        soci::use(user.value, "user"), soci::into(locked);
+  }
   int count = 0;
   session_ << kCountLiveSeats, soci::use(user.value, "user"), soci::use(event.value, "event"),
       soci::use(at, "now"), soci::into(count);

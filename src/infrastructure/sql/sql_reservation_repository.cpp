@@ -32,6 +32,9 @@ constexpr const char* kSelectSeats =
     "WHERE reservation_id IN ({in}) ORDER BY reservation_id, seat_number";
 constexpr const char* kTransitionReservation =
     "UPDATE reservation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
+// MySQL only (see ExpireLapsed).
+constexpr const char* kLockLapsed =
+    "SELECT id FROM reservation WHERE status = 'PENDING' AND expires_at <= :now";
 // The holds first: their subquery needs the reservations still PENDING.
 constexpr const char* kExpireHoldsOfLapsed =
     "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
@@ -149,6 +152,18 @@ bool SqlReservationRepository::Transition(domain::ReservationId id, domain::Rese
 
 int SqlReservationRepository::ExpireLapsed(domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
+  // InnoDB reads the subquery below without locking (READ COMMITTED), so a payment committing
+  // between the two updates would leave a CONFIRMED reservation with an EXPIRED hold. Locking
+  // the lapsed reservations first keeps both updates on the same rows.
+  if (!dialect_.ForUpdateSuffix().empty()) {
+    std::int64_t id = 0;
+    soci::statement lock =
+        (session_.prepare << std::string(kLockLapsed) + std::string(dialect_.ForUpdateSuffix()),
+         soci::use(at, "now"), soci::into(id));
+    lock.execute();
+    while (lock.fetch()) {
+    }
+  }
   soci::statement holds = (session_.prepare << kExpireHoldsOfLapsed, soci::use(at, "now"));
   holds.execute(true);
   soci::statement reservations = (session_.prepare << kExpireLapsed, soci::use(at, "now"));

@@ -1,0 +1,249 @@
+#include "infrastructure/redis/redis_pool.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include "domain/errors.hpp"
+
+namespace boxoffice::infra {
+namespace {
+
+using domain::UnavailableError;
+
+// The server answered with an error reply; the connection itself is still good.
+class ReplyError : public UnavailableError {
+ public:
+  using UnavailableError::UnavailableError;
+};
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
+  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+RedisValue Convert(const redisReply& reply) {
+  RedisValue value;
+  switch (reply.type) {
+    case REDIS_REPLY_INTEGER:
+      value.type = RedisValue::Type::kInteger;
+      value.integer = reply.integer;
+      break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      value.type = RedisValue::Type::kString;
+      value.string.assign(reply.str, reply.len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      value.type = RedisValue::Type::kArray;
+      value.elements.reserve(reply.elements);
+      for (std::size_t i = 0; i < reply.elements; ++i) {
+        value.elements.push_back(Convert(*reply.element[i]));
+      }
+      break;
+    case REDIS_REPLY_ERROR:
+      throw ReplyError("redis: " + std::string(reply.str, reply.len));
+    default:  // REDIS_REPLY_NIL
+      break;
+  }
+  return value;
+}
+
+int ParseInt(std::string_view text, std::string_view what, const std::string& url) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    throw std::invalid_argument("redis url '" + url + "': bad " + std::string(what));
+  }
+  return value;
+}
+
+}  // namespace
+
+std::int64_t RedisValue::AsInteger() const {
+  if (type == Type::kInteger) return integer;
+  std::int64_t value = 0;
+  if (type == Type::kString) {
+    auto [end, ec] = std::from_chars(string.data(), string.data() + string.size(), value);
+    if (ec == std::errc{} && end == string.data() + string.size()) return value;
+  }
+  throw UnavailableError("redis: expected an integer reply");
+}
+
+struct RedisPool::Connection {
+  redisContext* context = nullptr;
+  ~Connection() {
+    if (context != nullptr) redisFree(context);
+  }
+};
+
+// Returns the connection to the pool when done, or drops it when it broke.
+class RedisPool::Lease {
+ public:
+  Lease(RedisPool& pool, std::unique_ptr<Connection> connection)
+      : pool_(pool), connection_(std::move(connection)) {}
+  ~Lease() { pool_.Release(std::move(connection_)); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  RedisValue Run(const std::vector<std::string>& args) {
+    try {
+      return RedisPool::Run(*connection_, args);
+    } catch (const ReplyError&) {
+      throw;
+    } catch (...) {
+      connection_.reset();  // reconnect on next use
+      throw;
+    }
+  }
+
+ private:
+  RedisPool& pool_;
+  std::unique_ptr<Connection> connection_;
+};
+
+RedisPool::RedisPool(RedisSettings settings) : settings_(std::move(settings)) {
+  if (settings_.pool_size < 1) throw std::invalid_argument("redis pool_size must be at least 1");
+  constexpr std::string_view kScheme = "redis://";
+  std::string_view url = settings_.url;
+  if (!url.starts_with(kScheme)) {
+    throw std::invalid_argument("redis url '" + settings_.url + "' must start with redis://");
+  }
+  url.remove_prefix(kScheme.size());
+  if (auto slash = url.find('/'); slash != std::string_view::npos) {
+    if (slash + 1 < url.size()) target_.db = ParseInt(url.substr(slash + 1), "db", settings_.url);
+    url = url.substr(0, slash);
+  }
+  if (auto at = url.rfind('@'); at != std::string_view::npos) {
+    std::string_view credentials = url.substr(0, at);
+    auto colon = credentials.find(':');
+    target_.password =
+        std::string(colon == std::string_view::npos ? credentials : credentials.substr(colon + 1));
+    url = url.substr(at + 1);
+  }
+  if (auto colon = url.rfind(':'); colon != std::string_view::npos) {
+    target_.port = ParseInt(url.substr(colon + 1), "port", settings_.url);
+    url = url.substr(0, colon);
+  }
+  target_.host = url.empty() ? "127.0.0.1" : std::string(url);
+}
+
+RedisPool::~RedisPool() = default;
+
+std::unique_ptr<RedisPool::Connection> RedisPool::Connect() const {
+  auto connection = std::make_unique<Connection>();
+  connection->context =
+      redisConnectWithTimeout(target_.host.c_str(), target_.port, ToTimeval(settings_.timeout));
+  if (connection->context == nullptr) throw UnavailableError("redis: out of memory connecting");
+  if (connection->context->err != 0) {
+    throw UnavailableError("redis: cannot connect to " + target_.host + ":" +
+                           std::to_string(target_.port) + ": " + connection->context->errstr);
+  }
+  if (redisSetTimeout(connection->context, ToTimeval(settings_.timeout)) != REDIS_OK) {
+    throw UnavailableError("redis: cannot set the command timeout");
+  }
+  if (!target_.password.empty()) Run(*connection, {"AUTH", target_.password});
+  if (target_.db != 0) Run(*connection, {"SELECT", std::to_string(target_.db)});
+  return connection;
+}
+
+std::unique_ptr<RedisPool::Connection> RedisPool::Acquire() {
+  {
+    std::unique_lock lock(mu_);
+    const bool got = released_.wait_for(lock, settings_.timeout, [this] {
+      return !idle_.empty() || in_use_ < settings_.pool_size;
+    });
+    if (!got) throw UnavailableError("redis: no free connection within the timeout");
+    ++in_use_;
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+  }
+  try {
+    return Connect();  // outside the lock: connecting may take up to the timeout
+  } catch (...) {
+    Release(nullptr);
+    throw;
+  }
+}
+
+void RedisPool::Release(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(mu_);
+    --in_use_;
+    if (connection) idle_.push_back(std::move(connection));
+  }
+  released_.notify_one();
+}
+
+RedisValue RedisPool::Run(Connection& connection, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
+      connection.context, static_cast<int>(args.size()), argv.data(), lengths.data())));
+  if (!reply) {
+    throw UnavailableError(std::string("redis: ") + (connection.context->err != 0
+                                                         ? connection.context->errstr
+                                                         : "no reply"));
+  }
+  return Convert(*reply);
+}
+
+RedisValue RedisPool::Command(const std::vector<std::string>& args) {
+  Lease lease(*this, Acquire());
+  return lease.Run(args);
+}
+
+RedisValue RedisPool::Eval(RedisScript& script, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& args) {
+  Lease lease(*this, Acquire());
+  std::vector<std::string> command;
+  command.reserve(3 + keys.size() + args.size());
+  command.emplace_back("EVALSHA");
+  command.emplace_back();
+  command.push_back(std::to_string(keys.size()));
+  command.insert(command.end(), keys.begin(), keys.end());
+  command.insert(command.end(), args.begin(), args.end());
+
+  // At most two rounds: a NOSCRIPT answer (the server lost its script cache) loads it again.
+  for (int attempt = 0;; ++attempt) {
+    std::string sha;
+    {
+      std::lock_guard lock(script.mu_);
+      sha = script.sha_;
+    }
+    if (sha.empty() || attempt > 0) {
+      sha = lease.Run({"SCRIPT", "LOAD", script.source_}).string;
+      std::lock_guard lock(script.mu_);
+      script.sha_ = sha;
+    }
+    command[1] = sha;
+    try {
+      return lease.Run(command);
+    } catch (const ReplyError& e) {
+      if (attempt > 0 || std::string_view(e.what()).find("NOSCRIPT") == std::string_view::npos) {
+        throw;
+      }
+    }
+  }
+}
+
+}  // namespace boxoffice::infra

@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE_BIN := build/release/boxoffice
 CI_BIN := build/ci/boxoffice
 
-.PHONY: all deps build run test unit functional test-asan format clean
+.PHONY: all deps build run test unit services functional test-asan format clean
 
 all: build
 
@@ -21,14 +21,19 @@ build: deps
 run: build
 	BOXOFFICE_SEED_DEMO=true $(RELEASE_BIN) serve
 
-# Every test tier: unit and contract tests (ctest), then the black-box suite against the binary.
-test: unit functional
+# Every test tier: unit and contract tests (ctest), the contract suites again against a real
+# MariaDB and Redis started on loopback, then the black-box suite against the binary.
+test: unit services functional
 
 unit:
 	@scripts/setup-deps --test
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci -j $(JOBS)
 	@ctest --test-dir build/ci --output-on-failure -j $(JOBS)
+
+services: unit
+	@scripts/test-mysql-contract build/ci
+	@scripts/test-redis-contract build/ci
 
 functional: unit
 	@BOXOFFICE_BIN=$(CI_BIN) tests/functional/run.sh

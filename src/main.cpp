@@ -13,6 +13,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -437,6 +438,9 @@ int main(int argc, char** argv) {
     std::cerr << "boxoffice: " << outcome.message << std::endl;
     return 2;
   }
+  // A peer that closes a socket mid-write must cost an error code, not the process (hiredis and
+  // the SQL client libraries write with plain write()).
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     // Before any thread starts, so every thread inherits the blocked mask.
     const sigset_t stop_signals = boxoffice::BlockStopSignals();

@@ -20,12 +20,15 @@ CREATE TABLE wallet (
   CONSTRAINT fk_wallet_user FOREIGN KEY (user_id) REFERENCES users (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
+-- Keys (idempotency, consumer, event) are VARBINARY so they compare byte for byte, as on SQLite:
+-- under the tables' collation "Key", "key" and "key " would be one key, and even the _bin
+-- collations ignore trailing spaces (PAD SPACE) on both MySQL 8 and MariaDB.
 CREATE TABLE wallet_transaction (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   user_id BIGINT NOT NULL,
   type VARCHAR(16) NOT NULL CHECK (type IN ('CHARGE', 'USE', 'REFUND')),
   amount BIGINT NOT NULL,
-  idempotency_key VARCHAR(255),
+  idempotency_key VARBINARY(255),
   created_at BIGINT NOT NULL,
   UNIQUE KEY uq_wallet_transaction_key (user_id, idempotency_key),
   CONSTRAINT fk_wallet_transaction_wallet FOREIGN KEY (user_id) REFERENCES wallet (user_id)
@@ -154,7 +157,7 @@ CREATE TABLE payment (
 CREATE TABLE outbox (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   event_type VARCHAR(64) NOT NULL,
-  event_key VARCHAR(255) NOT NULL,
+  event_key VARBINARY(255) NOT NULL,
   payload TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   next_attempt_at BIGINT NOT NULL,
@@ -166,7 +169,7 @@ CREATE TABLE outbox (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 CREATE TABLE processed_event (
-  consumer VARCHAR(128) NOT NULL,
+  consumer VARBINARY(128) NOT NULL,
   event_id BIGINT NOT NULL,
   processed_at BIGINT NOT NULL,
   PRIMARY KEY (consumer, event_id)
@@ -174,9 +177,9 @@ CREATE TABLE processed_event (
 
 CREATE TABLE idempotency_key (
   user_id BIGINT NOT NULL,
-  scope VARCHAR(64) NOT NULL,
-  idem_key VARCHAR(255) NOT NULL,
-  request_hash VARCHAR(128) NOT NULL,
+  scope VARBINARY(64) NOT NULL,
+  idem_key VARBINARY(255) NOT NULL,
+  request_hash VARBINARY(128) NOT NULL,
   completed INT NOT NULL DEFAULT 0,
   status INT NOT NULL DEFAULT 0,
   body MEDIUMTEXT NOT NULL,

@@ -33,6 +33,15 @@ TEST_P(IdempotencyRepositoryContract, DuplicateKeyIsRefusedWithinUserAndScope) {
   EXPECT_FALSE(Find(UserId{1}, "pay", "missing").has_value());
 }
 
+TEST_P(IdempotencyRepositoryContract, KeysCompareExactly) {
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "Key"));
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "key"));
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "key "));
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "k\u00e9y"));
+  EXPECT_TRUE(Begin(UserId{1}, "pay", "key-e"));
+  EXPECT_EQ(Find(UserId{1}, "pay", "key ")->request_hash, "h1");
+}
+
 TEST_P(IdempotencyRepositoryContract, CompleteStoresTheResponse) {
   ASSERT_TRUE(Begin(UserId{1}, "pay", "k"));
   const std::string body = R"({"data":{"id":1,"note":"it's \"quoted\""}})";

@@ -1,8 +1,12 @@
 #include "infrastructure/redis/redis_catalogue_cache.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
+#include <random>
 #include <utility>
 
+#include "domain/errors.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 
 namespace boxoffice::infra {
@@ -127,21 +131,51 @@ RedisCatalogueCache::RedisCatalogueCache(std::shared_ptr<RedisPool> pool, std::s
 
 RedisCatalogueCache::~RedisCatalogueCache() = default;
 
+void RedisCatalogueCache::Failed(const char* operation, const std::exception& e) {
+  // Once per outage: every read fails while Redis is down.
+  if (!failing_.exchange(true)) {
+    spdlog::warn("catalogue cache: redis {} failed, reading from the database: {}", operation,
+                 e.what());
+  }
+}
+
+void RedisCatalogueCache::Succeeded() {
+  if (failing_.exchange(false)) spdlog::info("catalogue cache: redis reachable again");
+}
+
 std::uint64_t RedisCatalogueCache::Version() {
-  const RedisValue value = pool_->Command({"GET", version_key_});
-  return value.IsNil() ? 0 : static_cast<std::uint64_t>(value.AsInteger());
+  try {
+    const RedisValue value = pool_->Command({"GET", version_key_});
+    Succeeded();
+    return value.IsNil() ? 0 : static_cast<std::uint64_t>(value.AsInteger());
+  } catch (const domain::UnavailableError& e) {
+    Failed("version read", e);
+    return kNoVersion;  // never current: the fill that follows is skipped
+  }
 }
 
 std::optional<std::string> RedisCatalogueCache::Get(const std::string& key) {
-  RedisValue value = pool_->Eval(scripts_->get, {version_key_, key}, {});
-  if (value.IsNil()) return std::nullopt;
-  return std::move(value.string);
+  try {
+    RedisValue value = pool_->Eval(scripts_->get, {version_key_, key}, {});
+    Succeeded();
+    if (value.IsNil()) return std::nullopt;
+    return std::move(value.string);
+  } catch (const domain::UnavailableError& e) {
+    Failed("read", e);
+    return std::nullopt;
+  }
 }
 
 void RedisCatalogueCache::Put(const std::string& key, std::string json, std::uint64_t read_at) {
+  if (read_at == kNoVersion) return;
   const auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();
-  pool_->Eval(scripts_->put, {version_key_, key},
-              {std::to_string(read_at), std::move(json), std::to_string(ttl_ms)});
+  try {
+    pool_->Eval(scripts_->put, {version_key_, key},
+                {std::to_string(read_at), std::move(json), std::to_string(ttl_ms)});
+    Succeeded();
+  } catch (const domain::UnavailableError& e) {
+    Failed("write", e);
+  }
 }
 
 std::optional<std::vector<Concert>> RedisCatalogueCache::GetConcerts() {
@@ -166,8 +200,21 @@ void RedisCatalogueCache::PutEvents(ConcertId concert, const std::vector<Concert
 }
 
 void RedisCatalogueCache::Invalidate() {
-  // Entries stored at older versions read as misses from now on and expire with their TTL.
-  pool_->Command({"INCR", version_key_});
+  // A fresh random version rather than INCR: a counter that restarts (Redis restart, restore)
+  // would hand out numbers that readers already hold. Entries stored at other versions read as
+  // misses from now on and expire with their TTL.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::uint64_t> versions(1, kMaxVersion);
+  try {
+    pool_->Command({"SET", version_key_, std::to_string(versions(rng))});
+    Succeeded();
+  } catch (const domain::UnavailableError& e) {
+    // The database change has committed; failing the request would not undo it. Entries still
+    // expire with their TTL.
+    spdlog::error(
+        "catalogue cache: invalidation failed, entries may be stale until they expire: {}",
+        e.what());
+  }
 }
 
 }  // namespace boxoffice::infra

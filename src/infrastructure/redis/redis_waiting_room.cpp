@@ -1,6 +1,7 @@
 #include "infrastructure/redis/redis_waiting_room.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <iterator>
 #include <optional>
 #include <random>
@@ -23,193 +24,225 @@ using domain::QueueStats;
 using domain::QueueView;
 using domain::UserId;
 
-// Every script gets the same KEYS, and ARGV[1] is the prefix of the per-user hashes (same hash
-// tag, so the keys it names stay in the concert's slot).
+// Every script gets the same KEYS (RedisWaitingRoom::Keys): every key a script touches is
+// declared, so a Redis Cluster can route and check it. Per-user state lives in per-concert hashes
+// whose fields are user ids. A user's stage follows from the set they are in.
 constexpr const char* kPrelude = R"lua(
 local waiting, seen, pre, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local opens_key, soldout_key, total_key, ticks_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local user_prefix = ARGV[1]
+local ticksum_key, seq_key, gens, seqs, idle = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 
-local function remove(user, stage)
-  if stage == 'pre' then
-    redis.call('SREM', pre, user)
-    redis.call('ZREM', seen, user)
-  elseif stage == 'wait' then
-    redis.call('ZREM', waiting, user)
-    redis.call('ZREM', seen, user)
-  elseif stage == 'active' then
-    redis.call('ZREM', active, user)
-  end
-  redis.call('HSET', user_prefix .. user, 'stage', 'gone')
+local function stage_of(user)
+  if redis.call('ZSCORE', active, user) then return 'active' end
+  if redis.call('ZSCORE', waiting, user) then return 'wait' end
+  if redis.call('ZSCORE', pre, user) then return 'pre' end
+  return 'gone'
 end
 
--- Moves the pre-queue into the line in random order once the sale has opened. The pre-queue
--- users take their own sequences, sorted, as line positions: still ahead of later arrivals.
+-- Removes the user from every set of the concert, whatever stage they seem to be in.
+local function remove(user)
+  redis.call('ZREM', waiting, user)
+  redis.call('ZREM', seen, user)
+  redis.call('ZREM', pre, user)
+  redis.call('ZREM', active, user)
+  redis.call('HDEL', seqs, user)
+  redis.call('HDEL', idle, user)
+end
+
+-- The concert's next arrival number. If the counter was lost, it restarts above everyone still
+-- waiting, so new arrivals never jump ahead of them.
+local function next_seq()
+  if redis.call('EXISTS', seq_key) == 0 then
+    local high = 0
+    for _, set in ipairs({waiting, pre}) do
+      local top = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
+      if top[2] then high = math.max(high, tonumber(top[2])) end
+    end
+    redis.call('SET', seq_key, string.format('%d', high))
+  end
+  return redis.call('INCR', seq_key)
+end
+
+-- Moves up to `limit` pre-queue users into the line once the sale has opened. The pre-queue
+-- users' own sequences are the slots they fill: all below any later arrival's sequence. The
+-- lowest free slot goes to a user drawn uniformly from those left (an incremental Fisher-Yates
+-- shuffle); the slot's owner takes the drawn user's sequence. Users still in the pre-queue thus
+-- stay behind those moved and ahead of everyone who arrived after the opening.
 -- Redis seeds math.random identically every time, so the seed comes from the caller.
-local function flush(now, seed)
-  if redis.call('SCARD', pre) == 0 then return end
+local function flush(now, seed, limit)
+  if redis.call('ZCARD', pre) == 0 then return end
   local opens = redis.call('GET', opens_key)
   if not opens or now < tonumber(opens) then return end
-  local users = redis.call('SMEMBERS', pre)
-  table.sort(users)
-  local seqs = {}
-  for i, user in ipairs(users) do
-    seqs[i] = tonumber(redis.call('HGET', user_prefix .. user, 'seq'))
-  end
-  table.sort(seqs)
   local state = seed
-  for i = #users, 2, -1 do
+  for _ = 1, limit do
+    local n = redis.call('ZCARD', pre)
+    if n == 0 then break end
+    local slot = redis.call('ZRANGE', pre, 0, 0, 'WITHSCORES')
     state = (state * 48271) % 2147483647  -- Park-Miller; exact in doubles
-    local j = (state % i) + 1
-    users[i], users[j] = users[j], users[i]
-  end
-  for i, user in ipairs(users) do
-    redis.call('ZADD', waiting, seqs[i], user)
-    redis.call('HSET', user_prefix .. user, 'stage', 'wait')
-  end
-  redis.call('DEL', pre)
-end
-
-local function prune_ticks(now)
-  for _ = 1, redis.call('LLEN', ticks_key) do
-    local head = redis.call('LINDEX', ticks_key, 0)
-    local at = tonumber(string.match(head, '^(%d+):'))
-    if at >= now - 60000 then break end
-    redis.call('LPOP', ticks_key)
+    local r = state % n
+    local pick = redis.call('ZRANGE', pre, r, r, 'WITHSCORES')
+    redis.call('ZREM', pre, pick[1])
+    if pick[1] ~= slot[1] then
+      redis.call('ZADD', pre, pick[2], slot[1])
+      redis.call('HSET', seqs, slot[1], pick[2])
+    end
+    redis.call('ZADD', waiting, slot[2], pick[1])
+    redis.call('HSET', seqs, pick[1], slot[2])
   end
 end
 )lua";
 
-// ARGV: user_prefix, user, now, opens_at, grace_ms, new_sequence, seed -> {sequence, generation}
+// ARGV: user, now, opens_at, grace_ms, seed, limit -> {sequence, generation}
 constexpr const char* kJoin = R"lua(
-local user, now, opens_at = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('SET', opens_key, ARGV[4])
-flush(now, tonumber(ARGV[7]))
-local key = user_prefix .. user
-local f = redis.call('HMGET', key, 'stage', 'last_seen', 'until')
-local stage = f[1] or 'gone'
+local user, now, opens_at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('SET', opens_key, ARGV[3])
+flush(now, tonumber(ARGV[5]), tonumber(ARGV[6]))
+local stage = stage_of(user)
 if stage == 'active' then
-  if now >= tonumber(f[3]) then remove(user, stage); stage = 'gone' end
-elseif stage == 'pre' or stage == 'wait' then
-  if now - tonumber(f[2]) > tonumber(ARGV[5]) then remove(user, stage); stage = 'gone' end
-end
-local gen = redis.call('HINCRBY', key, 'gen', 1)
-if stage == 'active' then
-  local deadline = now + tonumber(redis.call('HGET', key, 'idle_ttl'))
-  redis.call('HSET', key, 'until', deadline)
-  redis.call('ZADD', active, deadline, user)
-  return {tonumber(redis.call('HGET', key, 'seq')), gen}
+  if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); stage = 'gone' end
 elseif stage ~= 'gone' then
-  redis.call('HSET', key, 'last_seen', ARGV[3])
-  redis.call('ZADD', seen, ARGV[3], user)
-  return {tonumber(redis.call('HGET', key, 'seq')), gen}
+  local last = redis.call('ZSCORE', seen, user)
+  if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); stage = 'gone' end
 end
+local gen = redis.call('HINCRBY', gens, user, 1)
+if stage == 'active' then
+  local ttl = redis.call('HGET', idle, user)
+  if ttl then redis.call('ZADD', active, now + tonumber(ttl), user) end
+  return {tonumber(redis.call('HGET', seqs, user) or '0'), gen}
+elseif stage ~= 'gone' then
+  redis.call('ZADD', seen, ARGV[2], user)
+  local seq = redis.call('HGET', seqs, user) or
+              redis.call('ZSCORE', stage == 'pre' and pre or waiting, user)
+  return {tonumber(seq), gen}
+end
+local seq = next_seq()
 if now < opens_at then
-  redis.call('SADD', pre, user)
-  redis.call('HSET', key, 'seq', ARGV[6], 'stage', 'pre', 'last_seen', ARGV[3])
+  redis.call('ZADD', pre, seq, user)
 else
-  redis.call('ZADD', waiting, ARGV[6], user)
-  redis.call('HSET', key, 'seq', ARGV[6], 'stage', 'wait', 'last_seen', ARGV[3])
+  redis.call('ZADD', waiting, seq, user)
 end
-redis.call('ZADD', seen, ARGV[3], user)
-return {tonumber(ARGV[6]), gen}
+redis.call('HSET', seqs, user, seq)
+redis.call('ZADD', seen, ARGV[2], user)
+return {seq, gen}
 )lua";
 
-// ARGV: user_prefix, user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until}
+// ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until}
 // States: 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded.
 constexpr const char* kTouch = R"lua(
-local user, now = ARGV[2], tonumber(ARGV[4])
-local key = user_prefix .. user
-local f = redis.call('HMGET', key, 'stage', 'gen', 'last_seen', 'until')
-local stage = f[1] or 'gone'
-if stage == 'gone' then return {3, 0, 0} end
-if f[2] ~= ARGV[3] then return {4, 0, 0} end
+local user, now = ARGV[1], tonumber(ARGV[3])
+local stage = stage_of(user)
+if stage == 'gone' then
+  remove(user)
+  return {3, 0, 0}
+end
+if redis.call('HGET', gens, user) ~= ARGV[2] then return {4, 0, 0} end
 if stage == 'active' then
-  if now >= tonumber(f[4]) then remove(user, stage); return {3, 0, 0} end
-  local deadline = now + tonumber(ARGV[6])
-  redis.call('HSET', key, 'idle_ttl', ARGV[6], 'until', deadline)
+  if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); return {3, 0, 0} end
+  local deadline = now + tonumber(ARGV[5])
+  redis.call('HSET', idle, user, ARGV[5])
   redis.call('ZADD', active, deadline, user)
   return {1, 0, deadline}
 end
-if now - tonumber(f[3]) > tonumber(ARGV[5]) then remove(user, stage); return {3, 0, 0} end
-redis.call('HSET', key, 'last_seen', ARGV[4])
-redis.call('ZADD', seen, ARGV[4], user)
+local last = redis.call('ZSCORE', seen, user)
+if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); return {3, 0, 0} end
+redis.call('ZADD', seen, ARGV[3], user)
 local position
 if stage == 'pre' then
-  -- Before opening any pre-queue user may end up last after the shuffle: the worst case.
-  position = redis.call('SCARD', pre)
+  -- Any pre-queue user may end up last after the shuffle: the worst case, behind everyone
+  -- already moved into the line ahead of the pre-queue.
+  local top = redis.call('ZRANGE', pre, -1, -1, 'WITHSCORES')
+  position = redis.call('ZCOUNT', waiting, '-inf', '(' .. top[2]) + redis.call('ZCARD', pre)
 else
-  position = redis.call('ZRANK', waiting, user) + 1
+  local rank = redis.call('ZRANK', waiting, user)
+  if not rank then remove(user); return {3, 0, 0} end
+  local score = redis.call('ZSCORE', waiting, user)
+  -- Pre-queue users not yet moved into the line are ahead of later arrivals.
+  position = rank + 1 + redis.call('ZCOUNT', pre, '-inf', '(' .. score)
 end
 if redis.call('EXISTS', soldout_key) == 1 then return {2, position, 0} end
 return {0, position, 0}
 )lua";
 
-// ARGV: user_prefix, user
+// ARGV: user
 constexpr const char* kLeave = R"lua(
-local stage = redis.call('HGET', user_prefix .. ARGV[2], 'stage')
-if stage and stage ~= 'gone' then remove(ARGV[2], stage) end
+remove(ARGV[1])
 return 0
 )lua";
 
-// ARGV: user_prefix, now, grace_ms, idle_ttl_ms, admit_batch, max_active, seed
+// ARGV: now, grace_ms, idle_ttl_ms, admit_batch, max_active, seed, limit
 //   -> {admitted, evicted_waiting, evicted_active}
+// At most `limit` evictions per call. Admission is never capped below admit_batch: the pre-queue
+// moves at least as many users into the line as this tick may admit.
 constexpr const char* kAdmit = R"lua(
-local now = tonumber(ARGV[2])
+local now, limit = tonumber(ARGV[1]), tonumber(ARGV[7])
 local evicted_waiting, evicted_active, admitted = 0, 0, 0
-local silent = redis.call('ZRANGEBYSCORE', seen, '-inf',
-                          string.format('(%d', now - tonumber(ARGV[3])))
-for _, user in ipairs(silent) do
-  remove(user, redis.call('HGET', user_prefix .. user, 'stage'))
-  evicted_waiting = evicted_waiting + 1
-end
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', ARGV[2])) do
-  remove(user, 'active')
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', ARGV[1], 'LIMIT', 0, limit)) do
+  remove(user)
   evicted_active = evicted_active + 1
 end
-flush(now, tonumber(ARGV[7]))
-if redis.call('EXISTS', soldout_key) == 0 then
-  local free = tonumber(ARGV[6]) - redis.call('ZCARD', active)
-  local quota = math.min(math.max(0, tonumber(ARGV[5])), free)
+if limit - evicted_active > 0 then
+  local silent = redis.call('ZRANGEBYSCORE', seen, '-inf',
+                            string.format('(%d', now - tonumber(ARGV[2])),
+                            'LIMIT', 0, limit - evicted_active)
+  for _, user in ipairs(silent) do
+    remove(user)
+    evicted_waiting = evicted_waiting + 1
+  end
+end
+local sold_out = redis.call('EXISTS', soldout_key) == 1
+local quota = 0
+if not sold_out then
+  local free = tonumber(ARGV[5]) - redis.call('ZCARD', active)
+  quota = math.min(math.max(0, tonumber(ARGV[4])), free)
+end
+flush(now, tonumber(ARGV[6]), math.max(limit, quota))
+if not sold_out then
   if quota > 0 then
-    local deadline = now + tonumber(ARGV[4])
-    for _, user in ipairs(redis.call('ZRANGE', waiting, 0, quota - 1)) do
+    local deadline = now + tonumber(ARGV[3])
+    -- Pre-queue users not yet moved into the line come before everyone behind them.
+    local front = redis.call('ZRANGE', pre, 0, 0, 'WITHSCORES')
+    local batch
+    if front[2] then
+      batch = redis.call('ZRANGEBYSCORE', waiting, '-inf', '(' .. front[2], 'LIMIT', 0, quota)
+    else
+      batch = redis.call('ZRANGE', waiting, 0, quota - 1)
+    end
+    for _, user in ipairs(batch) do
       redis.call('ZREM', waiting, user)
       redis.call('ZREM', seen, user)
-      redis.call('HSET', user_prefix .. user, 'stage', 'active', 'idle_ttl', ARGV[4],
-                 'until', deadline)
+      redis.call('HSET', idle, user, ARGV[3])
       redis.call('ZADD', active, deadline, user)
       admitted = admitted + 1
     end
   end
 end
 redis.call('INCRBY', total_key, admitted)
-redis.call('RPUSH', ticks_key, ARGV[2] .. ':' .. admitted)
-prune_ticks(now)
+redis.call('RPUSH', ticks_key, ARGV[1] .. ':' .. admitted)
+redis.call('INCRBY', ticksum_key, admitted)
+-- One tick is pushed per call, so trimming `limit` per call keeps up.
+for _ = 1, limit do
+  local head = redis.call('LINDEX', ticks_key, 0)
+  if not head then break end
+  local at, count = string.match(head, '^(%d+):(%d+)$')
+  if tonumber(at) >= now - 60000 then break end
+  redis.call('LPOP', ticks_key)
+  redis.call('DECRBY', ticksum_key, count)
+end
 return {admitted, evicted_waiting, evicted_active}
 )lua";
 
-// ARGV: user_prefix, now
-//   -> {waiting, active, admitted_total, ticks, admitted after the first tick, span ms}
+// Read-only and O(1): the tick list is trimmed by Admit only.
+//   -> {waiting, active, admitted_total, ticks, first tick, last tick, admitted over the ticks}
 constexpr const char* kStats = R"lua(
-local now = tonumber(ARGV[2])
-prune_ticks(now)
-local ticks = redis.call('LRANGE', ticks_key, 0, -1)
-local sum, first_count, first_at, last_at = 0, 0, 0, 0
-for i, tick in ipairs(ticks) do
-  local at, count = string.match(tick, '^(%d+):(%d+)$')
-  at, count = tonumber(at), tonumber(count)
-  if i == 1 then first_count, first_at = count, at end
-  last_at = at
-  sum = sum + count
-end
-return {redis.call('ZCARD', waiting) + redis.call('SCARD', pre), redis.call('ZCARD', active),
-        tonumber(redis.call('GET', total_key) or '0'), #ticks, sum - first_count, last_at - first_at}
+return {redis.call('ZCARD', waiting) + redis.call('ZCARD', pre), redis.call('ZCARD', active),
+        tonumber(redis.call('GET', total_key) or '0'), redis.call('LLEN', ticks_key),
+        redis.call('LINDEX', ticks_key, 0) or '', redis.call('LINDEX', ticks_key, -1) or '',
+        tonumber(redis.call('GET', ticksum_key) or '0')}
 )lua";
 
 // -> number of users waiting, in the pre-queue or admitted
 constexpr const char* kCount = R"lua(
-return redis.call('ZCARD', waiting) + redis.call('SCARD', pre) + redis.call('ZCARD', active)
+return redis.call('ZCARD', waiting) + redis.call('ZCARD', pre) + redis.call('ZCARD', active)
 )lua";
 
 std::string Ms(Instant t) { return std::to_string(t.time_since_epoch().count()); }
@@ -220,6 +253,19 @@ std::string Ms(std::int64_t seconds) { return std::to_string(seconds * 1000); }
 std::string ShuffleSeed() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return std::to_string(std::uniform_int_distribution<std::int64_t>(1, 2147483646)(rng));
+}
+
+constexpr std::int64_t kRateWindowMs = 60'000;
+
+// "ms:admitted" -> {ms, admitted}; nullopt for anything else (no tick).
+std::optional<std::pair<std::int64_t, std::int64_t>> ParseTick(const std::string& tick) {
+  const auto colon = tick.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  try {
+    return std::make_pair(std::stoll(tick.substr(0, colon)), std::stoll(tick.substr(colon + 1)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 const RedisValue& At(const RedisValue& reply, std::size_t i) {
@@ -241,43 +287,41 @@ struct RedisWaitingRoom::Scripts {
   RedisScript count{WithPrelude(kCount)};
 };
 
-RedisWaitingRoom::RedisWaitingRoom(std::shared_ptr<RedisPool> pool, std::string key_prefix)
+RedisWaitingRoom::RedisWaitingRoom(std::shared_ptr<RedisPool> pool, std::string key_prefix,
+                                   std::int64_t work_limit)
     : pool_(std::move(pool)),
       prefix_(std::move(key_prefix)),
+      work_limit_(std::to_string(std::max<std::int64_t>(1, work_limit))),
       scripts_(std::make_unique<Scripts>()) {}
 
 RedisWaitingRoom::~RedisWaitingRoom() = default;
 
 std::vector<std::string> RedisWaitingRoom::Keys(ConcertId concert) const {
   const std::string base = prefix_ + ":{c:" + std::to_string(concert.value) + "}:";
-  return {base + "waiting", base + "seen",    base + "pre",   base + "active",
-          base + "opens",   base + "soldout", base + "total", base + "ticks"};
-}
-
-std::string RedisWaitingRoom::UserPrefix(ConcertId concert) const {
-  return prefix_ + ":{c:" + std::to_string(concert.value) + "}:u:";
+  return {base + "waiting", base + "seen",  base + "prequeue", base + "active",  base + "opens",
+          base + "soldout", base + "total", base + "ticks",    base + "ticksum", base + "seq",
+          base + "gens",    base + "seqs",  base + "idle"};
 }
 
 QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
                                   const domain::Policies& policies) {
-  // The sequence key lies outside the concert's hash slot, so a script may not touch it in a
-  // cluster: it is taken first. A user who keeps their place just leaves a gap in the sequence.
-  const std::int64_t sequence = pool_->Command({"INCR", prefix_ + ":seq"}).AsInteger();
+  // The concerts set lies outside the concert's hash slot, so it is written on its own. The
+  // arrival sequence is taken inside the script, so the line order is the order scripts ran in.
   pool_->Command({"SADD", prefix_ + ":concerts", std::to_string(concert.value)});
   const RedisValue reply =
       pool_->Eval(scripts_->join, Keys(concert),
-                  {UserPrefix(concert), std::to_string(user.value), Ms(now), Ms(opens_at),
-                   Ms(policies.waiting_grace_seconds), std::to_string(sequence), ShuffleSeed()});
+                  {std::to_string(user.value), Ms(now), Ms(opens_at),
+                   Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_});
   return QueuePlace{concert, user, At(reply, 0).AsInteger(),
                     static_cast<std::int32_t>(At(reply, 1).AsInteger())};
 }
 
 QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
                                   Instant now, const domain::Policies& policies) {
-  const RedisValue reply = pool_->Eval(
-      scripts_->touch, Keys(concert),
-      {UserPrefix(concert), std::to_string(user.value), std::to_string(generation), Ms(now),
-       Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
+  const RedisValue reply =
+      pool_->Eval(scripts_->touch, Keys(concert),
+                  {std::to_string(user.value), std::to_string(generation), Ms(now),
+                   Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
   constexpr QueueState kStates[] = {QueueState::kWaiting, QueueState::kActive, QueueState::kSoldOut,
                                     QueueState::kExpired, QueueState::kSuperseded};
   const std::int64_t state = At(reply, 0).AsInteger();
@@ -292,16 +336,16 @@ QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t g
 }
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {
-  pool_->Eval(scripts_->leave, Keys(concert), {UserPrefix(concert), std::to_string(user.value)});
+  pool_->Eval(scripts_->leave, Keys(concert), {std::to_string(user.value)});
 }
 
 AdmissionResult RedisWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,
                                         Instant now) {
   const RedisValue reply =
       pool_->Eval(scripts_->admit, Keys(concert),
-                  {UserPrefix(concert), Ms(now), Ms(policies.waiting_grace_seconds),
+                  {Ms(now), Ms(policies.waiting_grace_seconds),
                    Ms(policies.active_idle_ttl_seconds), std::to_string(policies.admit_batch),
-                   std::to_string(policies.max_active), ShuffleSeed()});
+                   std::to_string(policies.max_active), ShuffleSeed(), work_limit_});
   return AdmissionResult{static_cast<std::int32_t>(At(reply, 0).AsInteger()),
                          static_cast<std::int32_t>(At(reply, 1).AsInteger()),
                          static_cast<std::int32_t>(At(reply, 2).AsInteger())};
@@ -317,18 +361,26 @@ void RedisWaitingRoom::SetSoldOut(ConcertId concert, bool sold_out) {
 }
 
 QueueStats RedisWaitingRoom::Stats(ConcertId concert, Instant now) {
-  const RedisValue reply =
-      pool_->Eval(scripts_->stats, Keys(concert), {UserPrefix(concert), Ms(now)});
+  const RedisValue reply = pool_->Eval(scripts_->stats, Keys(concert), {});
   QueueStats stats;
   stats.waiting = At(reply, 0).AsInteger();
   stats.active = At(reply, 1).AsInteger();
   stats.admitted_total = At(reply, 2).AsInteger();
-  // The first tick only opens the window: what it admitted happened before the span measured.
   const std::int64_t ticks = At(reply, 3).AsInteger();
-  const std::int64_t span_ms = At(reply, 5).AsInteger();
-  if (ticks >= 2 && span_ms > 0) {
-    stats.admission_rate_per_second =
-        static_cast<double>(At(reply, 4).AsInteger()) / (static_cast<double>(span_ms) / 1000.0);
+  const auto first = ParseTick(At(reply, 4).string);
+  const auto last = ParseTick(At(reply, 5).string);
+  const std::int64_t sum = At(reply, 6).AsInteger();
+  const std::int64_t window_start = now.time_since_epoch().count() - kRateWindowMs;
+  // Admit trims ticks older than the window; when no Admit ran for a whole window, every tick
+  // is stale and there is no rate. The first tick only opens the window: what it admitted
+  // happened before the span measured.
+  if (ticks >= 2 && first && last && last->first >= window_start) {
+    const std::int64_t span_ms = last->first - first->first;
+    const std::int64_t admitted = std::max<std::int64_t>(0, sum - first->second);
+    if (span_ms > 0) {
+      stats.admission_rate_per_second =
+          static_cast<double>(admitted) / (static_cast<double>(span_ms) / 1000.0);
+    }
   }
   return stats;
 }
@@ -340,7 +392,7 @@ std::vector<ConcertId> RedisWaitingRoom::ConcertsWithQueues() {
   std::vector<ConcertId> result;
   for (const RedisValue& member : members.elements) {
     const ConcertId concert{member.AsInteger()};
-    if (pool_->Eval(scripts_->count, Keys(concert), {UserPrefix(concert)}).AsInteger() > 0) {
+    if (pool_->Eval(scripts_->count, Keys(concert), {}).AsInteger() > 0) {
       result.push_back(concert);
     }
   }

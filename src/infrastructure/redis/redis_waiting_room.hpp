@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,19 +14,25 @@ class RedisPool;
 // concert's keys carry the hash tag {c:ID} so a Redis Cluster keeps them in one slot, and every
 // change of several keys is one Lua script. Time comes only from the `now` arguments.
 //
-// Keys, under `key_prefix` (so several rooms can share one database):
-//   seq                      INCR: the global arrival sequence
+// Keys, under `key_prefix` (so several rooms can share one database); every key a script
+// touches is one of the concert's and is passed in KEYS:
 //   concerts                 SET of concert ids that ever had a queue (filtered when listed)
+//   {c:ID}:seq               INCR: the concert's arrival sequence (reseeded above the line if lost)
 //   {c:ID}:waiting           ZSET user -> line order (the arrival sequence)
 //   {c:ID}:seen              ZSET user -> last sign of life (ms), waiting and pre-queue users
-//   {c:ID}:pre               SET of users who arrived before the opening
+//   {c:ID}:prequeue          ZSET user -> arrival sequence, users who arrived before the opening
 //   {c:ID}:active            ZSET user -> idle deadline (ms)
-//   {c:ID}:u:USER            HASH seq, gen, stage (pre|wait|active|gone), last_seen, until,
-//                            idle_ttl; kept after the place is gone so generations keep growing
-//   {c:ID}:opens, :soldout, :total, :ticks (LIST "ms:admitted", pruned to the last minute)
+//   {c:ID}:gens              HASH user -> generation; kept after the place is gone so
+//                            generations keep growing
+//   {c:ID}:seqs, :idle       HASH user -> sequence, idle ttl (ms) while the place exists
+//   {c:ID}:opens, :soldout, :total, :ticks (LIST "ms:admitted", trimmed to the last minute by
+//   Admit), :ticksum (sum of admitted over :ticks)
+// A user's stage is the set they are in. Each call does at most `work_limit` evictions, pre-queue
+// moves and admissions, so no script runs long however large the line.
 class RedisWaitingRoom : public domain::WaitingRoom {
  public:
-  explicit RedisWaitingRoom(std::shared_ptr<RedisPool> pool, std::string key_prefix = "boxoffice");
+  explicit RedisWaitingRoom(std::shared_ptr<RedisPool> pool, std::string key_prefix = "boxoffice",
+                            std::int64_t work_limit = 1000);
   ~RedisWaitingRoom() override;
 
   domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant now,
@@ -42,10 +49,10 @@ class RedisWaitingRoom : public domain::WaitingRoom {
  private:
   struct Scripts;
   std::vector<std::string> Keys(domain::ConcertId concert) const;
-  std::string UserPrefix(domain::ConcertId concert) const;
 
   std::shared_ptr<RedisPool> pool_;
   std::string prefix_;
+  std::string work_limit_;
   std::unique_ptr<Scripts> scripts_;
 };
 

@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "catalogue_cache_contract.hpp"
 #include "domain/errors.hpp"
@@ -17,7 +19,7 @@ namespace {
 
 // BOXOFFICE_TEST_REDIS_URL names the server (scripts/test-redis-contract starts one); unset, the
 // suite skips. Each cache gets its own key prefix, so tests never see each other's keys.
-std::unique_ptr<domain::CatalogueCache> MakeRedisCache() {
+std::shared_ptr<infra::RedisPool> SharedPool() {
   static const std::shared_ptr<infra::RedisPool> pool = []() -> std::shared_ptr<infra::RedisPool> {
     const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
     if (url == nullptr || *url == '\0') return nullptr;
@@ -31,13 +33,74 @@ std::unique_ptr<domain::CatalogueCache> MakeRedisCache() {
     std::cerr << "redis unreachable: " << e.what() << "\n";
     return nullptr;
   }
+  return pool;
+}
+
+std::string UniquePrefix() {
   static std::atomic<int> counter{0};
-  return std::make_unique<infra::RedisCatalogueCache>(
-      pool, "test:cc:" + std::to_string(::getpid()) + ":" + std::to_string(++counter));
+  return "test:cc:" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
+}
+
+std::unique_ptr<domain::CatalogueCache> MakeRedisCache() {
+  auto pool = SharedPool();
+  if (!pool) return nullptr;
+  return std::make_unique<infra::RedisCatalogueCache>(pool, UniquePrefix());
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, CatalogueCacheContract,
                          ::testing::Values(CatalogueCacheBackend{"Redis", MakeRedisCache}));
+
+std::vector<domain::Concert> OneConcert() {
+  return {domain::Concert{domain::ConcertId{1}, "Midnight Bloom", "Han Yerin", "arena tour"}};
+}
+
+// Redis down: catalogue reads fall through to the database and operator changes still succeed.
+TEST(RedisCatalogueCacheUnavailable, FailuresActAsMissesAndNeverThrow) {
+  // Port 1 on localhost refuses connections at once.
+  infra::RedisCatalogueCache cache(std::make_shared<infra::RedisPool>(
+      infra::RedisSettings{"redis://127.0.0.1:1", 1, std::chrono::milliseconds(200)}));
+  std::uint64_t version = 0;
+  EXPECT_NO_THROW(version = cache.Version());
+  std::optional<std::vector<domain::Concert>> concerts;
+  EXPECT_NO_THROW(concerts = cache.GetConcerts());
+  EXPECT_FALSE(concerts.has_value());
+  std::optional<std::vector<domain::ConcertEvent>> events;
+  EXPECT_NO_THROW(events = cache.GetEvents(domain::ConcertId{1}));
+  EXPECT_FALSE(events.has_value());
+  EXPECT_NO_THROW(cache.PutConcerts(OneConcert(), version));
+  EXPECT_NO_THROW(cache.PutEvents(domain::ConcertId{1}, {}, version));
+  EXPECT_NO_THROW(cache.Invalidate());
+}
+
+// A fill whose version was read before Redis failed must not be stored once it is back.
+TEST(RedisCatalogueCacheUnavailable, AVersionReadDuringAnOutageNeverMatches) {
+  auto pool = SharedPool();
+  if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
+  const std::string prefix = UniquePrefix();
+  infra::RedisCatalogueCache down(std::make_shared<infra::RedisPool>(infra::RedisSettings{
+                                      "redis://127.0.0.1:1", 1, std::chrono::milliseconds(200)}),
+                                  prefix);
+  infra::RedisCatalogueCache up(pool, prefix);
+  up.PutConcerts(OneConcert(), down.Version());
+  EXPECT_FALSE(up.GetConcerts().has_value());
+}
+
+// A version counter that restarts (Redis restart, restore) must not give out again a version that
+// an in-flight reader holds: its stale fill would then be stored as current.
+TEST(RedisCatalogueCacheVersion, LosingTheVersionKeyDoesNotRepeatAVersion) {
+  auto pool = SharedPool();
+  if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
+  const std::string prefix = UniquePrefix();
+  infra::RedisCatalogueCache cache(pool, prefix);
+  cache.Invalidate();
+  const auto read_at = cache.Version();  // a reader starts loading the catalogue
+  EXPECT_NE(read_at, 0u);
+  pool->Command({"DEL", prefix + ":{catalogue}:version"});  // Redis loses the key
+  cache.Invalidate();                                       // an operator changes the catalogue
+  EXPECT_NE(cache.Version(), read_at);
+  cache.PutConcerts(OneConcert(), read_at);
+  EXPECT_FALSE(cache.GetConcerts().has_value());
+}
 
 }  // namespace
 }  // namespace boxoffice::contract

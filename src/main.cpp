@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +57,9 @@
 #include "infrastructure/auth/jwt_token_service.hpp"
 #include "infrastructure/memory/memory_catalogue_cache.hpp"
 #include "infrastructure/memory/memory_waiting_room.hpp"
+#include "infrastructure/redis/redis_catalogue_cache.hpp"
+#include "infrastructure/redis/redis_pool.hpp"
+#include "infrastructure/redis/redis_waiting_room.hpp"
 #include "infrastructure/sql/sql_database.hpp"
 #include "infrastructure/system/clocks.hpp"
 #include "infrastructure/system/http_webhook_sender.hpp"
@@ -169,7 +173,15 @@ std::string LoadOrCreateJwtSecret(const config::Config& config) {
   return secret;
 }
 
+bool IsCluster(const config::Config& config) { return config.profile == config::Profile::kCluster; }
+
+std::string_view ProfileName(const config::Config& config) {
+  return IsCluster(config) ? "cluster" : "embedded";
+}
+
+// The cluster profile keeps nothing on local disk, so it creates no directories.
 void PrepareDirectories(const config::Config& config) {
+  if (IsCluster(config)) return;
   fs::create_directories(config.data_dir);
   const fs::path db_parent = fs::path(config.sqlite.path).parent_path();
   if (!db_parent.empty()) fs::create_directories(db_parent);
@@ -238,19 +250,73 @@ void SeedDemo(domain::Database& db, domain::CatalogueCache& cache, const domain:
       {{"concerts", static_cast<std::int64_t>(kDemoConcerts.size())}, {"dates", dates}});
 }
 
+// The database URL for log lines, without its password.
+std::string RedactedUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 int Migrate(const config::Config& config) {
+  if (IsCluster(config)) {
+    const int applied = infra::MigrateMysql(config.mysql);
+    Log(spdlog::level::info, "migrations applied",
+        {{"applied", applied}, {"database", RedactedUrl(config.mysql.url)}});
+    return 0;
+  }
   const int applied = infra::MigrateSqlite(config.sqlite);
   Log(spdlog::level::info, "migrations applied",
       {{"applied", applied}, {"database", config.sqlite.path}});
   return 0;
 }
 
-int Seed(const config::Config& config) {
+// Migrates, then opens the database of the profile.
+std::unique_ptr<infra::SqlDatabase> OpenDatabase(const config::Config& config) {
   Migrate(config);
-  const auto db = infra::OpenSqlite(config.sqlite);
+  return IsCluster(config) ? infra::OpenMysql(config.mysql) : infra::OpenSqlite(config.sqlite);
+}
+
+// The waiting room and catalogue cache: in process (embedded) or shared through Redis (cluster).
+struct SharedState {
+  std::shared_ptr<infra::RedisPool> redis;  // cluster only
+  std::unique_ptr<domain::WaitingRoom> room;
+  std::unique_ptr<domain::CatalogueCache> cache;
+
+  // True when Redis answers PING; always true without Redis.
+  bool Ping() const {
+    if (!redis) return true;
+    try {
+      const infra::RedisValue reply = redis->Command({"PING"});
+      return reply.string == "PONG";
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+};
+
+SharedState MakeSharedState(const config::Config& config) {
+  SharedState state;
+  if (IsCluster(config)) {
+    state.redis = std::make_shared<infra::RedisPool>(config.redis);
+    state.room = std::make_unique<infra::RedisWaitingRoom>(state.redis, config.redis_key_prefix);
+    state.cache =
+        std::make_unique<infra::RedisCatalogueCache>(state.redis, config.redis_key_prefix);
+  } else {
+    state.room = std::make_unique<infra::MemoryWaitingRoom>();
+    state.cache = std::make_unique<infra::MemoryCatalogueCache>();
+  }
+  return state;
+}
+
+int Seed(const config::Config& config) {
+  const auto db = OpenDatabase(config);
   infra::SystemClock clock;
-  infra::MemoryCatalogueCache cache;
-  SeedDemo(*db, cache, clock);
+  // In the cluster profile the shared cache sees the new catalogue (Invalidate) at once.
+  const SharedState state = MakeSharedState(config);
+  SeedDemo(*db, *state.cache, clock);
   return 0;
 }
 
@@ -268,6 +334,8 @@ sigset_t BlockStopSignals() {
 }
 
 int Serve(config::Config config, const sigset_t& stop_signals) {
+  Log(spdlog::level::info, "starting",
+      {{"profile", ProfileName(config)}, {"instance", config.instance_id}});
   const std::string jwt_secret = LoadOrCreateJwtSecret(config);
   if (config.http.admin_token.empty()) {
     config.http.admin_token = RandomHex(24);
@@ -275,16 +343,21 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
               << config.http.admin_token << std::endl;
   }
 
-  Migrate(config);
-  const auto db = infra::OpenSqlite(config.sqlite);
+  const auto db = OpenDatabase(config);
   Defer close_db([&] { Log(spdlog::level::info, "database closed"); });
 
   infra::SystemClock system_clock;
   infra::ManualClock manual_clock;
   const domain::Clock& clock =
       config.http.test_hooks ? static_cast<const domain::Clock&>(manual_clock) : system_clock;
-  infra::MemoryWaitingRoom room;
-  infra::MemoryCatalogueCache cache;
+  const SharedState shared = MakeSharedState(config);
+  if (shared.redis && !shared.Ping()) {
+    // Not fatal: /readyz answers 503 until Redis is reachable, and requests needing it 503.
+    Log(spdlog::level::warn, "redis not reachable at start",
+        {{"url", RedactedUrl(config.redis.url)}});
+  }
+  domain::WaitingRoom& room = *shared.room;
+  domain::CatalogueCache& cache = *shared.cache;
   infra::JwtTokenService tokens(jwt_secret, std::chrono::seconds(config.access_token_ttl_seconds),
                                 kQueueTokenTtl);
 
@@ -366,7 +439,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
       .queue_stats = queue_stats,
       .idempotency = idempotency,
       .waiting_room = room,
-      .ready = [&] { return db->Ping(); },
+      .ready = [&] { return db->Ping() && shared.Ping(); },
       .outbox_backlog =
           [&] {
             const auto count = db->Read([](domain::Store& store) -> domain::Result<std::int64_t> {

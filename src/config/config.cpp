@@ -1,11 +1,14 @@
 #include "config/config.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -100,6 +103,124 @@ std::string ReadNonEmpty(const RawValue& raw) {
   return text;
 }
 
+// host[:port] or [v6]:port; false when the host is empty or the port is not 1..65535.
+bool ValidHostPort(std::string_view text) {
+  std::string_view host = text;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    host = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (!rest.starts_with(':')) return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+  } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (host.empty() || host.find_first_of(" \t/?#@") != std::string_view::npos) return false;
+  if (!port.empty()) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The URL with any password replaced by ***, for messages: a URL may carry a secret.
+std::string Redacted(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const std::size_t start = scheme + 3;
+  const auto slash = url.find('/', start);
+  const std::string_view authority =
+      url.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const std::string_view userinfo = authority.substr(0, at);
+  const auto colon = userinfo.find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start)) + std::string(userinfo.substr(0, colon)) + ":***" +
+         std::string(url.substr(start + at));
+}
+
+[[noreturn]] void RejectUrl(const RawValue& raw, std::string_view expected) {
+  throw ConfigError{raw.origin + ": expected " + std::string(expected) + ", got \"" +
+                    Redacted(Trim(raw.text)) + "\""};
+}
+
+// mysql://user:password@host[:port]/database; the database name is letters, digits, '_', '$'.
+std::string ReadMysqlUrl(const RawValue& raw) {
+  constexpr std::string_view kExpected = "a URL mysql://user:password@host:port/database";
+  const std::string text = Trim(raw.text);
+  constexpr std::string_view kScheme = "mysql://";
+  if (text.rfind(kScheme, 0) != 0) RejectUrl(raw, kExpected);
+  const std::string_view rest = std::string_view(text).substr(kScheme.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) RejectUrl(raw, std::string(kExpected) + " (no database)");
+  std::string_view authority = rest.substr(0, slash);
+  const std::string_view database = rest.substr(slash + 1);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  if (!ValidHostPort(authority)) RejectUrl(raw, std::string(kExpected) + " (bad host or port)");
+  const bool name_ok = !database.empty() && database.size() <= 64 &&
+                       std::all_of(database.begin(), database.end(), [](unsigned char ch) {
+                         return std::isalnum(ch) || ch == '_' || ch == '$';
+                       });
+  if (!name_ok) RejectUrl(raw, std::string(kExpected) + " (bad database name)");
+  return text;
+}
+
+// redis://[:password@]host[:port][/db]
+std::string ReadRedisUrl(const RawValue& raw) {
+  constexpr std::string_view kExpected = "a URL redis://host:port[/db]";
+  const std::string text = Trim(raw.text);
+  constexpr std::string_view kScheme = "redis://";
+  if (text.rfind(kScheme, 0) != 0) RejectUrl(raw, kExpected);
+  const std::string_view rest = std::string_view(text).substr(kScheme.size());
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  if (!ValidHostPort(authority)) RejectUrl(raw, std::string(kExpected) + " (bad host or port)");
+  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
+    const std::string_view db = rest.substr(slash + 1);
+    int value = 0;
+    const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), value);
+    if (ec != std::errc() || end != db.data() + db.size() || value < 0 || value > 65535) {
+      RejectUrl(raw, std::string(kExpected) + " (bad db number)");
+    }
+  }
+  return text;
+}
+
+// A single printable word: instance ids and key prefixes end up in keys and log lines.
+std::string ReadWord(const RawValue& raw, std::size_t max_length) {
+  const std::string text = Trim(raw.text);
+  const bool printable = std::all_of(text.begin(), text.end(),
+                                     [](unsigned char ch) { return ch > 0x20 && ch < 0x7F; });
+  if (text.empty() || text.size() > max_length || !printable) {
+    Reject(raw, "1.." + std::to_string(max_length) + " printable ASCII characters without spaces");
+  }
+  return text;
+}
+
+std::string DefaultInstanceId() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof(host), "%s", "boxoffice");
+  }
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
 using Apply = std::function<void(Config&, const RawValue&)>;
 
 struct Setting {
@@ -112,11 +233,15 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = {
       {"PROFILE",
        [](Config& c, const RawValue& v) {
-         if (ReadChoice(v, {"embedded", "cluster"}) == "cluster") {
-           throw ConfigError{v.origin + ": cluster profile not available in this build yet"};
-         }
-         c.profile = Profile::kEmbedded;
+         c.profile = ReadChoice(v, {"embedded", "cluster"}) == "cluster" ? Profile::kCluster
+                                                                         : Profile::kEmbedded;
        }},
+      {"INSTANCE_ID", [](Config& c, const RawValue& v) { c.instance_id = ReadWord(v, 64); }},
+      {"DB_URL", [](Config& c, const RawValue& v) { c.mysql.url = ReadMysqlUrl(v); }},
+      {"REDIS_URL", [](Config& c, const RawValue& v) { c.redis.url = ReadRedisUrl(v); }},
+      {"REDIS_KEY_PREFIX",
+       [](Config& c, const RawValue& v) { c.redis_key_prefix = ReadWord(v, 64); }},
+      {"KAFKA_BROKERS", [](Config& c, const RawValue& v) { c.kafka_brokers = ReadNonEmpty(v); }},
       {"HTTP_ADDRESS",
        [](Config& c, const RawValue& v) {
          const std::string text = Trim(v.text);
@@ -152,6 +277,7 @@ const std::vector<Setting>& Settings() {
       {"DB_POOL_SIZE",
        [](Config& c, const RawValue& v) {
          c.sqlite.pool_size = static_cast<int>(ReadInt(v, 1, 256));
+         c.mysql.pool_size = c.sqlite.pool_size;
        }},
       {"DB_BUSY_TIMEOUT_MS",
        [](Config& c, const RawValue& v) {
@@ -286,6 +412,41 @@ std::map<std::string, std::string> EnvironmentMap(const std::vector<std::string>
   return out;
 }
 
+// Where a setting may be given, for messages about a missing one.
+std::string Sources(std::string_view name) {
+  return std::string(kEnvPrefix) + std::string(name) + " (or " + Lower(name) + " in the file)";
+}
+
+// The settings each profile requires or does not take. Instances of the cluster profile must
+// agree on the admin token and the JWT secret, so neither may be generated per instance.
+void CheckProfile(const Config& config, const std::map<std::string, RawValue>& raw) {
+  static constexpr std::array<std::string_view, 4> kClusterOnly = {
+      "DB_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "KAFKA_BROKERS"};
+  if (config.profile == Profile::kEmbedded) {
+    for (const auto name : kClusterOnly) {
+      if (const auto it = raw.find(std::string(name)); it != raw.end()) {
+        throw ConfigError{it->second.origin +
+                          ": only used with BOXOFFICE_PROFILE=cluster (the embedded profile "
+                          "uses SQLite and in-process state)"};
+      }
+    }
+    return;
+  }
+  const auto require = [&](std::string_view name, bool present, std::string_view what) {
+    if (!present) {
+      throw ConfigError{"BOXOFFICE_PROFILE=cluster requires " + Sources(name) + ": " +
+                        std::string(what)};
+    }
+  };
+  require("DB_URL", !config.mysql.url.empty(),
+          "the MySQL/MariaDB URL mysql://user:password@host:port/database");
+  require("REDIS_URL", raw.contains("REDIS_URL"), "the Redis URL redis://host:port[/db]");
+  require("ADMIN_TOKEN", !config.http.admin_token.empty(),
+          "every instance must accept the same admin token, so none is generated");
+  require("JWT_SECRET", !config.jwt_secret.empty(),
+          "every instance must verify the same tokens, so none is generated");
+}
+
 }  // namespace
 
 ParseOutcome ParseConfig(int argc, char** argv, const std::vector<std::string>& environment) {
@@ -368,6 +529,11 @@ ParseOutcome ParseConfig(int argc, char** argv, const std::vector<std::string>& 
       }
     }
     if (demo) config.seed_demo = true;
+    CheckProfile(config, raw);
+    if (config.instance_id.empty()) config.instance_id = DefaultInstanceId();
+    // One Redis connection per worker thread plus the background runners, so that no request
+    // waits for a connection (the pool answers 503 after its timeout).
+    config.redis.pool_size = config.http.worker_threads + 4;
     if (config.sqlite.path.empty()) {
       config.sqlite.path = (std::filesystem::path(config.data_dir) / "boxoffice.db").string();
     }

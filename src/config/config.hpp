@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/sql/sql_database.hpp"
 #include "interfaces/http/server.hpp"
 
@@ -24,6 +25,12 @@ struct Config {
   std::string log_level = "info";
   http::HttpSettings http;
   infra::SqliteSettings sqlite;  // path defaults to <data_dir>/boxoffice.db
+  // Cluster profile only (BOXOFFICE_PROFILE=cluster); ParseConfig rejects them otherwise.
+  infra::MysqlSettings mysql;                  // url from BOXOFFICE_DB_URL (required in cluster)
+  infra::RedisSettings redis;                  // url from BOXOFFICE_REDIS_URL (required in cluster)
+  std::string redis_key_prefix = "boxoffice";  // BOXOFFICE_REDIS_KEY_PREFIX
+  std::string kafka_brokers;                   // BOXOFFICE_KAFKA_BROKERS: stored, not used yet
+  std::string instance_id;  // BOXOFFICE_INSTANCE_ID; defaults to <hostname>-<pid>
 };
 
 // Builds the configuration from defaults < file (boxoffice.toml, or --config) < environment

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -68,8 +69,47 @@ def find_binary() -> Path:
     return ROOT / "build" / "release" / "boxoffice"
 
 
+def extra_env() -> dict[str, str]:
+    """BOXOFFICE_TEST_EXTRA_ENV: more environment for every server, as a JSON object or as
+    `K=V;K=V` (tests/functional/cluster_smoke.sh uses it to start cluster-profile servers)."""
+    text = os.environ.get("BOXOFFICE_TEST_EXTRA_ENV", "").strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise ValueError("BOXOFFICE_TEST_EXTRA_ENV: expected a JSON object")
+        return {str(k): str(v) for k, v in parsed.items()}
+    out = {}
+    for item in text.split(";"):
+        if item.strip():
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"BOXOFFICE_TEST_EXTRA_ENV: expected K=V, got {item!r}")
+            out[key.strip()] = value
+    return out
+
+
+def fresh_mysql_database(url: str, name: str) -> str:
+    """Creates database `name` on the server of the mysql:// URL with the `mariadb` client and
+    returns the URL naming it, so that each server starts from an empty schema."""
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ, MYSQL_PWD=urllib.parse.unquote(parts.password or ""))
+    subprocess.run(
+        [
+            "mariadb", "--protocol=tcp", "-h", parts.hostname or "127.0.0.1",
+            "-P", str(parts.port or 3306), "-u", urllib.parse.unquote(parts.username or ""),
+            "-e", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        ],
+        env=env, check=True, capture_output=True, timeout=30,
+    )
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
 class Server:
-    """One `boxoffice serve` process on a free port with its own data directory."""
+    """One `boxoffice serve` process on a free port with its own data directory. With a MySQL
+    BOXOFFICE_DB_URL (cluster profile, from BOXOFFICE_TEST_EXTRA_ENV) it also gets its own fresh
+    database `boxoffice_<random>` and Redis key prefix, kept across restarts of this server."""
 
     def __init__(self, work_dir: Path, name: str = "boxoffice", **settings: Any) -> None:
         self.name = name
@@ -91,8 +131,13 @@ class Server:
                 "BOXOFFICE_ACCESS_LOG": "false",
             }
         )
+        self.env.update(extra_env())
         for key, value in settings.items():
             self.env[key if key.startswith("BOXOFFICE_") else f"BOXOFFICE_{key}"] = str(value)
+        if self.env.get("BOXOFFICE_DB_URL", "").startswith("mysql://"):
+            isolated = f"boxoffice_{secrets.token_hex(6)}"
+            self.env["BOXOFFICE_DB_URL"] = fresh_mysql_database(self.env["BOXOFFICE_DB_URL"], isolated)
+            self.env.setdefault("BOXOFFICE_REDIS_KEY_PREFIX", isolated)
         self.stdout_path = work_dir / f"{name}.stdout.log"
         self.stderr_path = work_dir / f"{name}.stderr.log"
         self.proc: subprocess.Popen | None = None

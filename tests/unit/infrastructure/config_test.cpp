@@ -239,7 +239,36 @@ TEST_P(ConfigValidationTest, RejectsWithAMessageNamingTheSetting) {
 INSTANTIATE_TEST_SUITE_P(
     EveryValidation, ConfigValidationTest,
     ::testing::Values(
-        BadValue{"PROFILE", "cluster", "cluster profile not available in this build yet"},
+        BadValue{"DB_URL", "postgres://u:p@h:5432/db",
+                 "expected a URL mysql://user:password@host:port/database, got "
+                 "\"postgres://u:***@h:5432/db\""},
+        BadValue{"DB_URL", "mysql://u:p@db.local:3306",
+                 "expected a URL mysql://user:password@host:port/database (no database), got "
+                 "\"mysql://u:***@db.local:3306\""},
+        BadValue{"DB_URL", "mysql://u:p@db.local:3306/",
+                 "expected a URL mysql://user:password@host:port/database (bad database name), "
+                 "got \"mysql://u:***@db.local:3306/\""},
+        BadValue{"DB_URL", "mysql://u:p@/boxoffice",
+                 "expected a URL mysql://user:password@host:port/database (bad host or port), "
+                 "got \"mysql://u:***@/boxoffice\""},
+        BadValue{"DB_URL", "mysql://u@h:99999/boxoffice",
+                 "expected a URL mysql://user:password@host:port/database (bad host or port), "
+                 "got \"mysql://u@h:99999/boxoffice\""},
+        BadValue{"DB_URL", "mysql://h/box;office",
+                 "expected a URL mysql://user:password@host:port/database (bad database name), "
+                 "got \"mysql://h/box;office\""},
+        BadValue{"REDIS_URL", "http://127.0.0.1:6379",
+                 "expected a URL redis://host:port[/db], got \"http://127.0.0.1:6379\""},
+        BadValue{"REDIS_URL", "redis://:6379",
+                 "expected a URL redis://host:port[/db] (bad host or port), got "
+                 "\"redis://:6379\""},
+        BadValue{"REDIS_URL", "redis://127.0.0.1:6379/x",
+                 "expected a URL redis://host:port[/db] (bad db number), got "
+                 "\"redis://127.0.0.1:6379/x\""},
+        BadValue{"INSTANCE_ID", "two words",
+                 "expected 1..64 printable ASCII characters without spaces, got \"two words\""},
+        BadValue{"REDIS_KEY_PREFIX", "a b",
+                 "expected 1..64 printable ASCII characters without spaces, got \"a b\""},
         BadValue{"PROFILE", "laptop", "expected one of embedded, cluster, got \"laptop\""},
         BadValue{"HTTP_ADDRESS", "localhost",
                  "expected an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1, got "
@@ -287,6 +316,138 @@ TEST(ConfigTest, FlagValuesAreValidatedToo) {
 
 TEST(ConfigTest, JwtSecretIsNotEchoedInErrors) {
   EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_JWT_SECRET=hunter2"}).find("hunter2"), std::string::npos);
+}
+
+// The smallest valid cluster environment; tests add or remove one entry.
+std::vector<std::string> ClusterEnv() {
+  return {"BOXOFFICE_PROFILE=cluster",
+          "BOXOFFICE_DB_URL=mysql://box:secret-pw@127.0.0.1:3307/boxoffice",
+          "BOXOFFICE_REDIS_URL=redis://127.0.0.1:6380/2", "BOXOFFICE_ADMIN_TOKEN=shared-admin",
+          "BOXOFFICE_JWT_SECRET=" + std::string(40, 's')};
+}
+
+std::vector<std::string> Without(std::vector<std::string> env, const std::string& name) {
+  std::erase_if(env, [&](const std::string& e) { return e.rfind(name + "=", 0) == 0; });
+  return env;
+}
+
+TEST(ConfigClusterTest, ClusterProfileWithItsRequiredSettings) {
+  const Config c = MustParse({}, ClusterEnv());
+  EXPECT_EQ(c.profile, Profile::kCluster);
+  EXPECT_EQ(c.mysql.url, "mysql://box:secret-pw@127.0.0.1:3307/boxoffice");
+  EXPECT_EQ(c.mysql.pool_size, 16);
+  EXPECT_EQ(c.redis.url, "redis://127.0.0.1:6380/2");
+  EXPECT_EQ(c.redis_key_prefix, "boxoffice");
+  EXPECT_EQ(c.http.admin_token, "shared-admin");
+  EXPECT_EQ(c.jwt_secret, std::string(40, 's'));
+  EXPECT_TRUE(c.kafka_brokers.empty());
+  // One Redis connection per worker plus the background runners.
+  EXPECT_EQ(c.redis.pool_size, c.http.worker_threads + 4);
+}
+
+TEST(ConfigClusterTest, OptionalClusterSettings) {
+  auto env = ClusterEnv();
+  env.insert(env.end(), {"BOXOFFICE_INSTANCE_ID=node-7", "BOXOFFICE_DB_POOL_SIZE=5",
+                         "BOXOFFICE_KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093",
+                         "BOXOFFICE_REDIS_KEY_PREFIX=bx_test", "BOXOFFICE_WORKER_THREADS=6"});
+  const Config c = MustParse({}, env);
+  EXPECT_EQ(c.instance_id, "node-7");
+  EXPECT_EQ(c.mysql.pool_size, 5);
+  EXPECT_EQ(c.sqlite.pool_size, 5);
+  EXPECT_EQ(c.kafka_brokers, "127.0.0.1:9092,127.0.0.1:9093");
+  EXPECT_EQ(c.redis_key_prefix, "bx_test");
+  EXPECT_EQ(c.redis.pool_size, 10);
+}
+
+TEST(ConfigClusterTest, UrlVariantsAreAccepted) {
+  for (const std::string url : {"mysql://box:pw@db.internal/boxoffice",
+                                "mysql://box@[::1]:3306/b_1", "mysql://db:3306/boxoffice_ab12"}) {
+    auto env = Without(ClusterEnv(), "BOXOFFICE_DB_URL");
+    env.push_back("BOXOFFICE_DB_URL=" + url);
+    EXPECT_EQ(MustParse({}, env).mysql.url, url);
+  }
+  for (const std::string url : {"redis://cache", "redis://:pw@cache:6379", "redis://127.0.0.1:1/",
+                                "redis://[::1]:6379/15"}) {
+    auto env = Without(ClusterEnv(), "BOXOFFICE_REDIS_URL");
+    env.push_back("BOXOFFICE_REDIS_URL=" + url);
+    EXPECT_EQ(MustParse({}, env).redis.url, url);
+  }
+}
+
+TEST(ConfigClusterTest, InstanceIdDefaultsToHostnameAndPid) {
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  const std::string expected = std::string(host) + "-" + std::to_string(getpid());
+  EXPECT_EQ(MustParse({}, ClusterEnv()).instance_id, expected);
+  EXPECT_EQ(MustParse({}).instance_id, expected);
+}
+
+TEST(ConfigClusterTest, EachRequiredSettingIsNamedWhenMissing) {
+  const std::vector<std::pair<std::string, std::string>> required = {
+      {"BOXOFFICE_DB_URL",
+       "BOXOFFICE_PROFILE=cluster requires BOXOFFICE_DB_URL (or db_url in the file): the "
+       "MySQL/MariaDB URL mysql://user:password@host:port/database"},
+      {"BOXOFFICE_REDIS_URL",
+       "BOXOFFICE_PROFILE=cluster requires BOXOFFICE_REDIS_URL (or redis_url in the file): the "
+       "Redis URL redis://host:port[/db]"},
+      {"BOXOFFICE_ADMIN_TOKEN",
+       "BOXOFFICE_PROFILE=cluster requires BOXOFFICE_ADMIN_TOKEN (or admin_token in the file): "
+       "every instance must accept the same admin token, so none is generated"},
+      {"BOXOFFICE_JWT_SECRET",
+       "BOXOFFICE_PROFILE=cluster requires BOXOFFICE_JWT_SECRET (or jwt_secret in the file): "
+       "every instance must verify the same tokens, so none is generated"},
+  };
+  for (const auto& [name, message] : required) {
+    EXPECT_EQ(ErrorOf({}, Without(ClusterEnv(), name)), message) << name;
+    // An empty variable counts as unset.
+    auto env = Without(ClusterEnv(), name);
+    env.push_back(name + "=");
+    EXPECT_EQ(ErrorOf({}, env), message) << name;
+  }
+  EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_PROFILE=cluster"}), required[0].second);
+}
+
+TEST(ConfigClusterTest, CommandsWorkInTheClusterProfile) {
+  EXPECT_EQ(MustParse({"migrate"}, ClusterEnv()).command, Command::kMigrate);
+  const Config seed = MustParse({"seed", "--demo"}, ClusterEnv());
+  EXPECT_EQ(seed.command, Command::kSeed);
+  EXPECT_TRUE(seed.seed_demo);
+  EXPECT_EQ(seed.profile, Profile::kCluster);
+}
+
+TEST(ConfigClusterTest, ClusterSettingsAreRejectedInTheEmbeddedProfile) {
+  EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_DB_URL=mysql://u:p@h:3306/db"}),
+            "BOXOFFICE_DB_URL: only used with BOXOFFICE_PROFILE=cluster (the embedded profile "
+            "uses SQLite and in-process state)");
+  EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_PROFILE=embedded", "BOXOFFICE_REDIS_URL=redis://h:6379"}),
+            "BOXOFFICE_REDIS_URL: only used with BOXOFFICE_PROFILE=cluster (the embedded profile "
+            "uses SQLite and in-process state)");
+  EXPECT_NE(ErrorOf({}, {"BOXOFFICE_KAFKA_BROKERS=h:9092"}).find("only used with"),
+            std::string::npos);
+}
+
+TEST(ConfigClusterTest, ClusterSettingsFromTheFile) {
+  TempDir dir;
+  const std::string path =
+      dir.Write("cluster.toml",
+                "profile = \"cluster\"\ndb_url = \"mysql://box:pw@127.0.0.1:3306/boxoffice\"\n"
+                "redis_url = \"redis://127.0.0.1:6379\"\nadmin_token = \"adm\"\n"
+                "jwt_secret = \"" +
+                    std::string(32, 'j') + "\"\ninstance_id = \"file-node\"\n");
+  const Config c = MustParse({"--config", path});
+  EXPECT_EQ(c.profile, Profile::kCluster);
+  EXPECT_EQ(c.mysql.url, "mysql://box:pw@127.0.0.1:3306/boxoffice");
+  EXPECT_EQ(c.redis.url, "redis://127.0.0.1:6379");
+  EXPECT_EQ(c.instance_id, "file-node");
+}
+
+TEST(ConfigClusterTest, UrlPasswordsAreNotEchoedInErrors) {
+  auto env = Without(ClusterEnv(), "BOXOFFICE_DB_URL");
+  env.push_back("BOXOFFICE_DB_URL=mysql://box:hunter2@127.0.0.1:3306/");
+  EXPECT_EQ(ErrorOf({}, env).find("hunter2"), std::string::npos);
+  env = Without(ClusterEnv(), "BOXOFFICE_REDIS_URL");
+  env.push_back("BOXOFFICE_REDIS_URL=redis://:hunter2@127.0.0.1:x");
+  EXPECT_EQ(ErrorOf({}, env).find("hunter2"), std::string::npos);
 }
 
 }  // namespace

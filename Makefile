@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE_BIN := build/release/boxoffice
 CI_BIN := build/ci/boxoffice
 
-.PHONY: all deps build run test unit services functional test-asan format clean
+.PHONY: all deps build run test unit services functional cluster-smoke test-asan format clean
 
 all: build
 
@@ -22,8 +22,9 @@ run: build
 	BOXOFFICE_SEED_DEMO=true $(RELEASE_BIN) serve
 
 # Every test tier: unit and contract tests (ctest), the contract suites again against a real
-# MariaDB and Redis started on loopback, then the black-box suite against the binary.
-test: unit services functional
+# MariaDB and Redis started on loopback, the black-box suite against the binary, and the
+# black-box smoke of the cluster profile (one instance over MariaDB and Redis).
+test: unit services functional cluster-smoke
 
 unit:
 	@scripts/setup-deps --test
@@ -37,6 +38,9 @@ services: unit
 
 functional: unit
 	@BOXOFFICE_BIN=$(CI_BIN) tests/functional/run.sh
+
+cluster-smoke: unit
+	@BOXOFFICE_BIN=$(CI_BIN) bash tests/functional/cluster_smoke.sh
 
 # The unit and contract tests under AddressSanitizer and UBSan.
 test-asan: deps

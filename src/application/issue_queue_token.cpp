@@ -46,25 +46,13 @@ Result<QueueTicket> IssueQueueToken::Execute(const IssueQueueTokenCommand& cmd) 
   }
 
   const auto policies = policies_.Current();
-  // A concurrent request of the same user may re-issue between Join and Touch; the newest
-  // token wins, so join again rather than hand out a token that is already superseded.
-  domain::QueuePlace place;
-  domain::QueueView view;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at, policies);
-    view = room_.Touch(cmd.concert_id, cmd.user_id, place.generation, now, policies);
-    if (view.state != domain::QueueState::kSuperseded &&
-        view.state != domain::QueueState::kExpired) {
-      break;
-    }
-  }
-  if (view.state == domain::QueueState::kSuperseded || view.state == domain::QueueState::kExpired) {
-    return Fail(ErrorCode::kUnavailable, "concurrent token requests for this user; retry");
-  }
+  // The view comes from the join itself: a concurrent re-issue by the same user cannot slip in
+  // between, and the newest of such tokens is the one that stays valid.
+  const auto place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at, policies);
   const auto stats = room_.Stats(cmd.concert_id, now);
   auto token = tokens_.IssueQueue(
       domain::QueueClaims{cmd.user_id, cmd.concert_id, place.sequence, place.generation}, now);
-  return QueueTicket{std::move(token), MakeStatusView(view, stats, policies)};
+  return QueueTicket{std::move(token), MakeStatusView(place.view, stats, policies)};
 }
 
 }  // namespace boxoffice::application

@@ -33,7 +33,7 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     } else {
       ++place.generation;
     }
-    return {concert, user, place.sequence, place.generation};
+    return {concert, user, place.sequence, place.generation, place.view};
   }
 
   domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,

@@ -61,11 +61,6 @@ deselect=(
   --deselect tests/functional/test_errors.py::test_idempotency_in_progress_after_a_crash
   # Locks the SQLite file to provoke busy_timeout; MySQL has no file to lock from outside.
   --deselect tests/functional/test_errors.py::test_unavailable_while_the_database_is_locked
-  # NOT embedded-only: a known failure of the cluster profile. 20 simultaneous token requests of
-  # one user keep superseding each other in RedisWaitingRoom (each Join/Touch is a network round
-  # trip), IssueQueueToken gives up after 3 attempts and some requests answer 503 "concurrent
-  # token requests for this user; retry". To fix in application/ or redis/, then re-enable.
-  --deselect tests/functional/test_races.py::test_concurrent_token_requests_keep_one_place
 )
 
 cd "${root}"

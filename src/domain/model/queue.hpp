@@ -15,6 +15,12 @@ enum class QueueState {
   kSuperseded,  // the token names an older generation; a newer token was issued for this place
 };
 
+struct QueueView {
+  QueueState state = QueueState::kExpired;
+  std::int64_t position = 0;  // 1-based while waiting; 0 once admitted (as the reference)
+  std::optional<Instant> active_until;
+};
+
 // A user's place in a concert's waiting room. Re-issuing a token keeps `sequence` and bumps
 // `generation`, which invalidates older tokens.
 struct QueuePlace {
@@ -22,12 +28,7 @@ struct QueuePlace {
   UserId user_id;
   std::int64_t sequence = 0;
   std::int32_t generation = 0;
-};
-
-struct QueueView {
-  QueueState state = QueueState::kExpired;
-  std::int64_t position = 0;  // 1-based while waiting; 0 once admitted (as the reference)
-  std::optional<Instant> active_until;
+  QueueView view;  // the place's state as Join left it, read in the same atomic step
 };
 
 struct AdmissionResult {

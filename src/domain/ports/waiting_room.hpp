@@ -21,7 +21,9 @@ class WaitingRoom {
   // after `opens_at`; later arrivals are strictly FIFO behind them. A user whose place expired
   // gets a new place at the back: that includes a waiting user silent for longer than
   // waiting_grace and an admitted user past the idle deadline, even if no Admit has removed
-  // them yet. Counts as a sign of life.
+  // them yet. Counts as a sign of life. The returned place carries its view (state, position)
+  // taken atomically with the join, so a caller need not Touch, and cannot race a concurrent
+  // re-issue between the two.
   virtual QueuePlace Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
                           const Policies& policies) = 0;
 

@@ -180,6 +180,16 @@ struct ConcertRoom {
     place.stage = Stage::kGone;
   }
 
+  // The state of a live place (waiting, pre-queue or active).
+  QueueView ViewOf(const Place& place) const {
+    if (place.stage == Stage::kActive) return QueueView{QueueState::kActive, 0, place.active_until};
+    // Before opening every pre-queue user may end up last after the shuffle: the worst case.
+    const std::int64_t position = place.stage == Stage::kPreQueue
+                                      ? static_cast<std::int64_t>(pre_queue.size())
+                                      : line.Position(place.slot);
+    return QueueView{sold_out ? QueueState::kSoldOut : QueueState::kWaiting, position};
+  }
+
   void Renew(std::int64_t user, Place& place, Instant now) {
     if (place.stage == Stage::kActive) {
       active_by_deadline.erase({place.active_until, user});
@@ -261,7 +271,7 @@ QueuePlace MemoryWaitingRoom::Join(ConcertId concert, UserId user, Instant now, 
   ++place.generation;
   if (place.stage != Stage::kGone) {
     room.Renew(user.value, place, now);
-    return QueuePlace{concert, user, place.sequence, place.generation};
+    return QueuePlace{concert, user, place.sequence, place.generation, room.ViewOf(place)};
   }
 
   // Taken under the room lock, so sequences within one concert follow the line order.
@@ -276,7 +286,7 @@ QueuePlace MemoryWaitingRoom::Join(ConcertId concert, UserId user, Instant now, 
     place.slot = room.line.Append(user.value);
   }
   room.waiting_by_last_seen.insert({now, user.value});
-  return QueuePlace{concert, user, place.sequence, place.generation};
+  return QueuePlace{concert, user, place.sequence, place.generation, room.ViewOf(place)};
 }
 
 QueueView MemoryWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
@@ -298,7 +308,7 @@ QueueView MemoryWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t 
     }
     place.idle_ttl = std::chrono::seconds(policies.active_idle_ttl_seconds);
     room->Renew(user.value, place, now);
-    return QueueView{QueueState::kActive, 0, place.active_until};
+    return room->ViewOf(place);
   }
 
   if (IsSilent(place, now, policies)) {
@@ -306,11 +316,7 @@ QueueView MemoryWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t 
     return QueueView{QueueState::kExpired};
   }
   room->Renew(user.value, place, now);
-  // Before opening every pre-queue user may end up last after the shuffle: report the worst case.
-  std::int64_t position = place.stage == Stage::kPreQueue
-                              ? static_cast<std::int64_t>(room->pre_queue.size())
-                              : room->line.Position(place.slot);
-  return QueueView{room->sold_out ? QueueState::kSoldOut : QueueState::kWaiting, position};
+  return room->ViewOf(place);
 }
 
 void MemoryWaitingRoom::Leave(ConcertId concert, UserId user) {

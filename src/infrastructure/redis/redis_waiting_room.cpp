@@ -49,6 +49,27 @@ local function remove(user)
   redis.call('HDEL', idle, user)
 end
 
+-- The state of a live place: {state, position, idle deadline}; states 0 waiting, 1 active,
+-- 2 sold out. nil when a waiting user is missing from the line (damaged state).
+local function view_of(user, stage)
+  if stage == 'active' then return {1, 0, tonumber(redis.call('ZSCORE', active, user))} end
+  local position
+  if stage == 'pre' then
+    -- Any pre-queue user may end up last after the shuffle: the worst case, behind everyone
+    -- already moved into the line ahead of the pre-queue.
+    local top = redis.call('ZRANGE', pre, -1, -1, 'WITHSCORES')
+    position = redis.call('ZCOUNT', waiting, '-inf', '(' .. top[2]) + redis.call('ZCARD', pre)
+  else
+    local rank = redis.call('ZRANK', waiting, user)
+    if not rank then return nil end
+    local score = redis.call('ZSCORE', waiting, user)
+    -- Pre-queue users not yet moved into the line are ahead of later arrivals.
+    position = rank + 1 + redis.call('ZCOUNT', pre, '-inf', '(' .. score)
+  end
+  if redis.call('EXISTS', soldout_key) == 1 then return {2, position, 0} end
+  return {0, position, 0}
+end
+
 -- The concert's next arrival number. If the counter was lost, it restarts above everyone still
 -- waiting, so new arrivals never jump ahead of them.
 local function next_seq()
@@ -92,8 +113,13 @@ local function flush(now, seed, limit)
 end
 )lua";
 
-// ARGV: user, now, opens_at, grace_ms, seed, limit -> {sequence, generation}
+// ARGV: user, now, opens_at, grace_ms, seed, limit
+//   -> {sequence, generation, state, position, idle deadline} (the view as in Touch)
 constexpr const char* kJoin = R"lua(
+local function joined(seq, gen, stage)
+  local v = view_of(ARGV[1], stage) or {0, 0, 0}
+  return {tonumber(seq), gen, v[1], v[2], v[3]}
+end
 local user, now, opens_at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('SET', opens_key, ARGV[3])
 flush(now, tonumber(ARGV[5]), tonumber(ARGV[6]))
@@ -108,22 +134,24 @@ local gen = redis.call('HINCRBY', gens, user, 1)
 if stage == 'active' then
   local ttl = redis.call('HGET', idle, user)
   if ttl then redis.call('ZADD', active, now + tonumber(ttl), user) end
-  return {tonumber(redis.call('HGET', seqs, user) or '0'), gen}
+  return joined(redis.call('HGET', seqs, user) or '0', gen, stage)
 elseif stage ~= 'gone' then
   redis.call('ZADD', seen, ARGV[2], user)
   local seq = redis.call('HGET', seqs, user) or
               redis.call('ZSCORE', stage == 'pre' and pre or waiting, user)
-  return {tonumber(seq), gen}
+  return joined(seq, gen, stage)
 end
 local seq = next_seq()
 if now < opens_at then
   redis.call('ZADD', pre, seq, user)
+  stage = 'pre'
 else
   redis.call('ZADD', waiting, seq, user)
+  stage = 'wait'
 end
 redis.call('HSET', seqs, user, seq)
 redis.call('ZADD', seen, ARGV[2], user)
-return {seq, gen}
+return joined(seq, gen, stage)
 )lua";
 
 // ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until}
@@ -146,21 +174,9 @@ end
 local last = redis.call('ZSCORE', seen, user)
 if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); return {3, 0, 0} end
 redis.call('ZADD', seen, ARGV[3], user)
-local position
-if stage == 'pre' then
-  -- Any pre-queue user may end up last after the shuffle: the worst case, behind everyone
-  -- already moved into the line ahead of the pre-queue.
-  local top = redis.call('ZRANGE', pre, -1, -1, 'WITHSCORES')
-  position = redis.call('ZCOUNT', waiting, '-inf', '(' .. top[2]) + redis.call('ZCARD', pre)
-else
-  local rank = redis.call('ZRANK', waiting, user)
-  if not rank then remove(user); return {3, 0, 0} end
-  local score = redis.call('ZSCORE', waiting, user)
-  -- Pre-queue users not yet moved into the line are ahead of later arrivals.
-  position = rank + 1 + redis.call('ZCOUNT', pre, '-inf', '(' .. score)
-end
-if redis.call('EXISTS', soldout_key) == 1 then return {2, position, 0} end
-return {0, position, 0}
+local v = view_of(user, stage)
+if not v then remove(user); return {3, 0, 0} end
+return v
 )lua";
 
 // ARGV: user
@@ -303,6 +319,26 @@ std::vector<std::string> RedisWaitingRoom::Keys(ConcertId concert) const {
           base + "gens",    base + "seqs",  base + "idle"};
 }
 
+namespace {
+
+// A view as the scripts return it: {state, position, idle deadline} starting at `offset`, with
+// states 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded.
+QueueView ViewAt(const RedisValue& reply, std::size_t offset) {
+  constexpr QueueState kStates[] = {QueueState::kWaiting, QueueState::kActive, QueueState::kSoldOut,
+                                    QueueState::kExpired, QueueState::kSuperseded};
+  const std::int64_t state = At(reply, offset).AsInteger();
+  if (state < 0 || state >= static_cast<std::int64_t>(std::size(kStates))) {
+    throw domain::UnavailableError("redis: unexpected queue state");
+  }
+  QueueView view{kStates[state], At(reply, offset + 1).AsInteger(), std::nullopt};
+  if (view.state == QueueState::kActive) {
+    view.active_until = Instant{domain::Duration{At(reply, offset + 2).AsInteger()}};
+  }
+  return view;
+}
+
+}  // namespace
+
 QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
                                   const domain::Policies& policies) {
   // The concerts set lies outside the concert's hash slot, so it is written on its own. The
@@ -313,7 +349,7 @@ QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, I
                   {std::to_string(user.value), Ms(now), Ms(opens_at),
                    Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_});
   return QueuePlace{concert, user, At(reply, 0).AsInteger(),
-                    static_cast<std::int32_t>(At(reply, 1).AsInteger())};
+                    static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)};
 }
 
 QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
@@ -322,17 +358,7 @@ QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t g
       pool_->Eval(scripts_->touch, Keys(concert),
                   {std::to_string(user.value), std::to_string(generation), Ms(now),
                    Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
-  constexpr QueueState kStates[] = {QueueState::kWaiting, QueueState::kActive, QueueState::kSoldOut,
-                                    QueueState::kExpired, QueueState::kSuperseded};
-  const std::int64_t state = At(reply, 0).AsInteger();
-  if (state < 0 || state >= static_cast<std::int64_t>(std::size(kStates))) {
-    throw domain::UnavailableError("redis: unexpected queue state");
-  }
-  QueueView view{kStates[state], At(reply, 1).AsInteger(), std::nullopt};
-  if (view.state == QueueState::kActive) {
-    view.active_until = Instant{domain::Duration{At(reply, 2).AsInteger()}};
-  }
-  return view;
+  return ViewAt(reply, 0);
 }
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {

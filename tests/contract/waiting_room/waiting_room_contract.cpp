@@ -224,6 +224,29 @@ TEST_P(WaitingRoomContract, SilentWaitingUserReadsExpiredBeforeAnyAdmit) {
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 230s).state, QueueState::kWaiting);
 }
 
+TEST_P(WaitingRoomContract, JoinReportsTheViewATouchWouldGive) {
+  const auto opens_at = T0() + 1min;
+  auto early = room().Join(kConcert, UserId{1}, T0(), opens_at, kNoAdmission);
+  EXPECT_EQ(early.view.state, QueueState::kWaiting);
+  EXPECT_EQ(early.view.position, 1);
+  auto first = room().Join(kConcert, UserId{2}, opens_at, opens_at, kNoAdmission);
+  auto second = room().Join(kConcert, UserId{3}, opens_at + 1s, opens_at, kNoAdmission);
+  EXPECT_EQ(first.view.position, 2);
+  EXPECT_EQ(second.view.position, 3);
+  auto again = room().Join(kConcert, UserId{2}, opens_at + 2s, opens_at, kNoAdmission);
+  EXPECT_EQ(again.view.state, QueueState::kWaiting);
+  EXPECT_EQ(again.view.position, 2) << "re-issue keeps the place";
+  EXPECT_EQ(TouchPlace(room(), again, opens_at + 2s).position, again.view.position);
+
+  auto policies = MakePolicies(1, 10);
+  room().Admit(kConcert, policies, opens_at + 3s);
+  auto admitted = room().Join(kConcert, UserId{1}, opens_at + 4s, opens_at, policies);
+  EXPECT_EQ(admitted.view.state, QueueState::kActive);
+  EXPECT_EQ(admitted.view.position, 0);
+  ASSERT_TRUE(admitted.view.active_until.has_value());
+  EXPECT_GT(*admitted.view.active_until, opens_at + 4s);
+}
+
 TEST_P(WaitingRoomContract, SilentWaitingUserWhoJoinsAgainGoesToTheBack) {
   auto places = JoinUsers(room(), 1, 2, T0(), T0());
   TouchPlace(room(), places[1], T0() + 100s);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "domain/model/hold.hpp"
+#include "domain/model/names.hpp"
 #include "domain/model/reservation.hpp"
 #include "domain/model/wallet.hpp"
 #include "domain/types.hpp"
@@ -64,62 +65,10 @@ inline std::string WithInList(std::string_view sql, const InList& list) {
   return out;
 }
 
-inline const char* ToText(domain::SeatState s) {
-  switch (s) {
-    case domain::SeatState::kAvailable:
-      return "AVAILABLE";
-    case domain::SeatState::kHeld:
-      return "HELD";
-    case domain::SeatState::kReserved:
-      return "RESERVED";
-  }
-  throw std::logic_error("unknown seat state");
-}
-
-inline const char* ToText(domain::HoldStatus s) {
-  switch (s) {
-    case domain::HoldStatus::kActive:
-      return "ACTIVE";
-    case domain::HoldStatus::kReleased:
-      return "RELEASED";
-    case domain::HoldStatus::kExpired:
-      return "EXPIRED";
-    case domain::HoldStatus::kReserved:
-      return "RESERVED";
-  }
-  throw std::logic_error("unknown hold status");
-}
-
-inline const char* ToText(domain::ReservationStatus s) {
-  switch (s) {
-    case domain::ReservationStatus::kPending:
-      return "PENDING";
-    case domain::ReservationStatus::kConfirmed:
-      return "CONFIRMED";
-    case domain::ReservationStatus::kPaymentFailed:
-      return "PAYMENT_FAILED";
-    case domain::ReservationStatus::kExpired:
-      return "EXPIRED";
-    case domain::ReservationStatus::kCancelled:
-      return "CANCELLED";
-  }
-  throw std::logic_error("unknown reservation status");
-}
-
-inline const char* ToText(domain::PaymentStatus s) {
-  return s == domain::PaymentStatus::kSuccess ? "SUCCESS" : "FAILED";
-}
-
-inline const char* ToText(domain::WalletEntryType t) {
-  switch (t) {
-    case domain::WalletEntryType::kCharge:
-      return "CHARGE";
-    case domain::WalletEntryType::kUse:
-      return "USE";
-    case domain::WalletEntryType::kRefund:
-      return "REFUND";
-  }
-  throw std::logic_error("unknown wallet entry type");
+// Storage keeps the domain's state names (domain/model/names.hpp).
+template <class E>
+const char* ToText(E value) {
+  return domain::Name(value).data();  // a string literal: null-terminated
 }
 
 // Stored text back to an enum; an unknown value means the schema and the code disagree (a bug).

@@ -2,79 +2,14 @@
 
 #include <boost/json/array.hpp>
 
+#include "domain/model/names.hpp"
 #include "interfaces/http/time_format.hpp"
 
 namespace boxoffice::http {
 
-std::string_view ToWire(domain::QueueState state) {
-  switch (state) {
-    case domain::QueueState::kWaiting:
-      return "WAITING";
-    case domain::QueueState::kActive:
-      return "ACTIVE";
-    case domain::QueueState::kSoldOut:
-      return "SOLD_OUT";
-    case domain::QueueState::kExpired:
-      return "EXPIRED";
-    case domain::QueueState::kSuperseded:
-      return "SUPERSEDED";
-  }
-  return "EXPIRED";
-}
-
-std::string_view ToWire(domain::SeatState state) {
-  switch (state) {
-    case domain::SeatState::kAvailable:
-      return "AVAILABLE";
-    case domain::SeatState::kHeld:
-      return "HELD";
-    case domain::SeatState::kReserved:
-      return "RESERVED";
-  }
-  return "RESERVED";
-}
-
-std::string_view ToWire(domain::ReservationStatus status) {
-  switch (status) {
-    case domain::ReservationStatus::kPending:
-      return "PENDING";
-    case domain::ReservationStatus::kConfirmed:
-      return "CONFIRMED";
-    case domain::ReservationStatus::kPaymentFailed:
-      return "PAYMENT_FAILED";
-    case domain::ReservationStatus::kExpired:
-      return "EXPIRED";
-    case domain::ReservationStatus::kCancelled:
-      return "CANCELLED";
-  }
-  return "EXPIRED";
-}
-
-std::string_view ToWire(domain::PaymentStatus status) {
-  switch (status) {
-    case domain::PaymentStatus::kSuccess:
-      return "SUCCESS";
-    case domain::PaymentStatus::kFailed:
-      return "FAILED";
-  }
-  return "FAILED";
-}
-
-std::string_view ToWire(domain::WalletEntryType type) {
-  switch (type) {
-    case domain::WalletEntryType::kCharge:
-      return "CHARGE";
-    case domain::WalletEntryType::kUse:
-      return "USE";
-    case domain::WalletEntryType::kRefund:
-      return "REFUND";
-  }
-  return "CHARGE";
-}
-
 boost::json::object ToJson(const application::QueueStatusView& view) {
   boost::json::object out;
-  out["status"] = ToWire(view.state);
+  out["status"] = domain::Name(view.state);
   out["position"] = view.position;
   if (view.estimated_wait_seconds) {
     out["estimatedWaitingTime"] = *view.estimated_wait_seconds;
@@ -116,7 +51,7 @@ boost::json::object AvailableEventJson(const domain::ConcertEvent& e) {
 boost::json::object ToJson(const domain::Seat& seat, bool with_status) {
   boost::json::object out{
       {"id", seat.id.value}, {"seatNumber", seat.seat_number}, {"price", seat.price.won}};
-  if (with_status) out["status"] = ToWire(seat.state);
+  if (with_status) out["status"] = domain::Name(seat.state);
   return out;
 }
 
@@ -140,7 +75,7 @@ boost::json::object ToJson(const domain::Reservation& r) {
           {"concertId", r.concert_id.value},
           {"concertEventId", r.event_id.value},
           {"occupationId", r.hold_id.value},
-          {"status", ToWire(r.status)},
+          {"status", domain::Name(r.status)},
           {"totalSeats", r.total_seats},
           {"totalAmount", r.total_amount.won},
           {"expiresAt", FormatTime(r.expires_at)},
@@ -153,13 +88,13 @@ boost::json::object ToJson(const domain::Payment& p) {
   return {{"id", p.id.value},
           {"reservationId", p.reservation_id.value},
           {"amount", p.amount.won},
-          {"status", ToWire(p.status)},
+          {"status", domain::Name(p.status)},
           {"paidAt", FormatTime(p.paid_at)}};
 }
 
 boost::json::object ToJson(const domain::WalletEntry& e) {
   return {{"id", e.id},
-          {"type", ToWire(e.type)},
+          {"type", domain::Name(e.type)},
           {"amount", e.amount.won},
           {"createdAt", FormatTime(e.created_at)}};
 }

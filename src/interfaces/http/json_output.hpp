@@ -14,12 +14,6 @@
 // Domain values as they appear on the wire (camelCase, ISO-8601 UTC times, integer money).
 namespace boxoffice::http {
 
-std::string_view ToWire(domain::QueueState state);
-std::string_view ToWire(domain::SeatState state);
-std::string_view ToWire(domain::ReservationStatus status);
-std::string_view ToWire(domain::PaymentStatus status);
-std::string_view ToWire(domain::WalletEntryType type);
-
 boost::json::object ToJson(const application::QueueStatusView& view);
 boost::json::object ToJson(const domain::Concert& concert);
 boost::json::object ToJson(const domain::ConcertEvent& event);  // admin view, full

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 
 #include "domain/model/catalogue.hpp"
 #include "domain/model/events.hpp"
 #include "domain/model/hold.hpp"
+#include "domain/model/names.hpp"
 #include "domain/model/reservation.hpp"
 
 namespace boxoffice::domain {
@@ -79,6 +81,26 @@ TEST(TypesTest, MoneyArithmeticAndIdComparison) {
   EXPECT_EQ(Money{2'500} * 4, Money{10'000});
   EXPECT_LT(SeatId{1}, SeatId{2});
   EXPECT_EQ(std::hash<UserId>{}(UserId{5}), std::hash<std::int64_t>{}(5));
+}
+
+}  // namespace
+}  // namespace boxoffice::domain
+
+namespace boxoffice::domain {
+namespace {
+
+TEST(NamesTest, StatesHaveTheirApiNames) {
+  EXPECT_EQ(Name(SeatState::kHeld), "HELD");
+  EXPECT_EQ(Name(ReservationStatus::kPaymentFailed), "PAYMENT_FAILED");
+  EXPECT_EQ(Name(QueueState::kSoldOut), "SOLD_OUT");
+  EXPECT_EQ(Name(WalletEntryType::kUse), "USE");
+  EXPECT_EQ(Name(PaymentStatus::kSuccess), "SUCCESS");
+  EXPECT_EQ(Name(HoldStatus::kReleased), "RELEASED");
+  const std::set<std::string_view> reservation{
+      Name(ReservationStatus::kPending), Name(ReservationStatus::kConfirmed),
+      Name(ReservationStatus::kPaymentFailed), Name(ReservationStatus::kExpired),
+      Name(ReservationStatus::kCancelled)};
+  EXPECT_EQ(reservation.size(), 5u);
 }
 
 }  // namespace

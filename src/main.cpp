@@ -56,8 +56,10 @@
 #include "config/config.hpp"
 #include "infrastructure/auth/jwt_token_service.hpp"
 #include "infrastructure/memory/memory_catalogue_cache.hpp"
+#include "infrastructure/memory/memory_lease.hpp"
 #include "infrastructure/memory/memory_waiting_room.hpp"
 #include "infrastructure/redis/redis_catalogue_cache.hpp"
+#include "infrastructure/redis/redis_lease.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
 #include "infrastructure/sql/sql_database.hpp"
@@ -284,6 +286,7 @@ struct SharedState {
   std::shared_ptr<infra::RedisPool> redis;  // cluster only
   std::unique_ptr<domain::WaitingRoom> room;
   std::unique_ptr<domain::CatalogueCache> cache;
+  std::unique_ptr<domain::Lease> lease;  // who runs each concert's admission tick
 
   // True when Redis answers PING; always true without Redis.
   bool Ping() const {
@@ -304,9 +307,11 @@ SharedState MakeSharedState(const config::Config& config) {
     state.room = std::make_unique<infra::RedisWaitingRoom>(state.redis, config.redis_key_prefix);
     state.cache =
         std::make_unique<infra::RedisCatalogueCache>(state.redis, config.redis_key_prefix);
+    state.lease = std::make_unique<infra::RedisLease>(state.redis, config.redis_key_prefix);
   } else {
     state.room = std::make_unique<infra::MemoryWaitingRoom>();
     state.cache = std::make_unique<infra::MemoryCatalogueCache>();
+    state.lease = std::make_unique<infra::MemoryLease>();
   }
   return state;
 }
@@ -397,7 +402,8 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
                   [&](const domain::OutboxRecord& r) { return notify_webhook->Handle(r); });
   }
 
-  application::RunAdmission run_admission(*db, room, policies, clock);
+  application::RunAdmission run_admission(*db, room, policies, *shared.lease, config.instance_id,
+                                          clock);
   application::SweepExpired sweep_expired(*db, clock);
   application::RelayOutbox relay_outbox(*db, bus, clock);
   // Admission and sweeping never wait behind the relay, whose consumers may call a slow webhook.

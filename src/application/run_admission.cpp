@@ -1,14 +1,22 @@
 #include "application/run_admission.hpp"
 
 #include <chrono>
+#include <string>
+#include <utility>
 
 namespace boxoffice::application {
 
 using domain::Result;
 
 RunAdmission::RunAdmission(domain::Database& db, domain::WaitingRoom& room, PolicyService& policies,
+                           domain::Lease& lease, std::string instance_id,
                            const domain::Clock& clock)
-    : db_(db), room_(room), policies_(policies), clock_(clock) {}
+    : db_(db),
+      room_(room),
+      policies_(policies),
+      lease_(lease),
+      instance_id_(std::move(instance_id)),
+      clock_(clock) {}
 
 int RunAdmission::Execute() {
   // One pass at a time: two overlapping passes could both find a tick due and admit twice.
@@ -18,6 +26,9 @@ int RunAdmission::Execute() {
   const auto interval = std::chrono::milliseconds(policies.admit_interval_ms);
   int admitted = 0;
   for (auto concert : room_.ConcertsWithQueues()) {
+    // Renewed on every pass, so the holder keeps it while it runs.
+    const std::string lease = "admission:c" + std::to_string(concert.value);
+    if (!lease_.Hold(lease, instance_id_, now, kLeaseTtl)) continue;
     auto last = last_tick_.find(concert);
     if (last != last_tick_.end() && now - last->second < interval) continue;
     admitted += room_.Admit(concert, policies, now).admitted;

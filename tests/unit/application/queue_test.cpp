@@ -7,6 +7,7 @@
 #include "application/queue_status.hpp"
 #include "application/run_admission.hpp"
 #include "fakes/fake_catalogue_cache.hpp"
+#include "fakes/fake_lease.hpp"
 
 namespace boxoffice::application {
 namespace {
@@ -25,6 +26,7 @@ class QueueTest : public AppTest {
   domain::UserId alice_ = NewUser();
   QueueAccess access_{tokens_, room_, policies_, clock_};
   fakes::FakeCatalogueCache cache_;
+  fakes::FakeLease lease_;
   IssueQueueToken issue_{db_, cache_, room_, tokens_, policies_, clock_};
   GetQueueStatus status_{room_, tokens_, policies_, clock_};
   LeaveQueue leave_{room_, tokens_, policies_, clock_};
@@ -232,7 +234,7 @@ TEST_F(QueueTest, QueueStatsForKnownConcertsOnly) {
 }
 
 TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
-  RunAdmission admission(db_, room_, policies_, clock_);
+  RunAdmission admission(db_, room_, policies_, lease_, "instance-a", clock_);
   room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   room_.SetAdmitResult({5, 0, 0});
   EXPECT_EQ(admission.Execute(), 5);
@@ -250,9 +252,26 @@ TEST_F(QueueTest, AdmissionTicksOncePerIntervalPerConcert) {
   EXPECT_EQ(room_.Admits().back().concert, second.concert);
 }
 
+TEST_F(QueueTest, OnlyTheInstanceHoldingAConcertsLeaseAdmitsIt) {
+  RunAdmission a(db_, room_, policies_, lease_, "instance-a", clock_);
+  RunAdmission b(db_, room_, policies_, lease_, "instance-b", clock_);
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
+  room_.SetAdmitResult({5, 0, 0});
+  EXPECT_EQ(a.Execute(), 5);
+  EXPECT_EQ(b.Execute(), 0) << "a holds the lease";
+  clock_.Advance(10s);
+  EXPECT_EQ(b.Execute(), 0);
+  EXPECT_EQ(a.Execute(), 5);
+  lease_.GiveTo("admission:c" + std::to_string(show_.concert.value), "instance-b");
+  clock_.Advance(10s);
+  EXPECT_EQ(a.Execute(), 0);
+  EXPECT_EQ(b.Execute(), 5);
+  EXPECT_EQ(room_.Admits().size(), 3u);
+}
+
 TEST_F(QueueTest, AdmissionFlagsSoldOutConcerts) {
   Show tiny = NewShow(1);
-  RunAdmission admission(db_, room_, policies_, clock_);
+  RunAdmission admission(db_, room_, policies_, lease_, "instance-a", clock_);
   room_.Join(tiny.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   Seed([&](domain::Store& s) {
     s.Seats().Hold(tiny.event, {tiny.seats[0]}, domain::HoldId{1}, clock_.Now() + 60s,
@@ -268,7 +287,7 @@ TEST_F(QueueTest, AdmissionUsesCurrentPolicies) {
   patch.admit_interval_ms = 100;
   patch.admit_batch = 3;
   ASSERT_TRUE(policies_.Update(patch).ok());
-  RunAdmission admission(db_, room_, policies_, clock_);
+  RunAdmission admission(db_, room_, policies_, lease_, "instance-a", clock_);
   room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
   admission.Execute();
   clock_.Advance(100ms);

@@ -120,12 +120,6 @@ class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository
   std::int64_t CountUnpublished() override;
 };
 
-// The JSON payload of an outbox row, shared with anything that reads the outbox table.
-std::string EncodeEventPayload(const domain::DomainEvent& event);
-// nullopt when the type is unknown or the payload does not parse.
-std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
-                                                      std::string_view payload);
-
 class SqlProcessedEventRepository final : public domain::ProcessedEventRepository, SqlRepository {
  public:
   using SqlRepository::SqlRepository;

@@ -120,6 +120,25 @@ asio::awaitable<void> WatchPeer(tcp::socket& socket) {
   }
 }
 
+// Ends a connection whose request body was refused unread (413, malformed): stops sending, then
+// reads and discards what the client is still sending for a bounded time and amount, so that its
+// TCP stack (or a proxy in front) receives the answer instead of a reset for unread data.
+asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) {
+  constexpr std::size_t kMaxDrainBytes = 8 << 20;
+  constexpr auto kDrainTime = std::chrono::seconds(2);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(kDrainTime);
+  std::array<char, 16 * 1024> scratch{};
+  std::size_t drained = 0;
+  while (drained < kMaxDrainBytes) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kAsTuple);
+    if (ec) break;  // the client finished (EOF), went away, or the drain time is up
+    drained += n;
+  }
+  stream.socket().close(ignored);
+}
+
 // Releases a slot of a counter that admission control incremented.
 class SlotGuard {
  public:
@@ -368,7 +387,8 @@ asio::awaitable<void> Server::Impl::Serve(beast::tcp_stream& stream, const std::
       Record(request, Metrics::kUnmatchedRoute, *early, request_id, start);
       auto message = ToMessage(std::move(*early), 11, false);
       stream.expires_after(settings.header_timeout);
-      co_await bhttp::async_write(stream, message, kAsTuple);
+      auto [write_ec, written] = co_await bhttp::async_write(stream, message, kAsTuple);
+      if (!write_ec) co_await DrainAndClose(stream);
       co_return;
     }
 

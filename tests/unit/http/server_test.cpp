@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <thread>
 #include <vector>
@@ -228,6 +229,47 @@ TEST_F(ServerTest, OversizedBodyIs413) {
   auto r = Send(bhttp::verb::post, "/api/v1/users", std::string(1000, ' '));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(ErrorCode(r), "payload_too_large");
+}
+
+// A client (or a proxy) that goes on sending a refused body after the 413 arrived must not have
+// its connection reset under it: the server stops sending and drains what still arrives (bounded)
+// before it closes. haproxy, for one, drops the answer when its upload fails.
+TEST_F(ServerTest, OversizedBodyIsDrainedAfterThe413) {
+  HttpSettings settings;
+  settings.body_limit = 64;
+  StartServer(settings);
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->Port()));
+  const int fd = socket.native_handle();
+  const std::string head =
+      "POST /api/v1/users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1048576\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::string received;
+  char buffer[4096];
+  auto read_some = [&] {
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 10'000) <= 0) return false;
+    const auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+    return n > 0;
+  };
+  while (received.find("payload_too_large") == std::string::npos) {
+    ASSERT_TRUE(read_some()) << "no 413 within 10 s: " << received;
+  }
+  EXPECT_NE(received.find("HTTP/1.1 413"), std::string::npos) << received;
+  // The answer is in; the rest of the body follows, as a proxy relaying an upload would send it.
+  const std::string chunk(64 * 1024, 'x');
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(chunk.size()))
+        << "chunk " << i << ": " << std::strerror(errno);
+  }
+  ::shutdown(fd, SHUT_WR);
+  pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+  ASSERT_GT(::poll(&p, 1, 10'000), 0);
+  EXPECT_EQ(::recv(fd, buffer, sizeof(buffer), 0), 0) << "expected an orderly close";
 }
 
 TEST_F(ServerTest, MalformedInputIs400NotA500) {

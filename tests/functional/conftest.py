@@ -7,6 +7,15 @@ the test hooks (`api.advance(ms)`) and run the background work once with `api.ti
 Policies are global, so every test starts from BASELINE_POLICIES. Admission is paused there
 (admitBatch 0) because the server's own scheduler keeps ticking in the background: a test that
 wants users admitted calls `api.admit()`, which opens admission for one round and pauses it again.
+
+External mode: with BOXOFFICE_TEST_BASE_URL set (plus BOXOFFICE_TEST_ADMIN_TOKEN and
+BOXOFFICE_TEST_JWT_SECRET) the suite runs against a server it did not start, e.g. a cluster
+behind a load balancer (tests/functional/cluster_functional.sh). There are no test hooks then:
+`api.admit()` opens admission and waits, within a deadline, until the servers' own scheduler has
+admitted everyone who joined; tests that move the clock, tick, need exactly one admission round,
+a private server, a restart or the SQLite file are skipped, each with its reason. With
+BOXOFFICE_TEST_INSTANCE_URLS (the instances behind the balancer, comma-separated) a policy
+change waits until every instance applies it, since each re-reads policies once a second.
 """
 
 from __future__ import annotations
@@ -46,12 +55,26 @@ BASELINE_POLICIES = {
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 REQUEST_TIMEOUT_S = 30.0
+EXTERNAL_READY_TIMEOUT_S = 30.0
+POLICY_SYNC_TIMEOUT_S = 10.0  # instances re-read policies once a second
+ADMIT_TIMEOUT_S = 30.0  # the real scheduler admits within a few ticks of opening admission
 
 _MISSING = object()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "race: many concurrent HTTP clients against one server")
+
+
+def external_url() -> str:
+    """BOXOFFICE_TEST_BASE_URL: the server to test instead of starting one ("" when unset)."""
+    return os.environ.get("BOXOFFICE_TEST_BASE_URL", "").strip().rstrip("/")
+
+
+def skip_if_external(why: str) -> None:
+    """Skips the running test in external mode, saying what it needs that mode lacks."""
+    if external_url():
+        pytest.skip(f"needs {why}; not available against the external server {external_url()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,8 +278,86 @@ class Server:
         return "\n".join(parts)
 
 
+class ExternalServer:
+    """A server this harness did not start (external mode): one instance, or several behind a load
+    balancer. It offers what the tests use of Server except the process and its files."""
+
+    name = "external-server"
+    port = None
+    clock_offset_ms = 0  # no test hooks: the server's clock is the wall clock
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+        self.admin_token = self._required("BOXOFFICE_TEST_ADMIN_TOKEN")
+        self.jwt_secret = self._required("BOXOFFICE_TEST_JWT_SECRET")
+        listed = os.environ.get("BOXOFFICE_TEST_INSTANCE_URLS", "").replace(",", " ").split()
+        self.instance_urls = [u.rstrip("/") for u in listed] or [base_url]
+        logs = os.environ.get("BOXOFFICE_TEST_LOG_FILES", "")
+        self.log_files = [Path(p) for p in logs.split(":") if p]
+
+    @staticmethod
+    def _required(name: str) -> str:
+        value = os.environ.get(name, "")
+        if not value:
+            pytest.exit(f"BOXOFFICE_TEST_BASE_URL is set but {name} is not", returncode=4)
+        return value
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def db_path(self) -> Path:
+        skip_if_external("the server's SQLite file")
+        raise AssertionError("unreachable")
+
+    def start(self) -> "ExternalServer":
+        """Waits until the balancer and every instance answer /readyz 200."""
+        for url in dict.fromkeys([self.base_url, *self.instance_urls]):
+            deadline = time.monotonic() + EXTERNAL_READY_TIMEOUT_S
+            last = "no answer"
+            while True:
+                try:
+                    resp = requests.get(f"{url}/readyz", timeout=2)
+                    if resp.status_code == 200:
+                        break
+                    last = f"{resp.status_code} {resp.text[:200]}"
+                except requests.RequestException as exc:
+                    last = repr(exc)
+                if time.monotonic() >= deadline:
+                    pytest.exit(f"{url}/readyz never answered 200 (last: {last})", returncode=4)
+                time.sleep(0.1)  # readiness polling of a real server, bounded by the deadline
+        return self
+
+    def alive(self) -> bool:
+        """Every instance (and the balancer) still answers /healthz."""
+        for url in dict.fromkeys([self.base_url, *self.instance_urls]):
+            try:
+                if requests.get(f"{url}/healthz", timeout=5).status_code != 200:
+                    return False
+            except requests.RequestException:
+                return False
+        return True
+
+    def kill(self) -> None:
+        skip_if_external("to crash the server")
+
+    def stop(self) -> int | None:
+        return None  # not ours to stop
+
+    def log_tail(self, lines: int = 60) -> str:
+        parts = []
+        for path in self.log_files:
+            try:
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                text = ["<none>"]
+            parts.append(f"--- {path} ---\n" + "\n".join(text))
+        return "\n".join(parts) or f"<logs of {self.base_url} are not collected here>"
+
+
 # Servers to show in the report of a failing test: the session server and the test's own.
-_session_server: Server | None = None
+_session_server: Server | ExternalServer | None = None
 _current_servers: list[Server] = []
 
 
@@ -448,11 +549,15 @@ class Api:
     Each thread gets its own requests.Session, so helpers are safe to call from thread pools.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server | ExternalServer) -> None:
         self.server = server
         self.base = server.base_url
         self.policies = dict(BASELINE_POLICIES)
         self._local = threading.local()
+        self.external = isinstance(server, ExternalServer)
+        # Concerts joined since the last admit(): what an external admit() waits for.
+        self._joined: set[int] = set()
+        self._joined_lock = threading.Lock()
 
     # -- raw HTTP --------------------------------------------------------------------------
 
@@ -509,7 +614,52 @@ class Api:
         if data is not None:
             kwargs["data"] = data
             all_headers.setdefault("Content-Type", "application/json")
-        return self.session.request(method, self.base + path, **kwargs)
+        if self.external:
+            if path.startswith("/api/v1/admin/test/"):
+                skip_if_external("the test hooks (/api/v1/admin/test/...)")
+            if method == "GET" and path == "/metrics" and len(self.server.instance_urls) > 1:
+                return self._cluster_metrics(kwargs)
+        resp = self.session.request(method, self.base + path, **kwargs)
+        if (self.external and method == "POST" and path == "/api/v1/queue/token"
+                and resp.status_code in (200, 201) and isinstance(json, dict)):
+            with self._joined_lock:
+                self._joined.add(json["concertId"])
+        return resp
+
+    def _cluster_metrics(self, kwargs: dict) -> requests.Response:
+        """External mode with several instances: /metrics of the cluster, every series summed
+        over the instances (through the balancer it would be any one instance's)."""
+        urls = self.server.instance_urls
+        responses = [self.session.get(f"{url}/metrics", **kwargs) for url in urls]
+        for resp in responses:
+            if resp.status_code != 200:
+                return resp
+        lines: list[str] = []  # the first instance's layout
+        totals: dict[str, float] = {}
+        for index, resp in enumerate(responses):
+            for line in resp.text.splitlines():
+                if not line or line.startswith("#"):
+                    if index == 0:
+                        lines.append(line)
+                    continue
+                series, _, value = line.rpartition(" ")
+                if series not in totals:  # one only later instances have goes last
+                    totals[series] = 0.0
+                    lines.append(series)
+                totals[series] += float(value)
+        text = "".join(
+            (line if not line or line.startswith("#") else f"{line} {totals[line]:.15g}") + "\n"
+            for line in lines
+        )
+        merged = requests.Response()
+        merged.status_code = 200
+        merged.headers.update(responses[0].headers)
+        merged.headers.pop("Content-Length", None)
+        merged._content = text.encode()
+        merged.encoding = "utf-8"
+        merged.url = f"{self.base}/metrics"
+        merged.request = responses[0].request
+        return merged
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.call("GET", path, **kw)
@@ -529,10 +679,12 @@ class Api:
     # -- test hooks and operators ----------------------------------------------------------
 
     def advance(self, ms: int) -> None:
+        skip_if_external("the test hooks to move the server's clock")
         expect(self.post("/api/v1/admin/test/clock", admin=True, json={"advanceMs": ms}), (200, 204))
         self.server.clock_offset_ms += ms
 
     def tick(self) -> None:
+        skip_if_external("the test hooks to run the background work on demand")
         expect(self.post("/api/v1/admin/test/tick", admin=True), (200, 204))
 
     def next_round(self) -> None:
@@ -547,11 +699,35 @@ class Api:
     def set_policies(self, **changes: int) -> dict:
         policies = data_of(self.put("/api/v1/admin/policies", admin=True, json=changes))
         self.policies.update(changes)
+        self._wait_policies_applied(policies)
         return policies
 
     def reset_policies(self) -> None:
-        data_of(self.put("/api/v1/admin/policies", admin=True, json=BASELINE_POLICIES))
+        policies = data_of(self.put("/api/v1/admin/policies", admin=True, json=BASELINE_POLICIES))
         self.policies = dict(BASELINE_POLICIES)
+        self._wait_policies_applied(policies)
+
+    def _wait_policies_applied(self, policies: dict) -> None:
+        """External mode: waits until every instance serves `policies`. An instance re-reads them
+        at most once a second, so right after a change another one may still apply the old."""
+        if not self.external:
+            return
+        for url in self.server.instance_urls:
+            deadline = time.monotonic() + POLICY_SYNC_TIMEOUT_S
+            while True:
+                resp = self.session.get(
+                    f"{url}/api/v1/admin/policies",
+                    headers={"Authorization": f"Bearer {self.server.admin_token}"},
+                    timeout=REQUEST_TIMEOUT_S,
+                )
+                seen = data_of(resp)
+                if seen == policies:
+                    break
+                assert time.monotonic() < deadline, (
+                    f"{url} still serves policies {seen} {POLICY_SYNC_TIMEOUT_S:.0f} s after "
+                    f"they were set to {policies}"
+                )
+                time.sleep(0.05)  # polling other processes, bounded by the deadline
 
     def admit(self, batch: int = BIG) -> None:
         """One admission round with admitBatch `batch` (for every concert), then pause again.
@@ -559,7 +735,14 @@ class Api:
         A paused round first brings every concert's last tick to now, so that while admission is
         open only the clock advance below makes a round due; with a long interval (see
         use_exact_admission) the background scheduler cannot add a round of its own, and
-        whichever of it and the tick hook comes first takes the one round."""
+        whichever of it and the tick hook comes first takes the one round.
+
+        External mode: only admit(BIG) is possible; it opens admission, waits until the servers'
+        own scheduler has admitted everyone waiting for the concerts joined since the last
+        admit(), and pauses admission again."""
+        if self.external:
+            self._admit_everyone_joined(batch)
+            return
         self.next_round()
         self.set_policies(admitBatch=batch)
         try:
@@ -567,9 +750,35 @@ class Api:
         finally:
             self.set_policies(admitBatch=0)
 
+    def _admit_everyone_joined(self, batch: int) -> None:
+        if batch != BIG:
+            skip_if_external("exactly one admission round of a given size (the test clock)")
+        with self._joined_lock:
+            concerts = sorted(self._joined)
+            self._joined.clear()
+        self.set_policies(admitBatch=batch)
+        try:
+            deadline = time.monotonic() + ADMIT_TIMEOUT_S
+            for concert_id in concerts:
+                while True:
+                    resp = self.get(f"/api/v1/admin/concerts/{concert_id}/queue", admin=True)
+                    if resp.status_code == 404:
+                        break  # a token asked for a concert that does not exist
+                    waiting = data_of(resp)["waiting"]
+                    if waiting == 0:
+                        break
+                    assert time.monotonic() < deadline, (
+                        f"{waiting} users of concert {concert_id} still waiting "
+                        f"{ADMIT_TIMEOUT_S:.0f} s after admission was opened"
+                    )
+                    time.sleep(0.05)  # the real scheduler admits them; bounded by the deadline
+        finally:
+            self.set_policies(admitBatch=0)
+
     def use_exact_admission(self, interval_ms: int = 600_000) -> None:
         """Makes each `admit(batch)` exactly one admission round; places and idle deadlines are
         made to outlast the clock advances."""
+        skip_if_external("exactly one admission round per admit() (the test clock)")
         self.set_policies(
             admitIntervalMs=interval_ms, waitingGraceSeconds=86_400, activeIdleTtlSeconds=86_400
         )
@@ -784,6 +993,12 @@ def fire_at_once(api: Api, calls: Sequence[Callable[[], Any]], warm: bool = True
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
     global _session_server
+    if external_url():
+        ext = ExternalServer(external_url())
+        _session_server = ext
+        yield ext.start()
+        assert ext.alive(), f"{ext.base_url} stopped answering /healthz\n{ext.log_tail()}"
+        return
     srv = Server(tmp_path_factory.mktemp("session-server"), name="session-server", RATE_LIMIT_PER_SECOND=0)
     _session_server = srv
     srv.start()
@@ -808,6 +1023,7 @@ def _baseline_policies(api: Api) -> None:
 @pytest.fixture
 def start_server(tmp_path: Path):
     """Starts a dedicated server with other settings: start_server(RATE_LIMIT_PER_SECOND=1)."""
+    skip_if_external("a private server with its own settings")
     started: list[Server] = []
 
     def start(baseline: bool = True, **settings: Any) -> tuple[Server, Api]:

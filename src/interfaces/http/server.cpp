@@ -139,6 +139,13 @@ asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) {
   stream.socket().close(ignored);
 }
 
+// Routes served by the waiting-room lane: they touch the waiting room and cached catalogue data,
+// rarely the database, and must stay responsive while checkout requests wait for it.
+bool IsQueueRoute(RouteId id) {
+  return id == RouteId::kIssueQueueToken || id == RouteId::kQueueStatus ||
+         id == RouteId::kLeaveQueue;
+}
+
 // Releases a slot of a counter that admission control incremented.
 class SlotGuard {
  public:
@@ -199,6 +206,7 @@ struct Server::Impl {
   Metrics metrics;
   RateLimiter limiter;
   std::optional<asio::thread_pool> workers;
+  std::optional<asio::thread_pool> queue_workers;  // the waiting-room lane
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int> pending{0};
@@ -228,6 +236,7 @@ void Server::Impl::Start() {
                              std::to_string(settings.port) + ": " + e.what());
   }
   workers.emplace(static_cast<std::size_t>(std::max(1, settings.worker_threads)));
+  queue_workers.emplace(static_cast<std::size_t>(std::max(1, settings.queue_worker_threads)));
   asio::co_spawn(acceptor->get_executor(), Accept(), [](std::exception_ptr e) {
     if (e) spdlog::error("HTTP accept loop ended by an exception");
   });
@@ -280,6 +289,7 @@ void Server::Impl::Stop() {
     acceptor->close(ec);
   }
   if (workers) workers->join();
+  if (queue_workers) queue_workers->join();
 }
 
 asio::awaitable<void> Server::Impl::Accept() {
@@ -477,7 +487,7 @@ asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMa
   // Bounded: a handler answers RetryLater only while attempt < kIdempotencyMaxAttempts.
   for (int attempt = 0; attempt <= kIdempotencyMaxAttempts; ++attempt) {
     Outcome outcome = co_await asio::co_spawn(
-        workers->get_executor(),
+        IsQueueRoute(match.route->id) ? queue_workers->get_executor() : workers->get_executor(),
         [&]() -> asio::awaitable<Outcome> {
           co_return Invoke(request, match, attempt, request_id);
         },
@@ -641,7 +651,7 @@ Server::Impl::CheckQueue(const std::string& token) {
   std::optional<Checked> checked;
   try {
     checked = co_await asio::co_spawn(
-        workers->get_executor(),
+        queue_workers->get_executor(),
         // co_spawn needs a default-constructible result, which Result is not.
         [this, &token]() -> asio::awaitable<std::optional<Checked>> {
           co_return RunQueueCheck(token);

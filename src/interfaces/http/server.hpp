@@ -15,6 +15,9 @@ struct HttpSettings {
   std::uint16_t port = 8080;  // 0 picks a free port (see Server::Port)
   int io_threads = 2;
   int worker_threads = 16;  // blocking calls (database) run here
+  // The waiting-room lane: queue token, status, leave and stream checks run on their own
+  // threads, so a line of thousands keeps being answered while checkout work fills the others.
+  int queue_worker_threads = 4;
   int max_pending = 1024;   // requests queued for or running on workers; beyond: 503
   // Open GET /api/v1/queue/stream responses; beyond: 503. Each holds a socket and a coroutine,
   // and costs one status check per second at most.

@@ -272,6 +272,32 @@ TEST_F(ServerTest, OversizedBodyIsDrainedAfterThe413) {
   EXPECT_EQ(::recv(fd, buffer, sizeof(buffer), 0), 0) << "expected an orderly close";
 }
 
+// Queue polls have their own lane: with every checkout worker stuck on a slow dependency, a
+// status request is still answered.
+TEST_F(ServerTest, QueueRoutesAreAnsweredWhileEveryWorkerIsBusy) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> entered;
+  services_.ready = [&] {
+    entered.set_value();
+    released.wait();
+    return true;
+  };
+  HttpSettings settings;
+  settings.worker_threads = 1;
+  settings.queue_worker_threads = 1;
+  StartServer(settings);
+  RawClient blocked(server_->Port(), "/readyz");
+  entered.get_future().wait();  // the only checkout worker is now taken
+
+  RawClient poll(server_->Port(), "/api/v1/queue/status", {{"User-Token", "not-a-token"}});
+  const bool answered = poll.ReadUntil("\r\n\r\n", 0, std::chrono::seconds(5));
+  release.set_value();
+  ASSERT_TRUE(answered) << "queue status waited behind the checkout workers";
+  EXPECT_NE(poll.Received().find("HTTP/1.1 401"), std::string::npos) << poll.Received();
+  EXPECT_TRUE(blocked.ReadUntil("HTTP/1.1 200"));
+}
+
 TEST_F(ServerTest, MalformedInputIs400NotA500) {
   StartServer();
   for (auto body : {"", "{", "[]", R"({"name": 5})", R"({"name": "x", "extra": 1})"}) {

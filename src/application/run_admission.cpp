@@ -28,10 +28,13 @@ int RunAdmission::Execute() {
   for (auto concert : room_.ConcertsWithQueues()) {
     // Renewed on every pass, so the holder keeps it while it runs.
     const std::string lease = "admission:c" + std::to_string(concert.value);
-    if (!lease_.Hold(lease, instance_id_, now, kLeaseTtl)) continue;
+    const auto token = lease_.Hold(lease, instance_id_, now, kLeaseTtl);
+    if (!token) continue;
     auto last = last_tick_.find(concert);
     if (last != last_tick_.end() && now - last->second < interval) continue;
-    admitted += room_.Admit(concert, policies, now).admitted;
+    // The token lets the room refuse this tick should the lease have passed to another instance
+    // since Hold answered (this one paused past the ttl): two tickers never both admit.
+    admitted += room_.Admit(concert, policies, now, *token).admitted;
     last_tick_[concert] = now;
     auto buyable = db_.Read([&](domain::Store& store) -> Result<std::int64_t> {
       return store.Catalogue().CountBuyableSeats(concert, now);

@@ -15,7 +15,8 @@ namespace boxoffice::application {
 // One pass of the admission scheduler, called often (every ~100 ms) on every instance. For
 // every concert with a queue whose admission lease this instance holds (so one instance ticks
 // each concert) and whose last tick here is at least admit_interval_ms old, runs
-// WaitingRoom::Admit and refreshes the sold-out flag from the database (no buyable seat left).
+// WaitingRoom::Admit with the lease's fencing token and refreshes the sold-out flag from the
+// database (no buyable seat left).
 class RunAdmission {
  public:
   // How long an instance that stopped renewing keeps a concert's admission lease.

@@ -2,8 +2,13 @@
 #include <soci/soci.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <latch>
 #include <regex>
 #include <stdexcept>
+#include <thread>
 
 #include "contract/sql_backends.hpp"
 #include "domain/errors.hpp"
@@ -13,6 +18,9 @@ namespace boxoffice::contract {
 namespace {
 
 using domain::Store;
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kFar = 4'000'000'000'000;  // a hold deadline no test reaches
 
 TEST(MysqlDatabase, MalformedUrlsAreRefusedBeforeConnecting) {
   for (const char* url : {"", "postgres://u:p@127.0.0.1:5432/db", "mysql://127.0.0.1:3306/",
@@ -31,6 +39,7 @@ class MysqlDatabaseTest : public testing::Test {
     std::smatch m;
     static const std::regex kUrl(R"(mysql://([^:@/]+):([^@/]*)@([^:/]+):(\d+)/(\w+))");
     ASSERT_TRUE(std::regex_match(*url, m, kUrl)) << "this test needs user:password@host:port";
+    port_ = m[4].str();
     name_ = m[5].str() + "_conn" + std::to_string(getpid());
     admin_.url = *url;
     infra::RecreateMysqlDatabase(admin_, name_);
@@ -59,6 +68,46 @@ class MysqlDatabaseTest : public testing::Test {
     return static_cast<int>(ids.size());
   }
 
+  // A user with a wallet, and a date with one seat, created through `db`.
+  struct OneSeat {
+    domain::UserId user;
+    domain::EventId event;
+    domain::SeatId seat;
+  };
+  OneSeat SeedOneSeat(domain::Database& db) {
+    return Commit(db, [](Store& s) {
+      auto user = s.Users().Create("kim", At(0)).id;
+      s.Wallets().Create(user, At(0));
+      auto concert = s.Catalogue().CreateConcert({"Title", "Singer", ""}, At(0)).id;
+      auto event = s.Catalogue().CreateEvent(domain::NewConcertEvent{.concert_id = concert,
+                                                                     .venue = "Hall",
+                                                                     .start_at = At(kFar),
+                                                                     .duration_minutes = 60,
+                                                                     .reservation_start_at = At(0),
+                                                                     .reservation_end_at = At(kFar),
+                                                                     .seat_count = 1,
+                                                                     .price = domain::Money{1000}},
+                                             At(0));
+      return OneSeat{user, event.id, s.Catalogue().ListSeats(event.id, At(0)).at(0).id};
+    });
+  }
+
+  // Polls the server's process list (the test user sees its own sessions) until a statement of
+  // the test database matching `pattern` (SQL LIKE) is running, for at most 10 s.
+  bool WaitForRunningStatement(const std::string& pattern) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      long long running = 0;
+      *raw_ << "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = :db "
+               "AND ID <> CONNECTION_ID() AND INFO LIKE :pattern",
+          soci::use(name_, "db"), soci::use(pattern, "pattern"), soci::into(running);
+      if (running > 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  std::string port_;
   std::string name_;
   infra::MysqlSettings admin_;
   infra::MysqlSettings settings_;
@@ -75,19 +124,169 @@ TEST_F(MysqlDatabaseTest, ALostConnectionIsReconnectedBeforeItsNextUse) {
   ASSERT_TRUE(create().ok());
   ASSERT_EQ(KillPooledConnections(), 1);
 
-  // The first use finds the connection dead: answered as unavailable (503), never a crash.
-  try {
-    (void)create();
-  } catch (const domain::UnavailableError&) {
-  }
-  // The pool's only connection was reconnected, with its session settings, before this use.
+  // The transaction's first statement finds the connection dead. Nothing was done on it yet, so
+  // the pool reconnects (with the session settings) and runs the transaction: no error at all.
   auto again = create();
   ASSERT_TRUE(again.ok());
+  // Read transactions too.
+  ASSERT_EQ(KillPooledConnections(), 1);
+  EXPECT_TRUE(Query(*db, [&](Store& s) { return s.Users().Find(again.value()).has_value(); }));
   EXPECT_TRUE(db->Ping());
   // Ping too marks a dead connection for reconnection.
   EXPECT_EQ(KillPooledConnections(), 1);
   EXPECT_FALSE(db->Ping());
   EXPECT_TRUE(db->Ping());
+}
+
+// Two transactions lock two wallets in opposite orders; InnoDB aborts one as the deadlock victim
+// (1213). SqlDatabase runs the victim's work again, so both commit and each credit lands once.
+TEST_F(MysqlDatabaseTest, ADeadlockVictimRunsAgainAndBothTransactionsCommit) {
+  settings_.pool_size = 2;
+  auto db = infra::OpenMysql(settings_);
+  auto [first, unused_event, unused_seat] = SeedOneSeat(*db);
+  auto second = Commit(*db, [](Store& s) {
+    auto user = s.Users().Create("lee", At(0)).id;
+    s.Wallets().Create(user, At(0));
+    return user;
+  });
+  std::latch both_hold_one(2);
+  std::atomic<int> runs{0};
+  auto credit_both = [&](domain::UserId a, domain::UserId b) {
+    bool first_run = true;
+    try {
+      return db
+          ->Write([&](Store& s) {
+            ++runs;
+            s.Wallets().Credit(a, domain::Money{1}, domain::Money{1'000'000}, At(1));
+            if (first_run) {  // only the first run meets the other in the middle
+              first_run = false;
+              both_hold_one.arrive_and_wait();
+            }
+            s.Wallets().Credit(b, domain::Money{1}, domain::Money{1'000'000}, At(1));
+            return domain::Result<bool>(true);
+          })
+          .ok();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "transaction failed: " << e.what();
+      return false;
+    }
+  };
+  bool ok_a = false;
+  bool ok_b = false;
+  std::thread ta([&] { ok_a = credit_both(first, second); });
+  std::thread tb([&] { ok_b = credit_both(second, first); });
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(ok_a);
+  EXPECT_TRUE(ok_b);
+  EXPECT_EQ(runs.load(), 3) << "exactly one victim, run twice";
+  for (auto user : {first, second}) {
+    EXPECT_EQ(Query(*db, [&](Store& s) { return *s.Wallets().Balance(user); }), domain::Money{2});
+  }
+}
+
+// A seat already held (committed) and locked by another transaction, say a payment confirming
+// it: Find answers HELD at once instead of queueing on the row lock until the lock wait timeout.
+TEST_F(MysqlDatabaseTest, FindAnswersAHeldSeatLockedElsewhereWithoutWaiting) {
+  settings_.lock_wait_timeout_seconds = 5;
+  auto db = infra::OpenMysql(settings_);
+  auto seeded = SeedOneSeat(*db);
+  ASSERT_EQ(Commit(*db,
+                   [&](Store& s) {
+                     return s.Seats().Hold(seeded.event, {seeded.seat}, domain::HoldId{1}, At(kFar),
+                                           At(0));
+                   }),
+            1);
+  *raw_ << "START TRANSACTION";
+  *raw_ << "SELECT id FROM seat WHERE id = " + std::to_string(seeded.seat.value) + " FOR UPDATE";
+  const auto started = std::chrono::steady_clock::now();
+  auto found =
+      Commit(*db, [&](Store& s) { return s.Seats().Find(seeded.event, {seeded.seat}, At(1)); });
+  const auto waited = std::chrono::steady_clock::now() - started;
+  *raw_ << "ROLLBACK";
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].state, domain::SeatState::kHeld);
+  EXPECT_LT(waited, 2s);
+}
+
+// The other side of the fast answer: a seat that is committed AVAILABLE but locked by a
+// competitor still deciding. The competitor rolls back, so the seat was free all along: the hold
+// must wait and win, not be refused on a guess.
+TEST_F(MysqlDatabaseTest, AHoldWaitsForACompetitorStillDecidingAndWinsWhenItRollsBack) {
+  settings_.pool_size = 2;
+  settings_.lock_wait_timeout_seconds = 30;
+  auto db = infra::OpenMysql(settings_);
+  auto seeded = SeedOneSeat(*db);
+  *raw_ << "START TRANSACTION";
+  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " + std::to_string(kFar) +
+               " WHERE id = " + std::to_string(seeded.seat.value);
+  int changed = -1;
+  std::thread hold([&] {
+    changed = Commit(*db, [&](Store& s) {
+      auto seats = s.Seats().Find(seeded.event, {seeded.seat}, At(1));
+      if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
+      auto created =
+          s.Holds().Create(seeded.user, seeded.event,
+                           {{seats[0].id, seats[0].seat_number, seats[0].price}}, At(kFar), At(1));
+      return s.Seats().Hold(seeded.event, {seeded.seat}, created.id, At(kFar), At(1));
+    });
+  });
+  // The hold queues on the seat's lock (its blocking FOR UPDATE, not the NOWAIT one).
+  const bool queued =
+      WaitForRunningStatement("SELECT id FROM seat WHERE id IN (%) ORDER BY id FOR UPDATE");
+  *raw_ << "ROLLBACK";
+  hold.join();
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(changed, 1);
+}
+
+// The migration lock is server-wide; it is named after the database, so a migrator of another
+// database never blocks this one, while a migrator of this one does.
+TEST_F(MysqlDatabaseTest, TheMigrationLockIsPerDatabase) {
+  EXPECT_NE(infra::MysqlMigrationLockName("a"), infra::MysqlMigrationLockName("b"));
+  EXPECT_LE(infra::MysqlMigrationLockName(std::string(64, 'x')).size(), 64u);
+  settings_.migration_lock_seconds = 1;
+  int got = 0;
+  *raw_ << "SELECT GET_LOCK('" + infra::MysqlMigrationLockName(name_ + "_other") + "', 1)",
+      soci::into(got);
+  ASSERT_EQ(got, 1);
+  EXPECT_EQ(infra::MigrateMysql(settings_), 0);  // everything applied in SetUp; not blocked
+  *raw_ << "SELECT GET_LOCK('" + infra::MysqlMigrationLockName(name_) + "', 1)", soci::into(got);
+  ASSERT_EQ(got, 1);
+  EXPECT_THROW(infra::MigrateMysql(settings_), domain::UnavailableError);
+  *raw_ << "SELECT RELEASE_ALL_LOCKS()", soci::into(got);
+}
+
+// A real restart of the test server (scripts/mariadb stop, then start on the same directory and
+// port). BOXOFFICE_TEST_MARIADB_DIR names the directory; scripts/test-mysql-contract sets it.
+// While the server is down, calls answer UnavailableError (HTTP 503); once it is back, they
+// succeed again through the same SqlDatabase, with no restart of the process.
+TEST_F(MysqlDatabaseTest, ADatabaseRestartIsUnavailableThenWorksAgainWithoutReopening) {
+  const char* dir = std::getenv("BOXOFFICE_TEST_MARIADB_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    GTEST_SKIP() << "set BOXOFFICE_TEST_MARIADB_DIR (scripts/test-mysql-contract does) to "
+                    "restart the server";
+  }
+  const std::string script = std::string(BOXOFFICE_SOURCE_DIR) + "/scripts/mariadb";
+  auto db = infra::OpenMysql(settings_);
+  auto create = [&] {
+    return db->Write([&](Store& s) {
+      return domain::Result<domain::UserId>(s.Users().Create("kim", At(0)).id);
+    });
+  };
+  ASSERT_TRUE(create().ok());
+  raw_.reset();
+  ASSERT_EQ(std::system(("'" + script + "' stop '" + dir + "' >/dev/null 2>&1").c_str()), 0);
+  EXPECT_THROW((void)create(), domain::UnavailableError);
+  EXPECT_THROW((void)create(), domain::UnavailableError);
+  EXPECT_FALSE(db->Ping());
+  ASSERT_EQ(
+      std::system(("'" + script + "' start '" + dir + "' " + port_ + " >/dev/null 2>&1").c_str()),
+      0);
+  auto after = create();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(db->Ping());
+  EXPECT_TRUE(Query(*db, [&](Store& s) { return s.Users().Find(after.value()).has_value(); }));
 }
 
 }  // namespace

@@ -128,5 +128,31 @@ TEST_P(ProcessedEventRepositoryContract, EachConsumerRecordsAnEventOnce) {
   EXPECT_FALSE(seen("queue", 2));
 }
 
+// Housekeeping: rows published before the cutoff go, in batches, oldest first; unpublished and
+// dead rows stay, whatever their age.
+TEST_P(OutboxRepositoryContract, PurgePublishedDropsOnlyRowsPublishedBeforeTheCutoff) {
+  Commit(db(), [](Store& s) {
+    for (int i = 1; i <= 5; ++i) s.Outbox().Append(Paid(i), T(0));
+  });
+  auto claimed = Claim(0, 1000);
+  ASSERT_EQ(claimed.size(), 5u);
+  Commit(db(), [&](Store& s) {
+    s.Outbox().MarkPublished(claimed[0].id, T(100));
+    s.Outbox().MarkPublished(claimed[1].id, T(200));
+    s.Outbox().MarkPublished(claimed[2].id, T(5000));
+    s.Outbox().MarkFailed(claimed[3].id, T(10), /*dead=*/true);
+  });
+  auto purge = [&](std::int64_t cutoff, int limit) {
+    return Commit(db(), [&](Store& s) { return s.Outbox().PurgePublished(T(cutoff), limit); });
+  };
+  EXPECT_EQ(purge(200, 10), 1);  // published at 100; the one at 200 is not older than 200
+  EXPECT_EQ(purge(1'000'000, 1), 1);
+  EXPECT_EQ(purge(1'000'000, 10), 1);
+  EXPECT_EQ(purge(1'000'000, 10), 0);
+  EXPECT_EQ(Unpublished(), 1);  // the row never published
+  // The dead and the unpublished rows are still there to be claimed or inspected.
+  EXPECT_EQ(Claim(20'000, 30'000).size(), 1u);
+}
+
 }  // namespace
 }  // namespace boxoffice::contract

@@ -140,8 +140,8 @@ TEST_P(ReservationRepositoryContract, ExpireLapsedExpiresReservationAndHoldSoSea
                                        ReservationStatus::kConfirmed, T(10));
   });
 
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Reservations().ExpireLapsed(T(1000)); }), 1);
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Reservations().ExpireLapsed(T(1000)); }), 0);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Reservations().ExpireLapsed(T(1000), 100); }), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Reservations().ExpireLapsed(T(1000), 100); }), 0);
   EXPECT_EQ(Find(lapsing.id)->status, ReservationStatus::kExpired);
   EXPECT_EQ(Find(live.id)->status, ReservationStatus::kPending);
   EXPECT_EQ(Find(paid.id)->status, ReservationStatus::kConfirmed);
@@ -152,7 +152,7 @@ TEST_P(ReservationRepositoryContract, ExpireLapsedExpiresReservationAndHoldSoSea
   EXPECT_EQ(hold_status(live_hold.id), HoldStatus::kReserved);
   EXPECT_EQ(hold_status(paid_hold.id), HoldStatus::kReserved);
 
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000)); }), 2);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 100); }), 2);
   auto seats = Seats(event_.id, T(0));
   EXPECT_EQ(seats[0].state, SeatState::kAvailable);
   EXPECT_EQ(seats[1].state, SeatState::kAvailable);

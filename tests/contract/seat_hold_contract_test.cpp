@@ -68,7 +68,7 @@ TEST_P(SeatRepositoryContract, ConfirmSellsOnlyBeforeTheDeadline) {
   // A sold seat is never reclaimable, however late.
   EXPECT_EQ(Hold({ids_[2]}, HoldId{3}, T(100'000), T(50'000)), 0);
   EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().Release(HoldId{2}); }), 0);
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(100'000)); }), 2);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(100'000), 100); }), 2);
   EXPECT_EQ(StateAt(2, T(100'000)), SeatState::kReserved);
 }
 
@@ -84,10 +84,37 @@ TEST_P(SeatRepositoryContract, ReleaseFreesOnlyTheSeatsOfThatHold) {
 TEST_P(SeatRepositoryContract, ReleaseLapsedFreesOnlyLapsedHoldsAndIsIdempotent) {
   ASSERT_EQ(Hold({ids_[0]}, HoldId{1}, T(1000), T(0)), 1);
   ASSERT_EQ(Hold({ids_[1]}, HoldId{2}, T(2000), T(0)), 1);
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000)); }), 1);
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000)); }), 0);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 100); }), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 100); }), 0);
   EXPECT_EQ(StateAt(0, T(0)), SeatState::kAvailable);  // really reset, not only read as free
   EXPECT_EQ(StateAt(1, T(1000)), SeatState::kHeld);
+}
+
+// The sweeper's batches: at most `limit` seats per call, lowest ids first, so a sweeper never
+// locks more than one small batch and takes seat locks in the order holds take them.
+TEST_P(SeatRepositoryContract, ReleaseLapsedWorksInBatchesLowestIdsFirst) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Hold({ids_[i]}, HoldId{i + 1}, T(1000), T(0)), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 2); }), 2);
+  // Read at T(0), when every hold was live: only the released seats are really AVAILABLE.
+  EXPECT_EQ(StateAt(0, T(0)), SeatState::kAvailable);
+  EXPECT_EQ(StateAt(1, T(0)), SeatState::kAvailable);
+  EXPECT_EQ(StateAt(2, T(0)), SeatState::kHeld);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 2); }), 2);
+  EXPECT_EQ(StateAt(4, T(0)), SeatState::kHeld);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 2); }), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 2); }), 0);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Seats().ReleaseLapsed(T(1000), 0); }), 0);
+}
+
+TEST_P(SeatRepositoryContract, FindInAWriteTransactionReadsTheSameAsInARead) {
+  ASSERT_EQ(Hold({ids_[1]}, HoldId{1}, T(1000), T(0)), 1);
+  auto found = Commit(db(), [&](Store& s) {
+    return s.Seats().Find(event_.id, {ids_[1], ids_[0], SeatId{77'777}}, T(500));
+  });
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].id, ids_[0]);
+  EXPECT_EQ(found[0].state, SeatState::kAvailable);
+  EXPECT_EQ(found[1].state, SeatState::kHeld);
 }
 
 TEST_P(SeatRepositoryContract, FindReturnsSeatsOfTheDateAndReadsLapsedHoldsAsAvailable) {
@@ -224,11 +251,22 @@ TEST_P(HoldRepositoryContract, ExpireLapsedExpiresOnlyActiveHoldsPastTheirDeadli
   Commit(db(), [&](Store& s) {
     return s.Holds().Transition(released.id, HoldStatus::kActive, HoldStatus::kReleased, T(1));
   });
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000)); }), 1);
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000)); }), 0);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000), 100); }), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000), 100); }), 0);
   EXPECT_EQ(Find(lapsed.id)->status, HoldStatus::kExpired);
   EXPECT_EQ(Find(live.id)->status, HoldStatus::kActive);
   EXPECT_EQ(Find(released.id)->status, HoldStatus::kReleased);
+}
+
+TEST_P(HoldRepositoryContract, ExpireLapsedWorksInBatchesLowestIdsFirst) {
+  std::vector<domain::Hold> holds;
+  for (int i = 0; i < 3; ++i) holds.push_back(Create({seats_[i]}, T(1000)));
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000), 2); }), 2);
+  EXPECT_EQ(Find(holds[0].id)->status, HoldStatus::kExpired);
+  EXPECT_EQ(Find(holds[1].id)->status, HoldStatus::kExpired);
+  EXPECT_EQ(Find(holds[2].id)->status, HoldStatus::kActive);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000), 2); }), 1);
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Holds().ExpireLapsed(T(1000), 2); }), 0);
 }
 
 TEST_P(HoldRepositoryContract, CountLiveSeatsCountsOnlyTheUsersStillHeldSeatsOfTheDate) {

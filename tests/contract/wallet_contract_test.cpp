@@ -51,6 +51,14 @@ TEST_P(WalletRepositoryContract, NewWalletIsEmptyAndCreateIsIdempotent) {
       Query(db(), [](Store& s) { return s.Wallets().Balance(domain::UserId{999}); }).has_value());
 }
 
+// Creating a wallet tolerates only an existing wallet. A wallet for a user that does not exist
+// breaks a foreign key and must fail, not be skipped as MySQL's INSERT IGNORE would.
+TEST_P(WalletRepositoryContract, CreateForAnUnknownUserFailsInsteadOfDoingNothing) {
+  EXPECT_ANY_THROW(Commit(db(), [](Store& s) { s.Wallets().Create(domain::UserId{999}, T(1)); }));
+  EXPECT_FALSE(
+      Query(db(), [](Store& s) { return s.Wallets().Balance(domain::UserId{999}); }).has_value());
+}
+
 TEST_P(WalletRepositoryContract, DebitNeverTakesTheBalanceBelowZero) {
   ASSERT_TRUE(Credit(1000));
   EXPECT_FALSE(Debit(1001));

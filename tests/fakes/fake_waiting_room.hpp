@@ -20,6 +20,7 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     domain::ConcertId concert;
     domain::Instant now;
     domain::Policies policies;
+    std::int64_t fencing_token = 0;
   };
 
   domain::QueuePlace Join(domain::ConcertId concert, domain::UserId user, domain::Instant,
@@ -59,9 +60,9 @@ class FakeWaitingRoom : public domain::WaitingRoom {
 
   // Admits nobody by itself; records the tick and returns the scripted result.
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
-                                domain::Instant now) override {
+                                domain::Instant now, std::int64_t fencing_token) override {
     std::lock_guard lock(mu_);
-    admits_.push_back({concert, now, policies});
+    admits_.push_back({concert, now, policies, fencing_token});
     return admit_result_;
   }
 

@@ -174,9 +174,10 @@ class Seats : public SeatRepository {
     }
     return n;
   }
-  int ReleaseLapsed(Instant now) override {
+  int ReleaseLapsed(Instant now, int limit) override {
     int n = 0;
     for (auto& [id, row] : t_.seats) {
+      if (n >= limit) break;
       if (row.seat.state == SeatState::kHeld && row.held_until <= now) {
         row.seat.state = SeatState::kAvailable;
         row.hold_id.reset();
@@ -226,9 +227,10 @@ class Holds : public HoldRepository {
     }
     return n;
   }
-  int ExpireLapsed(Instant now) override {
+  int ExpireLapsed(Instant now, int limit) override {
     int n = 0;
     for (auto& [id, h] : t_.holds) {
+      if (n >= limit) break;
       if (h.status == HoldStatus::kActive && h.expires_at <= now) {
         h.status = HoldStatus::kExpired;
         ++n;
@@ -275,9 +277,10 @@ class Reservations : public ReservationRepository {
     it->second.status = to;
     return true;
   }
-  int ExpireLapsed(Instant now) override {
+  int ExpireLapsed(Instant now, int limit) override {
     int n = 0;
     for (auto& [id, r] : t_.reservations) {
+      if (n >= limit) break;
       if (r.status != ReservationStatus::kPending || r.expires_at > now) continue;
       r.status = ReservationStatus::kExpired;
       ++n;
@@ -406,9 +409,11 @@ class Outbox : public OutboxRepository {
     }
     return out;
   }
-  void MarkPublished(std::int64_t id, Instant) override {
+  void MarkPublished(std::int64_t id, Instant now) override {
     auto it = t_.outbox.find(id);
-    if (it != t_.outbox.end()) it->second.published = true;
+    if (it == t_.outbox.end()) return;
+    it->second.published = true;
+    it->second.published_at = now;
   }
   void MarkFailed(std::int64_t id, Instant next_attempt_at, bool dead) override {
     auto it = t_.outbox.find(id);
@@ -422,6 +427,18 @@ class Outbox : public OutboxRepository {
   std::int64_t CountUnpublished() override {
     std::int64_t n = 0;
     for (const auto& [id, row] : t_.outbox) n += row.published ? 0 : 1;
+    return n;
+  }
+  int PurgePublished(Instant cutoff, int limit) override {
+    int n = 0;
+    for (auto it = t_.outbox.begin(); it != t_.outbox.end() && n < limit;) {
+      if (it->second.published && it->second.published_at < cutoff) {
+        it = t_.outbox.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
     return n;
   }
 

@@ -31,6 +31,7 @@ struct MemoryTables {
   struct OutboxRow {
     domain::OutboxRecord record;
     bool published = false;
+    domain::Instant published_at{};
     bool dead = false;
     domain::Instant next_attempt_at{};
     domain::Instant claimed_until{};

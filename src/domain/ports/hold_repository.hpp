@@ -21,8 +21,9 @@ class HoldRepository {
   // Seats of `event` still HELD (deadline after `now`) under holds of `user`, reserved or not:
   // what the per-user limit counts, so one user cannot hold a whole date hold by hold.
   virtual int CountLiveSeats(UserId user, EventId event, Instant now) = 0;
-  // ACTIVE holds whose deadline is at or before `now` become EXPIRED (sweeper; idempotent).
-  virtual int ExpireLapsed(Instant now) = 0;
+  // ACTIVE holds whose deadline is at or before `now` become EXPIRED, at most `limit` of them,
+  // lowest ids first (sweeper; idempotent).
+  virtual int ExpireLapsed(Instant now, int limit) = 0;
 };
 
 }  // namespace boxoffice::domain

@@ -22,6 +22,9 @@ class OutboxRepository {
   // `next_attempt_at`, or never again when `dead`.
   virtual void MarkFailed(std::int64_t id, Instant next_attempt_at, bool dead) = 0;
   virtual std::int64_t CountUnpublished() = 0;
+  // Deletes published rows whose publication is older than `cutoff`, at most `limit`, oldest
+  // first (housekeeping). Unpublished and dead rows are kept. Returns how many were deleted.
+  virtual int PurgePublished(Instant cutoff, int limit) = 0;
 };
 
 }  // namespace boxoffice::domain

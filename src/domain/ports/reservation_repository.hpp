@@ -20,9 +20,10 @@ class ReservationRepository {
   // Moves the reservation from `from` to `to` if it is still in `from`. Returns whether it moved.
   virtual bool Transition(ReservationId id, ReservationStatus from, ReservationStatus to,
                           Instant now) = 0;
-  // PENDING reservations whose deadline is at or before `now` become EXPIRED; their holds
-  // become EXPIRED too (sweeper; idempotent). Returns the number of reservations expired.
-  virtual int ExpireLapsed(Instant now) = 0;
+  // PENDING reservations whose deadline is at or before `now` become EXPIRED, at most `limit`
+  // of them, lowest ids first; their holds become EXPIRED too (sweeper; idempotent). Returns
+  // the number of reservations expired.
+  virtual int ExpireLapsed(Instant now, int limit) = 0;
 };
 
 }  // namespace boxoffice::domain

@@ -12,7 +12,11 @@ class SeatRepository {
  public:
   virtual ~SeatRepository() = default;
 
-  // The seats of `event` among `ids` (unknown ids or seats of other dates are omitted).
+  // The seats of `event` among `ids` (unknown ids or seats of other dates are omitted), with
+  // their state at `now`. In a write transaction on a database with row locks it also locks
+  // them (in id order), so the state returned stays true until the transaction ends; except
+  // that when a seat is locked by another transaction and its latest committed state is already
+  // not available, it answers that state at once instead of queueing on the lock.
   virtual std::vector<Seat> Find(EventId event, const std::vector<SeatId>& ids, Instant now) = 0;
 
   // Marks the seats HELD by `hold` until `until` where each is AVAILABLE, or HELD with a
@@ -27,8 +31,10 @@ class SeatRepository {
   // HELD seats of `hold` whose deadline is after `now` become RESERVED (sold).
   virtual int Confirm(HoldId hold, Instant now) = 0;
 
-  // HELD seats whose deadline is at or before `now` back to AVAILABLE (sweeper; idempotent).
-  virtual int ReleaseLapsed(Instant now) = 0;
+  // HELD seats whose deadline is at or before `now` back to AVAILABLE, at most `limit` of them,
+  // lowest ids first (sweeper; idempotent). Returns how many changed; fewer than `limit` means
+  // none is left.
+  virtual int ReleaseLapsed(Instant now, int limit) = 0;
 };
 
 }  // namespace boxoffice::domain

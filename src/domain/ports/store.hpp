@@ -44,6 +44,10 @@ enum class TxMode {
 // Runs work in a database transaction. The callback's result decides the outcome: a Result that
 // is ok commits, an error rolls back. An exception rolls back and propagates; adapters throw
 // UnavailableError when the database cannot be reached or stays busy past its timeout.
+// The callback may run more than once: an adapter runs a write transaction again from the start
+// when the database aborted it as a deadlock victim or its lock wait timed out (MySQL). So it
+// must change nothing outside the Store except values it sets afresh on every run; Run keeps
+// only the result of the run that finished.
 class Database {
  public:
   virtual ~Database() = default;

@@ -46,7 +46,11 @@ class WaitingRoom {
   // now + active_idle_ttl. Admits no one while the concert is marked sold out. The opening
   // time is the one given to the latest Join. Does not check the interval: the caller decides
   // when a tick is due.
-  virtual AdmissionResult Admit(ConcertId concert, const Policies& policies, Instant now) = 0;
+  // `fencing_token` is the caller's admission lease token (Lease::Hold). The room remembers the
+  // highest token any Admit of the concert has passed; a call with a lower one comes from a
+  // ticker that has lost the lease to a newer holder: it changes nothing and returns zeros.
+  virtual AdmissionResult Admit(ConcertId concert, const Policies& policies, Instant now,
+                                std::int64_t fencing_token) = 0;
 
   // Marks the concert sold out (or not): waiting users then read kSoldOut.
   virtual void SetSoldOut(ConcertId concert, bool sold_out) = 0;

@@ -140,6 +140,7 @@ using TimeIndex = std::set<std::pair<Instant, std::int64_t>>;
 
 struct ConcertRoom {
   std::mutex mu;
+  std::int64_t newest_fencing_token = 0;  // the highest token an Admit has passed
   // Users stay here after losing their place so that a new place gets a higher generation.
   std::unordered_map<std::int64_t, Place> places;
   Line line;
@@ -330,10 +331,12 @@ void MemoryWaitingRoom::Leave(ConcertId concert, UserId user) {
 }
 
 AdmissionResult MemoryWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,
-                                         Instant now) {
+                                         Instant now, std::int64_t fencing_token) {
   ConcertRoom* room = state_->Find(concert);
   if (room == nullptr) return {};
   std::lock_guard lock(room->mu);
+  if (fencing_token < room->newest_fencing_token) return {};  // a stale ticker
+  room->newest_fencing_token = fencing_token;
   AdmissionResult result;
 
   const auto grace = std::chrono::seconds(policies.waiting_grace_seconds);

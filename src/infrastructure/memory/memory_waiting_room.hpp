@@ -18,7 +18,7 @@ class MemoryWaitingRoom : public domain::WaitingRoom {
                           domain::Instant now, const domain::Policies& policies) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
-                                domain::Instant now) override;
+                                domain::Instant now, std::int64_t fencing_token) override;
   void SetSoldOut(domain::ConcertId concert, bool sold_out) override;
   domain::QueueStats Stats(domain::ConcertId concert, domain::Instant now) override;
   std::vector<domain::ConcertId> ConcertsWithQueues() override;

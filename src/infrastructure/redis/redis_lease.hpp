@@ -10,14 +10,15 @@ namespace boxoffice::infra {
 class RedisPool;
 class RedisScript;
 
-// Leases shared by every instance: one key per lease holding its owner, with a Redis expiry
-// (SET PX), taken or renewed by one script. Expiry runs on the Redis server's clock.
+// Leases shared by every instance: one key per lease holding its fencing token and owner, with a
+// Redis expiry (SET NX PX), taken or renewed by one script; a counter key beside it (same hash
+// slot) numbers the acquisitions (INCR). Expiry runs on the Redis server's clock.
 class RedisLease : public domain::Lease {
  public:
   explicit RedisLease(std::shared_ptr<RedisPool> pool, std::string key_prefix = "boxoffice");
   ~RedisLease() override;
-  bool Hold(const std::string& name, const std::string& owner, domain::Instant now,
-            domain::Duration ttl) override;
+  std::optional<std::int64_t> Hold(const std::string& name, const std::string& owner,
+                                   domain::Instant now, domain::Duration ttl) override;
 
  private:
   std::shared_ptr<RedisPool> pool_;

@@ -1,6 +1,7 @@
 #include "infrastructure/redis/redis_pool.hpp"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <charconv>
 #include <stdexcept>
@@ -66,6 +67,18 @@ int ParseInt(std::string_view text, std::string_view what, const std::string& ur
     throw std::invalid_argument("redis url '" + url + "': bad " + std::string(what));
   }
   return value;
+}
+
+// An idle connection has nothing to read. Readable (end of file, or bytes nobody asked for),
+// hung up or failed means the server closed it while it sat in the pool: a restart, a
+// CLIENT KILL, an idle timeout. Checked without a round trip, before a command is sent on it,
+// so a stale connection is replaced instead of failing a request.
+bool ClosedWhileIdle(const redisContext& context) {
+  pollfd fd{};
+  fd.fd = context.fd;
+  fd.events = POLLIN | POLLRDHUP;
+  const int ready = ::poll(&fd, 1, 0);
+  return ready != 0;  // ready > 0: an event; ready < 0: the descriptor itself is unusable
 }
 
 }  // namespace
@@ -165,10 +178,10 @@ std::unique_ptr<RedisPool::Connection> RedisPool::Acquire() {
     });
     if (!got) throw UnavailableError("redis: no free connection within the timeout");
     ++in_use_;
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return connection;
+      if (!ClosedWhileIdle(*connection->context)) return connection;
     }
   }
   try {

@@ -31,6 +31,7 @@ constexpr const char* kPrelude = R"lua(
 local waiting, seen, pre, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local opens_key, soldout_key, total_key, ticks_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local ticksum_key, seq_key, gens, seqs, idle = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local fence_key = KEYS[14]
 
 local function stage_of(user)
   if redis.call('ZSCORE', active, user) then return 'active' end
@@ -185,11 +186,16 @@ remove(ARGV[1])
 return 0
 )lua";
 
-// ARGV: now, grace_ms, idle_ttl_ms, admit_batch, max_active, seed, limit
+// ARGV: now, grace_ms, idle_ttl_ms, admit_batch, max_active, seed, limit, fencing token
 //   -> {admitted, evicted_waiting, evicted_active}
 // At most `limit` evictions per call. Admission is never capped below admit_batch: the pre-queue
-// moves at least as many users into the line as this tick may admit.
+// moves at least as many users into the line as this tick may admit. A token below the highest
+// one seen comes from a ticker that lost its lease: it changes nothing.
 constexpr const char* kAdmit = R"lua(
+local token = tonumber(ARGV[8])
+local newest = tonumber(redis.call('GET', fence_key) or '0')
+if token < newest then return {0, 0, 0} end
+if token > newest then redis.call('SET', fence_key, ARGV[8]) end
 local now, limit = tonumber(ARGV[1]), tonumber(ARGV[7])
 local evicted_waiting, evicted_active, admitted = 0, 0, 0
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', ARGV[1], 'LIMIT', 0, limit)) do
@@ -316,7 +322,7 @@ std::vector<std::string> RedisWaitingRoom::Keys(ConcertId concert) const {
   const std::string base = prefix_ + ":{c:" + std::to_string(concert.value) + "}:";
   return {base + "waiting", base + "seen",  base + "prequeue", base + "active",  base + "opens",
           base + "soldout", base + "total", base + "ticks",    base + "ticksum", base + "seq",
-          base + "gens",    base + "seqs",  base + "idle"};
+          base + "gens",    base + "seqs",  base + "idle",     base + "fence"};
 }
 
 namespace {
@@ -366,12 +372,12 @@ void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {
 }
 
 AdmissionResult RedisWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,
-                                        Instant now) {
-  const RedisValue reply =
-      pool_->Eval(scripts_->admit, Keys(concert),
-                  {Ms(now), Ms(policies.waiting_grace_seconds),
-                   Ms(policies.active_idle_ttl_seconds), std::to_string(policies.admit_batch),
-                   std::to_string(policies.max_active), ShuffleSeed(), work_limit_});
+                                        Instant now, std::int64_t fencing_token) {
+  const RedisValue reply = pool_->Eval(
+      scripts_->admit, Keys(concert),
+      {Ms(now), Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds),
+       std::to_string(policies.admit_batch), std::to_string(policies.max_active), ShuffleSeed(),
+       work_limit_, std::to_string(fencing_token)});
   return AdmissionResult{static_cast<std::int32_t>(At(reply, 0).AsInteger()),
                          static_cast<std::int32_t>(At(reply, 1).AsInteger()),
                          static_cast<std::int32_t>(At(reply, 2).AsInteger())};

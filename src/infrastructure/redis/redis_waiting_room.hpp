@@ -26,7 +26,8 @@ class RedisPool;
 //                            generations keep growing
 //   {c:ID}:seqs, :idle       HASH user -> sequence, idle ttl (ms) while the place exists
 //   {c:ID}:opens, :soldout, :total, :ticks (LIST "ms:admitted", trimmed to the last minute by
-//   Admit), :ticksum (sum of admitted over :ticks)
+//   Admit), :ticksum (sum of admitted over :ticks), :fence (the highest admission lease token
+//   an Admit has passed; lower ones are refused, docs/adr/0009-admission-fencing.md)
 // A user's stage is the set they are in. Each call does at most `work_limit` evictions, pre-queue
 // moves and admissions, so no script runs long however large the line.
 class RedisWaitingRoom : public domain::WaitingRoom {
@@ -41,7 +42,7 @@ class RedisWaitingRoom : public domain::WaitingRoom {
                           domain::Instant now, const domain::Policies& policies) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
-                                domain::Instant now) override;
+                                domain::Instant now, std::int64_t fencing_token) override;
   void SetSoldOut(domain::ConcertId concert, bool sold_out) override;
   domain::QueueStats Stats(domain::ConcertId concert, domain::Instant now) override;
   std::vector<domain::ConcertId> ConcertsWithQueues() override;

@@ -1,5 +1,6 @@
 #include "infrastructure/sql/dialect.hpp"
 
+#include <errmsg.h>
 #include <mysqld_error.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
@@ -24,6 +25,12 @@ unsigned MysqlErrorNumber(const soci::soci_error& error) {
   return e != nullptr ? e->err_num_ : 0;
 }
 
+// Error numbers not defined by both client libraries' headers (MySQL 8 and MariaDB).
+constexpr unsigned kMysqlLockNowait = 3572;                // ER_LOCK_NOWAIT (MySQL 8)
+constexpr unsigned kMysqlClientInteractionTimeout = 4031;  // MySQL 8.0.24+: idle past wait_timeout
+constexpr unsigned kServerLostExtended = 2055;             // CR_SERVER_LOST_EXTENDED
+constexpr unsigned kConnectionKilled = 1927;               // ER_CONNECTION_KILLED (MariaDB)
+
 }  // namespace
 
 std::string_view Dialect::BeginWrite() const {
@@ -40,8 +47,14 @@ std::string_view Dialect::BeginRead() const {
                                          : "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
 }
 
-std::string_view Dialect::InsertIgnore() const {
-  return backend_ == SqlBackend::kSqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";
+bool Dialect::InsertUnlessDuplicate(soci::statement& insert) const {
+  try {
+    insert.execute(true);
+  } catch (const soci::soci_error& e) {
+    if (IsUniqueViolation(e)) return false;
+    throw;
+  }
+  return insert.get_affected_rows() > 0;
 }
 
 std::string_view Dialect::SkipLockedSuffix() const {
@@ -50,6 +63,10 @@ std::string_view Dialect::SkipLockedSuffix() const {
 
 std::string_view Dialect::ForUpdateSuffix() const {
   return backend_ == SqlBackend::kSqlite || read_only_ ? "" : " FOR UPDATE";
+}
+
+std::string_view Dialect::ForUpdateNowaitSuffix() const {
+  return backend_ == SqlBackend::kSqlite || read_only_ ? "" : " FOR UPDATE NOWAIT";
 }
 
 bool Dialect::IsUniqueViolation(const soci::soci_error& error) const {
@@ -66,16 +83,39 @@ bool Dialect::IsBusy(const soci::soci_error& error) const {
     return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
            Contains(error, "database is locked") || Contains(error, "database table is locked");
   }
+  return IsDeadlock(error) || IsLockWaitTimeout(error) || IsLockNotAvailable(error) ||
+         IsConnectionLost(error);
+}
+
+bool Dialect::IsDeadlock(const soci::soci_error& error) const {
+  return backend_ == SqlBackend::kMysql && MysqlErrorNumber(error) == ER_LOCK_DEADLOCK;
+}
+
+bool Dialect::IsLockWaitTimeout(const soci::soci_error& error) const {
+  return backend_ == SqlBackend::kMysql && MysqlErrorNumber(error) == ER_LOCK_WAIT_TIMEOUT;
+}
+
+bool Dialect::IsLockNotAvailable(const soci::soci_error& error) const {
+  if (backend_ == SqlBackend::kSqlite) return false;
   const unsigned code = MysqlErrorNumber(error);
-  return code == ER_LOCK_WAIT_TIMEOUT || code == ER_LOCK_DEADLOCK || IsConnectionLost(error);
+  return code == kMysqlLockNowait || code == ER_LOCK_WAIT_TIMEOUT;
 }
 
 bool Dialect::IsConnectionLost(const soci::soci_error& error) const {
   if (backend_ == SqlBackend::kSqlite) return false;
-  const unsigned code = MysqlErrorNumber(error);
-  return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONNECTION_ERROR ||
-         code == CR_CONN_HOST_ERROR ||
-         error.get_error_category() == soci::soci_error::connection_error;
+  switch (MysqlErrorNumber(error)) {
+    case CR_CONNECTION_ERROR:   // 2002: cannot reach the socket (reconnecting to a stopped server)
+    case CR_CONN_HOST_ERROR:    // 2003: cannot reach host:port
+    case CR_SERVER_GONE_ERROR:  // 2006: the server closed the idle connection (restart, kill)
+    case CR_SERVER_LOST:        // 2013: lost during a query
+    case kServerLostExtended:   // 2055
+    case kMysqlClientInteractionTimeout:  // 4031
+    case ER_SERVER_SHUTDOWN:              // 1053: the server is shutting down
+    case kConnectionKilled:               // 1927: KILL CONNECTION from another session
+      return true;
+    default:
+      return error.get_error_category() == soci::soci_error::connection_error;
+  }
 }
 
 std::int64_t Dialect::LastInsertId(soci::session& session) const {

@@ -7,12 +7,15 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <set>
 #include <span>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "domain/errors.hpp"
@@ -115,7 +118,14 @@ class SessionPool {
       slot = free_.back();
       free_.pop_back();
     }
-    if (slot->broken) Reconnect(*slot);
+    if (slot->broken) {
+      try {
+        Reconnect(*slot);
+      } catch (...) {
+        Return(*slot);
+        throw;
+      }
+    }
     return *slot;
   }
 
@@ -127,19 +137,21 @@ class SessionPool {
     available_.notify_one();
   }
 
- private:
-  // Outside the mutex: a reconnect may wait for the connect timeout.
+  // Opens the slot's connection again with its session settings. Outside the mutex: a
+  // reconnect may wait for the connect timeout. Throws UnavailableError, leaving the slot
+  // marked broken, when the server cannot be reached.
   void Reconnect(Slot& slot) {
+    slot.broken = true;
     try {
       slot.session->reconnect();
       if (configure_) configure_(*slot.session);
-      slot.broken = false;
     } catch (const soci::soci_error& e) {
-      Return(slot);
       throw domain::UnavailableError(std::string("database reconnect failed: ") + e.what());
     }
+    slot.broken = false;
   }
 
+ private:
   std::chrono::milliseconds wait_;
   Configure configure_;
   std::vector<Slot> slots_;
@@ -157,6 +169,7 @@ class Lease {
   soci::session& session() { return *slot_.session; }
   // Called when the session failed with a lost connection.
   void MarkBroken() { slot_.broken = true; }
+  void Reconnect() { pool_.Reconnect(slot_); }
 
  private:
   SessionPool& pool_;
@@ -168,6 +181,24 @@ class Lease {
 [[noreturn]] void RethrowTranslated(const Dialect& dialect, const soci::soci_error& e) {
   if (dialect.IsBusy(e)) throw domain::UnavailableError(std::string("database busy: ") + e.what());
   throw;
+}
+
+// Attempts in all, counting the first: a deadlock victim is usually through on its second run;
+// a lock wait timeout has already waited innodb_lock_wait_timeout once, so it gets one more.
+constexpr int kDeadlockAttempts = 3;
+constexpr int kLockWaitTimeoutAttempts = 2;
+
+bool ShouldRetry(const Dialect& dialect, const soci::soci_error& e, int attempt) {
+  if (dialect.IsDeadlock(e)) return attempt < kDeadlockAttempts;
+  if (dialect.IsLockWaitTimeout(e)) return attempt < kLockWaitTimeoutAttempts;
+  return false;
+}
+
+// 5..25 ms after the first failure, 10..50 ms after the second.
+void PauseBeforeRetry(int attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<int> ms(5 * attempt, 25 * attempt);
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
 }
 
 void RollbackQuietly(soci::session& session) {
@@ -201,36 +232,57 @@ class PooledSqlDatabase final : public SqlDatabase {
   }
 
  protected:
+  // A write transaction that InnoDB aborted as a deadlock victim (1213) or whose lock wait timed
+  // out (1205) runs again from the start, after a short random pause so the transactions that
+  // collided do not collide again in step. The work is re-run whole: it may only change the
+  // database and values it sets afresh on each run (Database::Run re-creates its result).
+  // A connection found dead by the first statement of a transaction (a restarted server closed
+  // it while idle in the pool) has done nothing yet: it is reconnected and the transaction
+  // begins again on it. A connection lost later is not retried (a COMMIT may have landed):
+  // UnavailableError, and the slot reconnects before its next use.
   void Execute(domain::TxMode mode, const std::function<bool(domain::Store&)>& work) override {
     Lease lease(pool_);
-    soci::session& session = lease.session();
-    try {
-      if (mode == domain::TxMode::kWrite) {
-        session << dialect_.BeginWrite();
-      } else {
-        if (!dialect_.BeforeRead().empty()) session << dialect_.BeforeRead();
-        session << dialect_.BeginRead();
+    bool reconnected = false;
+    for (int attempt = 1;; ++attempt) {
+      soci::session& session = lease.session();
+      bool begun = false;
+      try {
+        if (mode == domain::TxMode::kWrite) {
+          session << dialect_.BeginWrite();
+        } else {
+          if (!dialect_.BeforeRead().empty()) session << dialect_.BeforeRead();
+          session << dialect_.BeginRead();
+        }
+        begun = true;
+        const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
+        SqlStore store(session, dialect);
+        if (work(store)) {
+          session << "COMMIT";
+        } else {
+          RollbackQuietly(session);
+        }
+        return;
+      } catch (const soci::soci_error& e) {
+        if (dialect_.IsConnectionLost(e)) {
+          if (!begun && !reconnected) {
+            reconnected = true;
+            lease.Reconnect();  // UnavailableError when the server is still down
+            continue;
+          }
+          lease.MarkBroken();
+          throw domain::UnavailableError(std::string("database connection lost: ") + e.what());
+        }
+        RollbackQuietly(session);
+        if (mode == domain::TxMode::kWrite && begun && ShouldRetry(dialect_, e, attempt)) {
+          PauseBeforeRetry(attempt);
+          continue;
+        }
+        RethrowTranslated(dialect_, e);
+      } catch (...) {
+        RollbackQuietly(session);
+        throw;
       }
-    } catch (const soci::soci_error& e) {
-      if (dialect_.IsConnectionLost(e)) lease.MarkBroken();
-      RollbackQuietly(session);
-      RethrowTranslated(dialect_, e);
     }
-    bool commit = false;
-    try {
-      const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
-      SqlStore store(session, dialect);
-      commit = work(store);
-      if (commit) session << "COMMIT";
-    } catch (const soci::soci_error& e) {
-      if (dialect_.IsConnectionLost(e)) lease.MarkBroken();
-      RollbackQuietly(session);
-      RethrowTranslated(dialect_, e);
-    } catch (...) {
-      RollbackQuietly(session);
-      throw;
-    }
-    if (!commit) RollbackQuietly(session);
   }
 
  private:
@@ -272,7 +324,7 @@ int Migrate(soci::session& session, const Dialect& dialect, std::span<const Migr
   }
 }
 
-constexpr int kMigrationLockSeconds = 60;
+constexpr std::size_t kMaxLockNameLength = 64;
 
 // A value for SOCI's "key=value ..." connection string, quoted so spaces and quotes survive.
 std::string QuoteConnectValue(std::string_view value) {
@@ -283,6 +335,18 @@ std::string QuoteConnectValue(std::string_view value) {
   }
   out.push_back('\'');
   return out;
+}
+
+// The database named by a MySQL URL.
+std::string DatabaseOf(const MysqlSettings& settings) {
+  auto parsed = boost::urls::parse_uri(settings.url);
+  if (!parsed) throw std::invalid_argument("malformed MySQL URL: " + parsed.error().message());
+  std::string database = parsed->path();
+  if (!database.empty() && database.front() == '/') database.erase(0, 1);
+  if (database.empty() || database.find('/') != std::string::npos) {
+    throw std::invalid_argument("MySQL URL must name one database: mysql://host:port/database");
+  }
+  return database;
 }
 
 // mysql://user:password@host:port/database, percent-decoded; port 3306 when absent.
@@ -296,11 +360,7 @@ std::string MysqlConnectString(const MysqlSettings& settings) {
   if (!url.has_authority() || url.host().empty()) {
     throw std::invalid_argument("MySQL URL has no host");
   }
-  std::string database = url.path();
-  if (!database.empty() && database.front() == '/') database.erase(0, 1);
-  if (database.empty() || database.find('/') != std::string::npos) {
-    throw std::invalid_argument("MySQL URL must name one database: mysql://host:port/database");
-  }
+  const std::string database = DatabaseOf(settings);
   std::string out = "host=" + QuoteConnectValue(url.host());
   out += " port=" + (url.has_port() ? std::string(url.port()) : std::string("3306"));
   out += " dbname=" + QuoteConnectValue(database);
@@ -352,6 +412,18 @@ std::unique_ptr<soci::session> ConnectMysql(const MysqlSettings& settings,
 
 }  // namespace
 
+std::string MysqlMigrationLockName(const std::string& database) {
+  std::string name = "boxoffice.migrate." + database;
+  if (name.size() <= kMaxLockNameLength) return name;
+  // Lock names are limited to 64 characters; a long database name is represented by its hash
+  // (FNV-1a, stable across builds, unlike std::hash).
+  std::uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : database) hash = (hash ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return "boxoffice.migrate.#" + std::string(hex);
+}
+
 std::unique_ptr<SqlDatabase> OpenSqlite(const SqliteSettings& settings) {
   EnsureParentDirectory(settings.path);
   std::vector<std::unique_ptr<soci::session>> sessions;
@@ -382,10 +454,13 @@ int MigrateMysql(const MysqlSettings& settings) {
   auto session = ConnectMysql(settings, MysqlConnectString(settings));
   const Dialect dialect(SqlBackend::kMysql);
   // GET_LOCK is per connection and released when it closes, so a crashed migrator frees it.
+  // The lock is server-wide, so it is named after the database: migrators of two databases on
+  // one server must not wait for each other.
+  const std::string lock_name = MysqlMigrationLockName(DatabaseOf(settings));
   int locked = 0;
   try {
-    *session << "SELECT GET_LOCK('boxoffice.migrate', :t)", soci::use(kMigrationLockSeconds, "t"),
-        soci::into(locked);
+    *session << "SELECT GET_LOCK(:name, :t)", soci::use(lock_name, "name"),
+        soci::use(settings.migration_lock_seconds, "t"), soci::into(locked);
   } catch (const soci::soci_error& e) {
     throw std::runtime_error(std::string("migration lock failed: ") + e.what());
   }

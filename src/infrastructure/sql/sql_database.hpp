@@ -20,6 +20,7 @@ struct MysqlSettings {
   int connect_timeout_seconds = 5;    // per connection attempt
   int lock_wait_timeout_seconds = 5;  // innodb_lock_wait_timeout: a longer wait answers 503
   int acquire_timeout_ms = 5000;      // wait for a free pooled connection before answering 503
+  int migration_lock_seconds = 60;    // MigrateMysql waits this long for another migrator
 };
 
 // The SQL implementation of domain::Database over a SOCI connection pool. One implementation
@@ -46,6 +47,10 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings);
 // As MigrateSqlite. MySQL commits DDL implicitly, so a migration is not atomic there; concurrent
 // migrators (instances starting together) are serialised with a named server lock.
 int MigrateMysql(const MysqlSettings& settings);
+
+// The name of the server-wide lock (GET_LOCK) that serialises migrators of `database`: distinct
+// per database, so migrations of two databases on one server never wait for each other.
+std::string MysqlMigrationLockName(const std::string& database);
 
 // Drops and creates database `name` (letters, digits, '_') on the server of settings.url, with
 // utf8mb4; for tests and tools that need a fresh schema. DropMysqlDatabase drops it if present.

@@ -20,9 +20,12 @@ constexpr const char* kSelectHoldSeats =
     "ORDER BY seat_number";
 constexpr const char* kTransitionHold =
     "UPDATE occupation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
+constexpr const char* kSelectLapsedHolds =
+    "SELECT id FROM occupation WHERE status = 'ACTIVE' AND expires_at <= :at "
+    "ORDER BY id LIMIT :limit";
 constexpr const char* kExpireLapsedHolds =
-    "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
-    "WHERE status = 'ACTIVE' AND expires_at <= :now";
+    "UPDATE occupation SET status = 'EXPIRED', updated_at = :at "
+    "WHERE id IN ({in}) AND status = 'ACTIVE' AND expires_at <= :at";
 // MySQL only (see Create): "{in}" is replaced by the seat ids; ordered so lockers never deadlock.
 constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
 // MySQL only (see CountLiveSeats).
@@ -131,11 +134,11 @@ int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event
   return count;
 }
 
-int SqlHoldRepository::ExpireLapsed(domain::Instant now) {
+int SqlHoldRepository::ExpireLapsed(domain::Instant now, int limit) {
+  if (limit <= 0) return 0;
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kExpireLapsedHolds, soci::use(at, "now"));
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  return sql::ExecuteOnIds(session_, kExpireLapsedHolds,
+                           sql::SelectIds(session_, kSelectLapsedHolds, at, limit), at);
 }
 
 }  // namespace boxoffice::infra

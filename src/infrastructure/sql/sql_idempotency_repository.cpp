@@ -6,9 +6,9 @@
 namespace boxoffice::infra {
 namespace {
 
-// Prefixed with the dialect's insert-or-ignore: an existing key inserts nothing.
+// Run with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
 constexpr const char* kInsertRecord =
-    " INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
+    "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
     "created_at) VALUES (:user, :scope, :key, :hash, 0, 0, '', :now)";
 constexpr const char* kSelectRecord =
     "SELECT request_hash, completed, status, body, created_at FROM idempotency_key "
@@ -27,11 +27,9 @@ bool SqlIdempotencyRepository::TryBegin(domain::UserId user, const std::string& 
                                         domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   soci::statement st =
-      (session_.prepare << std::string(dialect_.InsertIgnore()) + kInsertRecord,
-       soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key"),
-       soci::use(request_hash, "hash"), soci::use(at, "now"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+      (session_.prepare << kInsertRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
+       soci::use(key, "key"), soci::use(request_hash, "hash"), soci::use(at, "now"));
+  return dialect_.InsertUnlessDuplicate(st);
 }
 
 std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(domain::UserId user,

@@ -22,6 +22,12 @@ constexpr const char* kMarkPublished =
 constexpr const char* kMarkFailed =
     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :next, claimed_until = 0, "
     "dead = :dead WHERE id = :id";
+// A batch of rows published before the cutoff (SelectIds), then deleted by primary key.
+constexpr const char* kSelectPurgeable =
+    "SELECT id FROM outbox WHERE published_at IS NOT NULL AND published_at < :at "
+    "ORDER BY id LIMIT :limit";
+constexpr const char* kDeletePublished =
+    "DELETE FROM outbox WHERE id IN ({in}) AND published_at IS NOT NULL AND published_at < :at";
 constexpr const char* kCountUnpublished =
     "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND dead = 0";
 
@@ -96,6 +102,13 @@ std::int64_t SqlOutboxRepository::CountUnpublished() {
   long long count = 0;
   session_ << kCountUnpublished, soci::into(count);
   return count;
+}
+
+int SqlOutboxRepository::PurgePublished(domain::Instant cutoff, int limit) {
+  if (limit <= 0) return 0;
+  const std::int64_t at = sql::ToMs(cutoff);
+  return sql::ExecuteOnIds(session_, kDeletePublished,
+                           sql::SelectIds(session_, kSelectPurgeable, at, limit), at);
 }
 
 }  // namespace boxoffice::infra

@@ -6,9 +6,10 @@
 namespace boxoffice::infra {
 namespace {
 
-// Prefixed with the dialect's insert-or-ignore.
+// Run with Dialect::InsertUnlessDuplicate: a consumer marks an event once.
 constexpr const char* kInsertProcessed =
-    " INTO processed_event (consumer, event_id, processed_at) VALUES (:consumer, :event, :now)";
+    "INSERT INTO processed_event (consumer, event_id, processed_at) "
+    "VALUES (:consumer, :event, :now)";
 constexpr const char* kCountProcessed =
     "SELECT COUNT(*) FROM processed_event WHERE consumer = :consumer AND event_id = :event";
 
@@ -17,11 +18,9 @@ constexpr const char* kCountProcessed =
 bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer, std::int64_t event_id,
                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << std::string(dialect_.InsertIgnore()) + kInsertProcessed,
-       soci::use(consumer, "consumer"), soci::use(event_id, "event"), soci::use(at, "now"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  soci::statement st = (session_.prepare << kInsertProcessed, soci::use(consumer, "consumer"),
+                        soci::use(event_id, "event"), soci::use(at, "now"));
+  return dialect_.InsertUnlessDuplicate(st);
 }
 
 bool SqlProcessedEventRepository::IsProcessed(const std::string& consumer, std::int64_t event_id) {

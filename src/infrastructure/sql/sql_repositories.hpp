@@ -51,7 +51,13 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
            domain::Instant until, domain::Instant now) override;
   int Release(domain::HoldId hold) override;
   int Confirm(domain::HoldId hold, domain::Instant now) override;
-  int ReleaseLapsed(domain::Instant now) override;
+  int ReleaseLapsed(domain::Instant now, int limit) override;
+
+ private:
+  std::vector<domain::Seat> Select(domain::EventId event, const std::vector<domain::SeatId>& ids,
+                                   domain::Instant now);
+  // Locks the seats in id order; false when `nowait` and another transaction holds one.
+  bool Lock(const std::vector<domain::SeatId>& ids, bool nowait);
 };
 
 class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
@@ -64,7 +70,7 @@ class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
   bool Transition(domain::HoldId id, domain::HoldStatus from, domain::HoldStatus to,
                   domain::Instant now) override;
   int CountLiveSeats(domain::UserId user, domain::EventId event, domain::Instant now) override;
-  int ExpireLapsed(domain::Instant now) override;
+  int ExpireLapsed(domain::Instant now, int limit) override;
 };
 
 class SqlReservationRepository final : public domain::ReservationRepository, SqlRepository {
@@ -76,7 +82,7 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
   std::vector<domain::Reservation> ListByUser(domain::UserId user) override;
   bool Transition(domain::ReservationId id, domain::ReservationStatus from,
                   domain::ReservationStatus to, domain::Instant now) override;
-  int ExpireLapsed(domain::Instant now) override;
+  int ExpireLapsed(domain::Instant now, int limit) override;
 
  private:
   std::vector<domain::Reservation> Query(const char* sql, std::int64_t key);
@@ -118,6 +124,7 @@ class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository
   void MarkPublished(std::int64_t id, domain::Instant now) override;
   void MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) override;
   std::int64_t CountUnpublished() override;
+  int PurgePublished(domain::Instant cutoff, int limit) override;
 };
 
 class SqlProcessedEventRepository final : public domain::ProcessedEventRepository, SqlRepository {

@@ -32,17 +32,22 @@ constexpr const char* kSelectSeats =
     "WHERE reservation_id IN ({in}) ORDER BY reservation_id, seat_number";
 constexpr const char* kTransitionReservation =
     "UPDATE reservation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
-// MySQL only (see ExpireLapsed).
-constexpr const char* kLockLapsed =
-    "SELECT id FROM reservation WHERE status = 'PENDING' AND expires_at <= :now";
+// A batch of lapsed reservations (SelectIds); the dialect appends FOR UPDATE (see ExpireLapsed).
+constexpr const char* kSelectLapsed =
+    "SELECT id FROM reservation WHERE status = 'PENDING' AND expires_at <= :at "
+    "ORDER BY id LIMIT :limit";
+// MySQL only: locks the batch by primary key, in id order.
+constexpr const char* kLockBatch =
+    "SELECT id FROM reservation WHERE id IN ({in}) AND status = 'PENDING' AND expires_at <= :at "
+    "ORDER BY id";
 // The holds first: their subquery needs the reservations still PENDING.
 constexpr const char* kExpireHoldsOfLapsed =
-    "UPDATE occupation SET status = 'EXPIRED', updated_at = :now "
+    "UPDATE occupation SET status = 'EXPIRED', updated_at = :at "
     "WHERE status = 'RESERVED' AND id IN (SELECT occupation_id FROM reservation "
-    "WHERE status = 'PENDING' AND expires_at <= :now)";
+    "WHERE id IN ({in}) AND status = 'PENDING' AND expires_at <= :at)";
 constexpr const char* kExpireLapsed =
-    "UPDATE reservation SET status = 'EXPIRED', updated_at = :now "
-    "WHERE status = 'PENDING' AND expires_at <= :now";
+    "UPDATE reservation SET status = 'EXPIRED', updated_at = :at "
+    "WHERE id IN ({in}) AND status = 'PENDING' AND expires_at <= :at";
 
 }  // namespace
 
@@ -150,25 +155,30 @@ bool SqlReservationRepository::Transition(domain::ReservationId id, domain::Rese
   return st.get_affected_rows() > 0;
 }
 
-int SqlReservationRepository::ExpireLapsed(domain::Instant now) {
+int SqlReservationRepository::ExpireLapsed(domain::Instant now, int limit) {
+  if (limit <= 0) return 0;
   const std::int64_t at = sql::ToMs(now);
+  const auto ids = sql::SelectIds(session_, kSelectLapsed, at, limit);
+  if (ids.empty()) return 0;
   // InnoDB reads the subquery below without locking (READ COMMITTED), so a payment committing
   // between the two updates would leave a CONFIRMED reservation with an EXPIRED hold. Locking
-  // the lapsed reservations first keeps both updates on the same rows.
+  // the batch first keeps both updates on the same rows.
   if (!dialect_.ForUpdateSuffix().empty()) {
+    sql::InList list("i", ids);
     std::int64_t id = 0;
-    soci::statement lock =
-        (session_.prepare << std::string(kLockLapsed) + std::string(dialect_.ForUpdateSuffix()),
-         soci::use(at, "now"), soci::into(id));
+    soci::statement lock(session_);
+    lock.exchange(soci::into(id));
+    lock.exchange(soci::use(at, "at"));
+    list.BindTo(lock);
+    lock.alloc();
+    lock.prepare(sql::WithInList(kLockBatch, list) + std::string(dialect_.ForUpdateSuffix()));
+    lock.define_and_bind();
     lock.execute();
     while (lock.fetch()) {
     }
   }
-  soci::statement holds = (session_.prepare << kExpireHoldsOfLapsed, soci::use(at, "now"));
-  holds.execute(true);
-  soci::statement reservations = (session_.prepare << kExpireLapsed, soci::use(at, "now"));
-  reservations.execute(true);
-  return static_cast<int>(reservations.get_affected_rows());
+  sql::ExecuteOnIds(session_, kExpireHoldsOfLapsed, ids, at);
+  return sql::ExecuteOnIds(session_, kExpireLapsed, ids, at);
 }
 
 }  // namespace boxoffice::infra

@@ -65,6 +65,35 @@ inline std::string WithInList(std::string_view sql, const InList& list) {
   return out;
 }
 
+// The ids (first column) returned by `sql`, which binds the instant `:at` and `:limit`. The
+// sweepers select a bounded batch this way, then change it by primary key (ExecuteOnIds), so
+// the rows are locked in id order and never more than one batch at a time.
+inline std::vector<std::int64_t> SelectIds(soci::session& session, const std::string& sql,
+                                           std::int64_t at, int limit) {
+  std::int64_t id = 0;
+  std::vector<std::int64_t> ids;
+  soci::statement st =
+      (session.prepare << sql, soci::use(at, "at"), soci::use(limit, "limit"), soci::into(id));
+  st.execute();
+  while (st.fetch()) ids.push_back(id);
+  return ids;
+}
+
+// Runs `sql` with its "{in}" marker replaced by `ids` and `:at` bound; returns the rows changed.
+inline int ExecuteOnIds(soci::session& session, std::string_view sql,
+                        const std::vector<std::int64_t>& ids, std::int64_t at) {
+  if (ids.empty()) return 0;
+  InList list("i", ids);
+  soci::statement st(session);
+  st.exchange(soci::use(at, "at"));
+  list.BindTo(st);
+  st.alloc();
+  st.prepare(WithInList(sql, list));
+  st.define_and_bind();
+  st.execute(true);
+  return static_cast<int>(st.get_affected_rows());
+}
+
 // Storage keeps the domain's state names (domain/model/names.hpp).
 template <class E>
 const char* ToText(E value) {

@@ -6,8 +6,9 @@
 namespace boxoffice::infra {
 namespace {
 
+// Run with Dialect::InsertUnlessDuplicate: creating an existing wallet changes nothing.
 constexpr const char* kInsertWallet =
-    " INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now)";
+    "INSERT INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now)";
 constexpr const char* kSelectBalance = "SELECT balance FROM wallet WHERE user_id = :user";
 constexpr const char* kCredit =
     "UPDATE wallet SET balance = balance + :amount, updated_at = :now "
@@ -31,8 +32,9 @@ constexpr const char* kLedgerSum =
 
 void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  session_ << std::string(dialect_.InsertIgnore()) + kInsertWallet, soci::use(user.value, "user"),
-      soci::use(at, "now");
+  soci::statement st =
+      (session_.prepare << kInsertWallet, soci::use(user.value, "user"), soci::use(at, "now"));
+  dialect_.InsertUnlessDuplicate(st);
 }
 
 std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,37 @@ TEST_P(LeaseContract, TheFirstOwnerHoldsItAndRenewsIt) {
   EXPECT_FALSE(lease().Hold("admission:c1", "b", T(10), 60s));
   EXPECT_TRUE(lease().Hold("admission:c1", "a", T(20), 60s));
   EXPECT_FALSE(lease().Hold("admission:c1", "b", T(30), 60s));
+}
+
+TEST_P(LeaseContract, ARenewalKeepsTheFencingToken) {
+  const auto first = lease().Hold("admission:c1", "a", T(0), 60s);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_GT(*first, 0);
+  EXPECT_EQ(lease().Hold("admission:c1", "a", T(10), 60s), first);
+  EXPECT_EQ(lease().Hold("admission:c1", "b", T(20), 60s), std::nullopt);
+  EXPECT_EQ(lease().Hold("admission:c1", "a", T(30), 60s), first);
+}
+
+// The lease lapses (on the caller's clock in memory, on the server's in Redis, after 1 ms); the
+// next holder's token is larger, and so is the one after it, even when the first owner comes
+// back. Redis expiry is real time, so the takeover is polled with a deadline.
+TEST_P(LeaseContract, EachNewHolderGetsALargerFencingToken) {
+  auto take_over = [&](const std::string& owner, std::int64_t at_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (std::int64_t i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+      if (auto token = lease().Hold("admission:c1", owner, T(at_ms + i), 1ms)) return token;
+      std::this_thread::sleep_for(1ms);
+    }
+    return std::optional<std::int64_t>{};
+  };
+  const auto a = lease().Hold("admission:c1", "a", T(0), 1ms);
+  ASSERT_TRUE(a.has_value());
+  const auto b = take_over("b", 1);
+  ASSERT_TRUE(b.has_value()) << "the lapsed lease was never free";
+  EXPECT_GT(*b, *a);
+  const auto a_again = take_over("a", 1000);
+  ASSERT_TRUE(a_again.has_value());
+  EXPECT_GT(*a_again, *b);
 }
 
 TEST_P(LeaseContract, LeasesAreIndependent) {
@@ -104,6 +136,33 @@ TEST(MemoryLease, AnUnrenewedLeaseIsFreeOnceItsTtlHasPassed) {
   EXPECT_FALSE(lease.Hold("admission:c1", "b", T(2999), 3s));
   EXPECT_TRUE(lease.Hold("admission:c1", "b", T(3000), 3s));
   EXPECT_FALSE(lease.Hold("admission:c1", "a", T(3001), 3s));
+}
+
+// A Redis that lost its data (restart without persistence, FLUSHALL) restarts the counter from
+// its clock, so tokens issued afterwards are still above every earlier one: a waiting room that
+// kept its highest token would otherwise refuse the new holder for good.
+TEST(RedisLease, TokensKeepGrowingAfterRedisLosesItsData) {
+  const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
+  if (url == nullptr || *url == '\0') GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set";
+  // A database of its own: FLUSHDB must not wipe what other tests are using.
+  std::string private_url = url;
+  if (const auto slash = private_url.find('/', private_url.find("://") + 3);
+      slash != std::string::npos) {
+    private_url.erase(slash);
+  }
+  private_url += "/12";
+  auto pool = std::make_shared<infra::RedisPool>(infra::RedisSettings{private_url, 2, 2000ms});
+  infra::RedisLease lease(pool, "test:lease:" + std::to_string(::getpid()));
+  std::optional<std::int64_t> last;
+  for (int round = 0; round < 3; ++round) {
+    const auto token = lease.Hold("admission:c1", "owner-" + std::to_string(round), T(0), 60s);
+    ASSERT_TRUE(token.has_value());
+    if (last) {
+      EXPECT_GT(*token, *last) << "round " << round;
+    }
+    last = token;
+    pool->Command({"FLUSHDB"});
+  }
 }
 
 }  // namespace

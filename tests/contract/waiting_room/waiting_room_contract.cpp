@@ -49,6 +49,34 @@ domain::QueueView TouchPlace(domain::WaitingRoom& room, const QueuePlace& place,
   return room.Touch(place.concert_id, place.user_id, place.generation, now, policies);
 }
 
+// Two instances overlapping around a lease hand-over: the new holder (token 6) has admitted,
+// then the old one (token 5), paused past its lease, runs its tick. It must change nothing:
+// no admission and no eviction.
+TEST_P(WaitingRoomContract, AStaleFencingTokenAdmitsAndEvictsNobody) {
+  const auto policies = MakePolicies(1, 100);
+  auto places = JoinUsers(room(), 1, 4, T0(), T0());
+  ASSERT_EQ(room().Admit(kConcert, policies, T0() + 1s, 6).admitted, 1);
+  const auto stale = room().Admit(kConcert, policies, T0() + 2s, 5);
+  EXPECT_EQ(stale.admitted, 0);
+  // Waiting users silent past the grace period are left for the current holder to evict.
+  const auto stale_late = room().Admit(kConcert, policies, T0() + 200s, 5);
+  EXPECT_EQ(stale_late.admitted + stale_late.evicted_waiting + stale_late.evicted_active, 0);
+  EXPECT_EQ(room().Stats(kConcert, T0() + 2s).active, 1);
+  EXPECT_EQ(TouchPlace(room(), places[1], T0() + 3s).state, QueueState::kWaiting);
+  // The holder's own token, renewed, and a newer holder's still admit.
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 4s, 6).admitted, 1);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 5s, 7).admitted, 1);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 6s, 6).admitted, 0);
+}
+
+TEST_P(WaitingRoomContract, FencingIsPerConcert) {
+  const auto policies = MakePolicies(1, 100);
+  room().Join(kConcert, UserId{1}, T0(), T0(), policies);
+  room().Join(ConcertId{2}, UserId{1}, T0(), T0(), policies);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0() + 1s, 9).admitted, 1);
+  EXPECT_EQ(room().Admit(ConcertId{2}, policies, T0() + 1s, 3).admitted, 1);
+}
+
 TEST_P(WaitingRoomContract, KeepsStrictArrivalOrderOverAThousandJoins) {
   std::vector<QueuePlace> places;
   for (std::int64_t u = 1; u <= 1000; ++u) {
@@ -63,7 +91,7 @@ TEST_P(WaitingRoomContract, KeepsStrictArrivalOrderOverAThousandJoins) {
     }
   }
 
-  auto result = room().Admit(kConcert, MakePolicies(10, 5000), T0() + 3s);
+  auto result = room().Admit(kConcert, MakePolicies(10, 5000), T0() + 3s, kFencingToken);
   EXPECT_EQ(result.admitted, 10);
   for (std::size_t i = 0; i < 10; ++i) {
     EXPECT_EQ(TouchPlace(room(), places[i], T0() + 4s).state, QueueState::kActive);
@@ -92,7 +120,7 @@ TEST_P(WaitingRoomContract, RejoinKeepsThePlaceAndSupersedesTheOldToken) {
 
 TEST_P(WaitingRoomContract, RejoinWhileAdmittedStaysAdmitted) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
-  ASSERT_EQ(room().Admit(kConcert, MakePolicies(1, 10), T0()).admitted, 1);
+  ASSERT_EQ(room().Admit(kConcert, MakePolicies(1, 10), T0(), kFencingToken).admitted, 1);
 
   auto again = room().Join(kConcert, UserId{1}, T0() + 1s, T0(), kNoAdmission);
   EXPECT_EQ(again.sequence, places[0].sequence);
@@ -118,11 +146,11 @@ TEST_P(WaitingRoomContract, PositionsShiftWhenSomeoneAheadLeaves) {
 TEST_P(WaitingRoomContract, LeavingWhileAdmittedFreesTheSlot) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
   auto policies = MakePolicies(5, 1);
-  ASSERT_EQ(room().Admit(kConcert, policies, T0()).admitted, 1);
-  ASSERT_EQ(room().Admit(kConcert, policies, T0() + 1s).admitted, 0);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0(), kFencingToken).admitted, 1);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0() + 1s, kFencingToken).admitted, 0);
 
   room().Leave(kConcert, UserId{1});
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s).admitted, 1);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s, kFencingToken).admitted, 1);
   EXPECT_EQ(TouchPlace(room(), places[1], T0() + 3s).state, QueueState::kActive);
   EXPECT_EQ(TouchPlace(room(), places[2], T0() + 3s).position, 1);
 }
@@ -131,9 +159,9 @@ TEST_P(WaitingRoomContract, AdmitsInBatchesUpToMaxActive) {
   auto places = JoinUsers(room(), 1, 10, T0(), T0());
   auto policies = MakePolicies(3, 5);
 
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 1s).admitted, 3);
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s).admitted, 2);
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 3s).admitted, 0);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 1s, kFencingToken).admitted, 3);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s, kFencingToken).admitted, 2);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 3s, kFencingToken).admitted, 0);
 
   for (std::size_t i = 0; i < 5; ++i) {
     auto view = TouchPlace(room(), places[i], T0() + 4s, policies);
@@ -153,14 +181,14 @@ TEST_P(WaitingRoomContract, AdmittedUsersGetTheIdleDeadline) {
   auto places = JoinUsers(room(), 1, 1, T0(), T0());
   auto policies = MakePolicies(1, 10);
   policies.active_idle_ttl_seconds = 60;
-  room().Admit(kConcert, policies, T0() + 5s);
+  room().Admit(kConcert, policies, T0() + 5s, kFencingToken);
   auto view = TouchPlace(room(), places[0], T0() + 5s, policies);
   EXPECT_EQ(view.active_until, T0() + 65s);
 }
 
 TEST_P(WaitingRoomContract, ZeroBatchPausesAdmission) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
-  EXPECT_EQ(room().Admit(kConcert, kNoAdmission, T0() + 1s).admitted, 0);
+  EXPECT_EQ(room().Admit(kConcert, kNoAdmission, T0() + 1s, kFencingToken).admitted, 0);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 2s).position, 1);
   EXPECT_EQ(room().Stats(kConcert, T0() + 2s).active, 0);
 }
@@ -169,11 +197,11 @@ TEST_P(WaitingRoomContract, IdleAdmittedUsersAreEvictedAndFreeTheirSlots) {
   auto places = JoinUsers(room(), 1, 4, T0(), T0());
   auto policies = MakePolicies(10, 2);
   policies.active_idle_ttl_seconds = 60;
-  ASSERT_EQ(room().Admit(kConcert, policies, T0()).admitted, 2);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0(), kFencingToken).admitted, 2);
 
   // User 1 shows signs of life, user 2 does not.
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 30s, policies).state, QueueState::kActive);
-  auto result = room().Admit(kConcert, policies, T0() + 61s);
+  auto result = room().Admit(kConcert, policies, T0() + 61s, kFencingToken);
   EXPECT_EQ(result.evicted_active, 1);
   EXPECT_EQ(result.admitted, 1);
 
@@ -187,7 +215,7 @@ TEST_P(WaitingRoomContract, IdleAdmittedUserReadsExpiredBeforeAnyAdmit) {
   auto places = JoinUsers(room(), 1, 1, T0(), T0());
   auto policies = MakePolicies(1, 10);
   policies.active_idle_ttl_seconds = 60;
-  room().Admit(kConcert, policies, T0());
+  room().Admit(kConcert, policies, T0(), kFencingToken);
 
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 59s, policies).state, QueueState::kActive);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 120s, policies).state, QueueState::kExpired);
@@ -202,7 +230,7 @@ TEST_P(WaitingRoomContract, SilentWaitingUsersLoseTheirPlace) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
   EXPECT_EQ(TouchPlace(room(), places[1], T0() + 100s).position, 2);
 
-  auto result = room().Admit(kConcert, kNoAdmission, T0() + 121s);
+  auto result = room().Admit(kConcert, kNoAdmission, T0() + 121s, kFencingToken);
   EXPECT_EQ(result.evicted_waiting, 2);
   EXPECT_EQ(TouchPlace(room(), places[1], T0() + 121s).position, 1);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 121s).state, QueueState::kExpired);
@@ -239,7 +267,7 @@ TEST_P(WaitingRoomContract, JoinReportsTheViewATouchWouldGive) {
   EXPECT_EQ(TouchPlace(room(), again, opens_at + 2s).position, again.view.position);
 
   auto policies = MakePolicies(1, 10);
-  room().Admit(kConcert, policies, opens_at + 3s);
+  room().Admit(kConcert, policies, opens_at + 3s, kFencingToken);
   auto admitted = room().Join(kConcert, UserId{1}, opens_at + 4s, opens_at, policies);
   EXPECT_EQ(admitted.view.state, QueueState::kActive);
   EXPECT_EQ(admitted.view.position, 0);
@@ -287,10 +315,10 @@ TEST_P(WaitingRoomContract, AdmitFlushesThePreQueueAtOpening) {
   EXPECT_EQ(TouchPlace(room(), early[0], T0() + 1s).position, 4);
 
   auto policies = MakePolicies(10, 100);
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 30s).admitted, 0);
-  EXPECT_EQ(room().Admit(kConcert, kNoAdmission, opens_at).admitted, 0);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 30s, kFencingToken).admitted, 0);
+  EXPECT_EQ(room().Admit(kConcert, kNoAdmission, opens_at, kFencingToken).admitted, 0);
   auto late = room().Join(kConcert, UserId{100}, opens_at + 1s, opens_at, kNoAdmission);
-  EXPECT_EQ(room().Admit(kConcert, MakePolicies(4, 100), opens_at + 2s).admitted, 4);
+  EXPECT_EQ(room().Admit(kConcert, MakePolicies(4, 100), opens_at + 2s, kFencingToken).admitted, 4);
 
   for (std::size_t i : {0, 1, 3, 4}) {
     EXPECT_EQ(TouchPlace(room(), early[i], opens_at + 3s).state, QueueState::kActive);
@@ -302,14 +330,14 @@ TEST_P(WaitingRoomContract, AdmitFlushesThePreQueueAtOpening) {
 TEST_P(WaitingRoomContract, SoldOutTellsWaitingUsersButNotAdmittedOnes) {
   auto places = JoinUsers(room(), 1, 3, T0(), T0());
   auto policies = MakePolicies(1, 10);
-  ASSERT_EQ(room().Admit(kConcert, policies, T0()).admitted, 1);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0(), kFencingToken).admitted, 1);
   room().SetSoldOut(kConcert, true);
 
   auto view = TouchPlace(room(), places[2], T0() + 1s);
   EXPECT_EQ(view.state, QueueState::kSoldOut);
   EXPECT_EQ(view.position, 2);
   EXPECT_EQ(TouchPlace(room(), places[0], T0() + 1s, policies).state, QueueState::kActive);
-  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s).admitted, 0);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s, kFencingToken).admitted, 0);
 
   room().SetSoldOut(kConcert, false);
   view = TouchPlace(room(), places[1], T0() + 3s);
@@ -322,10 +350,10 @@ TEST_P(WaitingRoomContract, StatsMeasureTheAdmissionRateOverTheLastMinute) {
   auto policies = MakePolicies(3, 1000);
   EXPECT_EQ(room().Stats(kConcert, T0()).admission_rate_per_second, 0);
 
-  room().Admit(kConcert, policies, T0());
+  room().Admit(kConcert, policies, T0(), kFencingToken);
   EXPECT_EQ(room().Stats(kConcert, T0()).admission_rate_per_second, 0) << "one tick is no rate";
-  room().Admit(kConcert, policies, T0() + 10s);
-  room().Admit(kConcert, policies, T0() + 20s);
+  room().Admit(kConcert, policies, T0() + 10s, kFencingToken);
+  room().Admit(kConcert, policies, T0() + 20s, kFencingToken);
 
   auto stats = room().Stats(kConcert, T0() + 20s);
   EXPECT_DOUBLE_EQ(stats.admission_rate_per_second, 6.0 / 20.0);
@@ -334,7 +362,7 @@ TEST_P(WaitingRoomContract, StatsMeasureTheAdmissionRateOverTheLastMinute) {
   EXPECT_EQ(stats.waiting, 21);
 
   // The ticks at 0 s and 10 s fall out of the window [15 s, 75 s].
-  room().Admit(kConcert, policies, T0() + 75s);
+  room().Admit(kConcert, policies, T0() + 75s, kFencingToken);
   stats = room().Stats(kConcert, T0() + 75s);
   EXPECT_NEAR(stats.admission_rate_per_second, 3.0 / 55.0, 1e-9);
   EXPECT_EQ(stats.admitted_total, 12);
@@ -345,7 +373,7 @@ TEST_P(WaitingRoomContract, ListsConcertsWithAnyoneWaitingOrAdmitted) {
   room().Join(ConcertId{1}, UserId{1}, T0(), T0(), kNoAdmission);
   auto pre = room().Join(ConcertId{2}, UserId{1}, T0(), T0() + 1h, kNoAdmission);
   room().Join(ConcertId{3}, UserId{1}, T0(), T0(), kNoAdmission);
-  room().Admit(ConcertId{3}, MakePolicies(1, 1), T0());
+  room().Admit(ConcertId{3}, MakePolicies(1, 1), T0(), kFencingToken);
   EXPECT_THAT(room().ConcertsWithQueues(),
               UnorderedElementsAre(ConcertId{1}, ConcertId{2}, ConcertId{3}));
   EXPECT_EQ(TouchPlace(room(), pre, T0() + 1s).position, 1);
@@ -386,7 +414,7 @@ TEST_P(WaitingRoomContract, MatchesASimpleModelUnderRandomChurn) {
       auto batch = std::uniform_int_distribution<int>(0, 40)(rng);
       auto admit = policies;
       admit.admit_batch = batch;
-      auto admitted = room().Admit(kConcert, admit, now).admitted;
+      auto admitted = room().Admit(kConcert, admit, now, kFencingToken).admitted;
       auto expected = std::min<std::size_t>(
           {static_cast<std::size_t>(batch), line.size(), policies.max_active - active.size()});
       ASSERT_EQ(admitted, static_cast<int>(expected)) << "op " << op;
@@ -461,7 +489,7 @@ TEST_P(WaitingRoomContract, ConcurrentAdmitsNeverExceedMaxActive) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 60; ++i) {
         auto now = T0() + std::chrono::milliseconds(t * 100 + i);
-        admitted += room().Admit(kConcert, policies, now).admitted;
+        admitted += room().Admit(kConcert, policies, now, kFencingToken).admitted;
         if (room().Stats(kConcert, now).active > kMaxActive) over_cap = true;
       }
     });
@@ -474,7 +502,9 @@ TEST_P(WaitingRoomContract, ConcurrentAdmitsNeverExceedMaxActive) {
     }
   });
   for (auto& thread : threads) thread.join();
-  admitted += room().Admit(kConcert, MakePolicies(kMaxActive, kMaxActive), T0() + 1s).admitted;
+  admitted += room()
+                  .Admit(kConcert, MakePolicies(kMaxActive, kMaxActive), T0() + 1s, kFencingToken)
+                  .admitted;
 
   EXPECT_FALSE(over_cap);
   auto stats = room().Stats(kConcert, T0() + 1s);

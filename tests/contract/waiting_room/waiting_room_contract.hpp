@@ -22,6 +22,9 @@ inline void PrintTo(QueueState state, std::ostream* os) {
 
 namespace boxoffice::contract {
 
+// The admission lease token the tests pass to Admit when fencing is not what they test.
+inline constexpr std::int64_t kFencingToken = 1;
+
 // Builds an empty waiting room, or returns nullptr when the backing service is unreachable
 // (the suite then skips instead of failing).
 using WaitingRoomFactory = std::function<std::unique_ptr<domain::WaitingRoom>()>;

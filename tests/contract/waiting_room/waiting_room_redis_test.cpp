@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "domain/errors.hpp"
+#include "infrastructure/redis/redis_lease.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
 #include "waiting_room_contract.hpp"
@@ -83,26 +84,70 @@ TEST(RedisWaitingRoomRestart, WorksAgainAfterRedisLosesItsDataAndConnections) {
 
   room.Join(concert, domain::UserId{1}, t0, t0, policies);
   room.Join(concert, domain::UserId{2}, t0, t0, policies);
-  ASSERT_EQ(room.Admit(concert, policies, t0).admitted, 1);
+  ASSERT_EQ(room.Admit(concert, policies, t0, kFencingToken).admitted, 1);
 
   const std::string connection_id = std::to_string(pool->Command({"CLIENT", "ID"}).AsInteger());
   admin.Command({"FLUSHDB"});
   admin.Command({"SCRIPT", "FLUSH"});
   admin.Command({"CLIENT", "KILL", "ID", connection_id});
 
-  // The call that finds the connection broken may fail; the pool reconnects on the next one.
-  try {
-    room.Stats(concert, t0);
-  } catch (const domain::UnavailableError&) {
-  }
+  // The pool notices that the server closed its idle connection and opens a new one, so not
+  // even the first call after the loss fails.
+  EXPECT_NO_THROW(room.Stats(concert, t0));
   auto place = room.Join(concert, domain::UserId{3}, t0 + 1s, t0, policies);
   auto view = room.Touch(concert, place.user_id, place.generation, t0 + 1s, policies);
   EXPECT_EQ(view.state, domain::QueueState::kWaiting);
   EXPECT_EQ(view.position, 1);
-  EXPECT_EQ(room.Admit(concert, policies, t0 + 2s).admitted, 1);
+  EXPECT_EQ(room.Admit(concert, policies, t0 + 2s, kFencingToken).admitted, 1);
   EXPECT_EQ(room.Touch(concert, place.user_id, place.generation, t0 + 3s, policies).state,
             domain::QueueState::kActive);
   EXPECT_EQ(room.Stats(concert, t0 + 3s).active, 1);
+}
+
+// A real restart of the test server (scripts/redis stop, then start on the same port and
+// directory; it keeps no data). BOXOFFICE_TEST_REDIS_DIR names the directory the server was
+// started with; scripts/test-redis-contract sets it. The room and the admission lease work at
+// once afterwards, without new pools, and the lease's tokens stay above the ones issued before,
+// so the room's fencing does not lock out the new holder.
+TEST(RedisWaitingRoomRestart, ARestartedServerServesJoinsAndAdmissionsAtOnce) {
+  auto url = TestRedisUrl();
+  const char* dir = std::getenv("BOXOFFICE_TEST_REDIS_DIR");
+  if (!url || dir == nullptr || *dir == '\0') {
+    GTEST_SKIP() << "set BOXOFFICE_TEST_REDIS_URL and BOXOFFICE_TEST_REDIS_DIR (scripts/"
+                    "test-redis-contract does) to restart the server";
+  }
+  const std::string port = url->substr(url->rfind(':') + 1);
+  const std::string script = std::string(BOXOFFICE_SOURCE_DIR) + "/scripts/redis";
+  auto pool = std::make_shared<infra::RedisPool>(infra::RedisSettings{*url, 4, 2000ms});
+  infra::RedisWaitingRoom room(pool, UniquePrefix());
+  infra::RedisLease lease(pool, UniquePrefix());
+  const domain::ConcertId concert{8};
+  domain::Policies policies;
+  policies.admit_batch = 1;
+  const auto t0 =
+      domain::Instant{std::chrono::sys_days{std::chrono::year{2026} / std::chrono::November / 26}
+                          .time_since_epoch()};
+  auto before = room.Join(concert, domain::UserId{1}, t0, t0, policies);
+  const auto old_token = lease.Hold("admission:c8", "instance-a", t0, 60s);
+  ASSERT_TRUE(old_token.has_value());
+  ASSERT_EQ(room.Admit(concert, policies, t0, *old_token).admitted, 1);
+
+  ASSERT_EQ(std::system(("'" + script + "' stop '" + dir + "' 2>/dev/null").c_str()), 0);
+  EXPECT_THROW(room.Join(concert, domain::UserId{2}, t0, t0, policies), domain::UnavailableError);
+  ASSERT_EQ(std::system(("'" + script + "' start '" + dir + "' " + port + " 2>/dev/null").c_str()),
+            0);
+
+  // The place held before the restart is gone with the data; its token reads expired.
+  EXPECT_EQ(room.Touch(concert, before.user_id, before.generation, t0 + 1s, policies).state,
+            domain::QueueState::kExpired);
+  auto after = room.Join(concert, domain::UserId{2}, t0 + 1s, t0, policies);
+  EXPECT_EQ(after.view.state, domain::QueueState::kWaiting);
+  EXPECT_EQ(after.view.position, 1);
+  const auto new_token = lease.Hold("admission:c8", "instance-b", t0 + 1s, 60s);
+  ASSERT_TRUE(new_token.has_value());
+  EXPECT_GT(*new_token, *old_token);
+  EXPECT_EQ(room.Admit(concert, policies, t0 + 2s, *new_token).admitted, 1);
+  EXPECT_EQ(room.Admit(concert, policies, t0 + 3s, *old_token).admitted, 0);
 }
 
 TEST(RedisWaitingRoomUnavailable, AnUnreachableServerThrowsUnavailable) {
@@ -187,8 +232,8 @@ TEST(RedisWaitingRoomStats, StatsIsReadOnlyAndStaleTicksGiveNoRate) {
   for (std::int64_t u = 1; u <= 6; ++u) {
     t->room->Join(kRedisConcert, domain::UserId{u}, Start(), Start(), policies);
   }
-  t->room->Admit(kRedisConcert, policies, Start());
-  t->room->Admit(kRedisConcert, policies, Start() + 10s);
+  t->room->Admit(kRedisConcert, policies, Start(), kFencingToken);
+  t->room->Admit(kRedisConcert, policies, Start() + 10s, kFencingToken);
   EXPECT_DOUBLE_EQ(t->room->Stats(kRedisConcert, Start() + 10s).admission_rate_per_second, 0.2);
 
   // No Admit for two minutes: every tick is out of the window, and reading does not trim.
@@ -198,8 +243,8 @@ TEST(RedisWaitingRoomStats, StatsIsReadOnlyAndStaleTicksGiveNoRate) {
   EXPECT_EQ(t->pool->Command({"LLEN", t->Key("ticks")}).AsInteger(), 2);
 
   // The next Admit trims them and keeps the running sum right.
-  t->room->Admit(kRedisConcert, policies, Start() + 131s);
-  t->room->Admit(kRedisConcert, policies, Start() + 141s);
+  t->room->Admit(kRedisConcert, policies, Start() + 131s, kFencingToken);
+  t->room->Admit(kRedisConcert, policies, Start() + 141s, kFencingToken);
   EXPECT_EQ(t->pool->Command({"LLEN", t->Key("ticks")}).AsInteger(), 2);
   EXPECT_DOUBLE_EQ(t->room->Stats(kRedisConcert, Start() + 141s).admission_rate_per_second, 0.0);
 }
@@ -213,9 +258,9 @@ TEST(RedisWaitingRoomWorkLimit, EvictsAtMostTheLimitPerAdmit) {
     t->room->Join(kRedisConcert, domain::UserId{u}, Start(), Start(), policies);
   }
   const auto later = Start() + 200s;
-  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later).evicted_waiting, 10);
-  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later).evicted_waiting, 10);
-  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later).evicted_waiting, 5);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later, kFencingToken).evicted_waiting, 10);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later, kFencingToken).evicted_waiting, 10);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, policies, later, kFencingToken).evicted_waiting, 5);
   EXPECT_EQ(t->room->Stats(kRedisConcert, later).waiting, 0);
 }
 
@@ -244,12 +289,12 @@ TEST(RedisWaitingRoomWorkLimit, APreQueueFlushedInChunksStaysAheadOfLaterArrival
 
   // Admission takes the pre-queue first, even the part not yet moved into the line.
   const auto admit = RedisPolicies(10, 100);
-  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 2s).admitted, 10);
-  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 3s).admitted, 10);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 2s, kFencingToken).admitted, 10);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 3s, kFencingToken).admitted, 10);
   EXPECT_EQ(
       t->room->Touch(kRedisConcert, late.user_id, late.generation, opens_at + 3s, none).position,
       6);
-  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 4s).admitted, 6);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, admit, opens_at + 4s, kFencingToken).admitted, 6);
   std::set<std::int64_t> sequences;
   for (const auto& place : early) {
     EXPECT_EQ(
@@ -270,7 +315,8 @@ TEST(RedisWaitingRoomWorkLimit, AdmissionIsNeverCappedBelowTheBatch) {
   for (std::int64_t u = 1; u <= 30; ++u) {
     t->room->Join(kRedisConcert, domain::UserId{u}, Start(), opens_at, none);
   }
-  EXPECT_EQ(t->room->Admit(kRedisConcert, RedisPolicies(25, 100), opens_at).admitted, 25);
+  EXPECT_EQ(t->room->Admit(kRedisConcert, RedisPolicies(25, 100), opens_at, kFencingToken).admitted,
+            25);
   EXPECT_EQ(t->room->Stats(kRedisConcert, opens_at).waiting, 5);
 }
 
@@ -314,7 +360,7 @@ TEST(RedisWaitingRoomKeys, OnlyTheDeclaredKeysExist) {
   auto a = t->room->Join(kRedisConcert, domain::UserId{1}, Start(), opens_at, policies);
   t->room->Join(kRedisConcert, domain::UserId{2}, Start(), opens_at, policies);
   t->room->Join(kRedisConcert, domain::UserId{3}, opens_at + 1s, opens_at, policies);
-  t->room->Admit(kRedisConcert, policies, opens_at + 2s);
+  t->room->Admit(kRedisConcert, policies, opens_at + 2s, kFencingToken);
   t->room->Touch(kRedisConcert, a.user_id, a.generation, opens_at + 3s, policies);
   t->room->Leave(kRedisConcert, domain::UserId{2});
   t->room->SetSoldOut(kRedisConcert, true);
@@ -325,7 +371,7 @@ TEST(RedisWaitingRoomKeys, OnlyTheDeclaredKeysExist) {
       t->prefix + ":concerts", t->Key("waiting"), t->Key("seen"),    t->Key("prequeue"),
       t->Key("active"),        t->Key("opens"),   t->Key("soldout"), t->Key("total"),
       t->Key("ticks"),         t->Key("ticksum"), t->Key("seq"),     t->Key("gens"),
-      t->Key("seqs"),          t->Key("idle")};
+      t->Key("seqs"),          t->Key("idle"),    t->Key("fence")};
   const infra::RedisValue keys = t->pool->Command({"KEYS", t->prefix + ":*"});
   ASSERT_FALSE(keys.elements.empty());
   for (const infra::RedisValue& key : keys.elements) {

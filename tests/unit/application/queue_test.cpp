@@ -269,6 +269,26 @@ TEST_F(QueueTest, OnlyTheInstanceHoldingAConcertsLeaseAdmitsIt) {
   EXPECT_EQ(room_.Admits().size(), 3u);
 }
 
+// The room refuses a tick whose token is older than the newest it has seen (a ticker that lost
+// its lease while paused); that only works if RunAdmission hands it the lease's token.
+TEST_F(QueueTest, AdmissionPassesTheLeasesFencingToken) {
+  RunAdmission a(db_, room_, policies_, lease_, "instance-a", clock_);
+  RunAdmission b(db_, room_, policies_, lease_, "instance-b", clock_);
+  room_.Join(show_.concert, alice_, clock_.Now(), clock_.Now(), domain::Policies{});
+  a.Execute();
+  ASSERT_EQ(room_.Admits().size(), 1u);
+  const std::int64_t first = room_.Admits().back().fencing_token;
+  EXPECT_GT(first, 0);
+  clock_.Advance(10s);
+  a.Execute();
+  EXPECT_EQ(room_.Admits().back().fencing_token, first) << "a renewal keeps the token";
+  lease_.GiveTo("admission:c" + std::to_string(show_.concert.value), "instance-b");
+  clock_.Advance(10s);
+  b.Execute();
+  ASSERT_EQ(room_.Admits().size(), 3u);
+  EXPECT_GT(room_.Admits().back().fencing_token, first);
+}
+
 TEST_F(QueueTest, AdmissionFlagsSoldOutConcerts) {
   Show tiny = NewShow(1);
   RunAdmission admission(db_, room_, policies_, lease_, "instance-a", clock_);

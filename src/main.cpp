@@ -55,6 +55,8 @@
 #include "application/user_queries.hpp"
 #include "config/config.hpp"
 #include "infrastructure/auth/jwt_token_service.hpp"
+#include "infrastructure/kafka/kafka_event_consumer.hpp"
+#include "infrastructure/kafka/kafka_event_publisher.hpp"
 #include "infrastructure/memory/memory_catalogue_cache.hpp"
 #include "infrastructure/memory/memory_lease.hpp"
 #include "infrastructure/memory/memory_waiting_room.hpp"
@@ -402,10 +404,43 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
                   [&](const domain::OutboxRecord& r) { return notify_webhook->Handle(r); });
   }
 
+  // Cluster profile with brokers: the relay publishes to Kafka, and this instance's member of the
+  // consumer group hands what it receives to the same in-process consumers, so each event is
+  // handled by whichever instance owns its partition. Kafka being down delays events (they wait
+  // in the outbox, the relay backing off) but fails no request and no readiness check.
+  std::optional<infra::KafkaEventPublisher> kafka_publisher;
+  std::optional<infra::KafkaEventConsumer> kafka_consumer;
+  domain::EventPublisher* relay_target = &bus;
+  if (IsCluster(config) && !config.kafka.brokers.empty()) {
+    kafka_publisher.emplace(config.kafka);
+    relay_target = &*kafka_publisher;
+    kafka_consumer.emplace(config.kafka,
+                           [&](const domain::OutboxRecord& r) { return bus.Publish(r); });
+    kafka_consumer->Start();
+    Log(spdlog::level::info, "event bus: kafka",
+        {{"brokers", config.kafka.brokers},
+         {"topic", config.kafka.topic},
+         {"group", config.kafka.group}});
+  } else if (IsCluster(config)) {
+    Log(spdlog::level::warn,
+        "BOXOFFICE_KAFKA_BROKERS not set: events go to this instance's in-process consumers");
+  }
+  // Runs after the relay's final pass (registered below, so stopped first): the consumer leaves
+  // the group, then the producer waits for what is still in flight.
+  Defer flush_kafka([&] {
+    if (!kafka_publisher) return;
+    const int unacknowledged = kafka_publisher->Flush(config.kafka.publish_timeout);
+    Log(unacknowledged == 0 ? spdlog::level::info : spdlog::level::warn, "kafka producer flushed",
+        {{"unacknowledged", unacknowledged}});
+  });
+  Defer stop_kafka_consumer([&] {
+    if (kafka_consumer) kafka_consumer->Stop();
+  });
+
   application::RunAdmission run_admission(*db, room, policies, *shared.lease, config.instance_id,
                                           clock);
   application::SweepExpired sweep_expired(*db, clock);
-  application::RelayOutbox relay_outbox(*db, bus, clock);
+  application::RelayOutbox relay_outbox(*db, *relay_target, clock);
   // Admission and sweeping never wait behind the relay, whose consumers may call a slow webhook.
   schedulers::PeriodicRunner housekeeping;
   housekeeping.Add("admission", std::chrono::milliseconds(config.scheduler_tick_ms),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <vector>
 
 #include "domain/result.hpp"
 
@@ -36,27 +38,34 @@ int RelayOutbox::Execute() {
                              return store.Outbox().Claim(now, now + kClaimFor, batch_size_);
                            })
                             .value();
+  if (claimed.empty()) return 0;
+  // Publishing happens outside any transaction so a slow broker never holds a database lock. All
+  // rows go at once: a broker adapter then waits for one round of acknowledgements, not one per
+  // row.
+  std::vector<bool> handed_over;
+  try {
+    handed_over = publisher_.PublishAll(claimed);
+  } catch (const std::exception&) {
+    handed_over.clear();  // every row is retried with backoff like any other failed delivery
+  }
+  handed_over.resize(claimed.size(), false);
+  const auto after = clock_.Now();
   int published = 0;
-  // Publishing happens outside any transaction so a slow broker never holds a database lock.
-  for (const auto& record : claimed) {
-    bool ok = false;
-    try {
-      ok = publisher_.Publish(record);
-    } catch (const std::exception&) {
-      ok = false;  // retried with backoff like any other failed delivery
-    }
-    const auto after = clock_.Now();
-    (void)db_.Write([&](domain::Store& store) -> Result<bool> {
-      if (ok) {
+  // One transaction for the pass: on SQLite each commit is a sync to disk.
+  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
+    published = 0;
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+      const auto& record = claimed[i];
+      if (handed_over[i]) {
         store.Outbox().MarkPublished(record.id, after);
+        ++published;
       } else {
         const bool dead = record.attempts + 1 >= kMaxAttempts;
         store.Outbox().MarkFailed(record.id, after + Backoff(record.attempts), dead);
       }
-      return true;
-    });
-    if (ok) ++published;
-  }
+    }
+    return true;
+  });
   return published;
 }
 

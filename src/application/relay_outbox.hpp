@@ -6,7 +6,8 @@
 
 namespace boxoffice::application {
 
-// Publishes due outbox rows, oldest first. A row whose publication fails is retried with
+// Publishes due outbox rows, oldest first, a pass's rows in one PublishAll call (a broker adapter
+// then waits for one round of acknowledgements). A row whose publication fails is retried with
 // exponential backoff (1 s, 2 s, 4 s ... capped at 5 min) and given up after kMaxAttempts;
 // later rows do not wait for it, so consumers must not rely on order across events.
 class RelayOutbox {

@@ -5,9 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -213,6 +213,34 @@ std::string ReadWord(const RawValue& raw, std::size_t max_length) {
   return text;
 }
 
+// host[:port][,host[:port]...]: the bootstrap list librdkafka takes (port 9092 by default).
+std::string ReadBrokers(const RawValue& raw) {
+  const std::string text = Trim(raw.text);
+  constexpr std::string_view kExpected = "a list host:port[,host:port...]";
+  std::istringstream entries(text);
+  std::string entry;
+  int count = 0;
+  while (std::getline(entries, entry, ',')) {
+    if (!ValidHostPort(Trim(entry))) Reject(raw, kExpected);
+    ++count;
+  }
+  // getline drops a trailing empty entry ("h:9092,"), which is as wrong as any other.
+  if (count == 0 || text.back() == ',') Reject(raw, kExpected);
+  return text;
+}
+
+// Kafka's rule for topic names: 1..249 of [a-zA-Z0-9._-], and not "." or "..".
+std::string ReadTopic(const RawValue& raw) {
+  const std::string text = Trim(raw.text);
+  const bool legal = std::all_of(text.begin(), text.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+  });
+  if (text.empty() || text.size() > 249 || !legal || text == "." || text == "..") {
+    Reject(raw, "a Kafka topic name: 1..249 of letters, digits, '.', '_', '-'");
+  }
+  return text;
+}
+
 std::string DefaultInstanceId() {
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
@@ -241,7 +269,23 @@ const std::vector<Setting>& Settings() {
       {"REDIS_URL", [](Config& c, const RawValue& v) { c.redis.url = ReadRedisUrl(v); }},
       {"REDIS_KEY_PREFIX",
        [](Config& c, const RawValue& v) { c.redis_key_prefix = ReadWord(v, 64); }},
-      {"KAFKA_BROKERS", [](Config& c, const RawValue& v) { c.kafka_brokers = ReadNonEmpty(v); }},
+      {"KAFKA_BROKERS", [](Config& c, const RawValue& v) { c.kafka.brokers = ReadBrokers(v); }},
+      {"KAFKA_TOPIC", [](Config& c, const RawValue& v) { c.kafka.topic = ReadTopic(v); }},
+      {"KAFKA_GROUP", [](Config& c, const RawValue& v) { c.kafka.group = ReadWord(v, 255); }},
+      {"KAFKA_PARTITIONS",
+       [](Config& c, const RawValue& v) {
+         c.kafka.partitions = static_cast<int>(ReadInt(v, 1, 1000));
+       }},
+      {"KAFKA_REPLICATION_FACTOR",
+       [](Config& c, const RawValue& v) {
+         c.kafka.replication_factor = static_cast<int>(ReadInt(v, 1, 16));
+       }},
+      {"KAFKA_PUBLISH_TIMEOUT_MS",
+       [](Config& c, const RawValue& v) {
+         // Below the relay's 30 s claim on the rows it publishes, so that a slow broker never
+         // lets another instance claim and send the same rows meanwhile.
+         c.kafka.publish_timeout = std::chrono::milliseconds(ReadInt(v, 100, 20'000));
+       }},
       {"HTTP_ADDRESS",
        [](Config& c, const RawValue& v) {
          const std::string text = Trim(v.text);
@@ -420,8 +464,15 @@ std::string Sources(std::string_view name) {
 // The settings each profile requires or does not take. Instances of the cluster profile must
 // agree on the admin token and the JWT secret, so neither may be generated per instance.
 void CheckProfile(const Config& config, const std::map<std::string, RawValue>& raw) {
-  static constexpr std::array<std::string_view, 4> kClusterOnly = {
-      "DB_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "KAFKA_BROKERS"};
+  static constexpr std::string_view kClusterOnly[] = {"DB_URL",
+                                                      "REDIS_URL",
+                                                      "REDIS_KEY_PREFIX",
+                                                      "KAFKA_BROKERS",
+                                                      "KAFKA_TOPIC",
+                                                      "KAFKA_GROUP",
+                                                      "KAFKA_PARTITIONS",
+                                                      "KAFKA_REPLICATION_FACTOR",
+                                                      "KAFKA_PUBLISH_TIMEOUT_MS"};
   if (config.profile == Profile::kEmbedded) {
     for (const auto name : kClusterOnly) {
       if (const auto it = raw.find(std::string(name)); it != raw.end()) {
@@ -531,6 +582,7 @@ ParseOutcome ParseConfig(int argc, char** argv, const std::vector<std::string>& 
     if (demo) config.seed_demo = true;
     CheckProfile(config, raw);
     if (config.instance_id.empty()) config.instance_id = DefaultInstanceId();
+    config.kafka.client_id = config.instance_id;
     // One Redis connection per worker thread plus the background runners, so that no request
     // waits for a connection (the pool answers 503 after its timeout).
     config.redis.pool_size = config.http.worker_threads + 4;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "infrastructure/kafka/kafka_settings.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/sql/sql_database.hpp"
 #include "interfaces/http/server.hpp"
@@ -29,7 +30,9 @@ struct Config {
   infra::MysqlSettings mysql;                  // url from BOXOFFICE_DB_URL (required in cluster)
   infra::RedisSettings redis;                  // url from BOXOFFICE_REDIS_URL (required in cluster)
   std::string redis_key_prefix = "boxoffice";  // BOXOFFICE_REDIS_KEY_PREFIX
-  std::string kafka_brokers;                   // BOXOFFICE_KAFKA_BROKERS: stored, not used yet
+  // BOXOFFICE_KAFKA_*: with brokers set, events travel through Kafka; without, through the
+  // in-process bus. client_id is the instance id.
+  infra::KafkaSettings kafka;
   std::string instance_id;  // BOXOFFICE_INSTANCE_ID; defaults to <hostname>-<pid>
 };
 

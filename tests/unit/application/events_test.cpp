@@ -1,3 +1,7 @@
+#include <span>
+#include <stdexcept>
+#include <vector>
+
 #include "app_test.hpp"
 #include "application/consumers.hpp"
 #include "application/idempotency_guard.hpp"
@@ -97,6 +101,90 @@ TEST_F(EventsTest, RelayCapsBackoffAndDeadLetters) {
   clock_.Advance(24h);
   relay_.Execute();
   EXPECT_EQ(publisher_.Attempts().size(), static_cast<std::size_t>(RelayOutbox::kMaxAttempts));
+}
+
+TEST_F(EventsTest, OneRecordThatThrowsDoesNotCostTheOthersTheirAttempt) {
+  AppendPaid(domain::UserId{1}, domain::ConcertId{1});
+  AppendPaid(domain::UserId{2}, domain::ConcertId{1});
+  AppendPaid(domain::UserId{3}, domain::ConcertId{1});
+  publisher_.Script({Delivery::kOk, Delivery::kThrow, Delivery::kOk});
+  EXPECT_EQ(relay_.Execute(), 2);
+  EXPECT_EQ(publisher_.Attempts().size(), 3u);
+  EXPECT_TRUE(Row(0).published);
+  EXPECT_FALSE(Row(1).published);
+  EXPECT_EQ(Row(1).record.attempts, 1);
+  EXPECT_EQ(Row(1).next_attempt_at, clock_.Now() + 1s);
+  EXPECT_TRUE(Row(2).published);
+}
+
+// A publisher that takes a pass's rows in one call, as the Kafka adapter does, answering from a
+// scripted vector (or throwing).
+class BatchPublisher : public domain::EventPublisher {
+ public:
+  bool Publish(const domain::OutboxRecord&) override {
+    ADD_FAILURE() << "the relay must hand over a pass's rows in one PublishAll call";
+    return false;
+  }
+  std::vector<bool> PublishAll(std::span<const domain::OutboxRecord> records) override {
+    calls.emplace_back(records.begin(), records.end());
+    if (throw_next) {
+      throw_next = false;
+      throw std::runtime_error("broker exploded");
+    }
+    return answer;
+  }
+  std::vector<std::vector<domain::OutboxRecord>> calls;
+  std::vector<bool> answer;
+  bool throw_next = false;
+};
+
+TEST_F(EventsTest, RelayHandsAPassOverInOneCallAndMarksEachRowByItsOutcome) {
+  for (std::int64_t user = 1; user <= 3; ++user) {
+    AppendPaid(domain::UserId{user}, domain::ConcertId{1});
+  }
+  BatchPublisher batch;
+  batch.answer = {true, false, true};
+  RelayOutbox relay(db_, batch, clock_);
+  EXPECT_EQ(relay.Execute(), 2);
+  ASSERT_EQ(batch.calls.size(), 1u);
+  ASSERT_EQ(batch.calls[0].size(), 3u);
+  EXPECT_LT(batch.calls[0][0].id, batch.calls[0][1].id);
+  EXPECT_LT(batch.calls[0][1].id, batch.calls[0][2].id);
+  EXPECT_TRUE(Row(0).published);
+  EXPECT_FALSE(Row(1).published);
+  EXPECT_EQ(Row(1).record.attempts, 1);
+  EXPECT_EQ(Row(1).next_attempt_at, clock_.Now() + 1s);
+  EXPECT_TRUE(Row(2).published);
+
+  // Only the failed row comes back, once due.
+  batch.answer = {true};
+  EXPECT_EQ(relay.Execute(), 0);
+  EXPECT_EQ(batch.calls.size(), 1u) << "not due yet";
+  clock_.Advance(1s);
+  EXPECT_EQ(relay.Execute(), 1);
+  ASSERT_EQ(batch.calls.size(), 2u);
+  ASSERT_EQ(batch.calls[1].size(), 1u);
+  EXPECT_EQ(batch.calls[1][0].id, Row(1).record.id);
+  EXPECT_TRUE(Row(1).published);
+}
+
+TEST_F(EventsTest, RelayCountsAThrowingOrShortBatchAsFailedDeliveries) {
+  AppendPaid(domain::UserId{1}, domain::ConcertId{1});
+  AppendPaid(domain::UserId{2}, domain::ConcertId{1});
+  BatchPublisher batch;
+  batch.throw_next = true;
+  RelayOutbox relay(db_, batch, clock_);
+  EXPECT_EQ(relay.Execute(), 0);
+  EXPECT_EQ(Row(0).record.attempts, 1);
+  EXPECT_EQ(Row(1).record.attempts, 1);
+  clock_.Advance(1s);
+  // An answer shorter than the batch: the rows it does not cover were not handed over.
+  batch.answer = {true};
+  EXPECT_EQ(relay.Execute(), 1);
+  EXPECT_TRUE(Row(0).published);
+  EXPECT_FALSE(Row(1).published);
+  EXPECT_EQ(Row(1).record.attempts, 2);
+  EXPECT_EQ(Row(1).next_attempt_at, clock_.Now() + 2s);
 }
 
 TEST_F(EventsTest, FreeQueueSlotLeavesOnPaymentOnly) {

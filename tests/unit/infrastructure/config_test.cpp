@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -340,7 +341,14 @@ TEST(ConfigClusterTest, ClusterProfileWithItsRequiredSettings) {
   EXPECT_EQ(c.redis_key_prefix, "boxoffice");
   EXPECT_EQ(c.http.admin_token, "shared-admin");
   EXPECT_EQ(c.jwt_secret, std::string(40, 's'));
-  EXPECT_TRUE(c.kafka_brokers.empty());
+  // Without brokers the events stay on the in-process bus; the rest has working defaults.
+  EXPECT_TRUE(c.kafka.brokers.empty());
+  EXPECT_EQ(c.kafka.topic, "boxoffice.events");
+  EXPECT_EQ(c.kafka.group, "boxoffice");
+  EXPECT_EQ(c.kafka.partitions, 6);
+  EXPECT_EQ(c.kafka.replication_factor, 1);
+  EXPECT_EQ(c.kafka.publish_timeout, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(c.kafka.client_id, c.instance_id);
   // One Redis connection per worker plus the background runners.
   EXPECT_EQ(c.redis.pool_size, c.http.worker_threads + 4);
 }
@@ -354,9 +362,62 @@ TEST(ConfigClusterTest, OptionalClusterSettings) {
   EXPECT_EQ(c.instance_id, "node-7");
   EXPECT_EQ(c.mysql.pool_size, 5);
   EXPECT_EQ(c.sqlite.pool_size, 5);
-  EXPECT_EQ(c.kafka_brokers, "127.0.0.1:9092,127.0.0.1:9093");
+  EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
+  EXPECT_EQ(c.kafka.client_id, "node-7");
   EXPECT_EQ(c.redis_key_prefix, "bx_test");
   EXPECT_EQ(c.redis.pool_size, 10);
+}
+
+TEST(ConfigClusterTest, KafkaSettings) {
+  auto env = ClusterEnv();
+  env.insert(env.end(),
+             {"BOXOFFICE_KAFKA_BROKERS=kafka-1:9092, [::1]:19092,kafka-3",
+              "BOXOFFICE_KAFKA_TOPIC=prod.boxoffice-events_v2", "BOXOFFICE_KAFKA_GROUP=box-group",
+              "BOXOFFICE_KAFKA_PARTITIONS=12", "BOXOFFICE_KAFKA_REPLICATION_FACTOR=3",
+              "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=2500"});
+  const Config c = MustParse({}, env);
+  EXPECT_EQ(c.kafka.brokers, "kafka-1:9092, [::1]:19092,kafka-3");
+  EXPECT_EQ(c.kafka.topic, "prod.boxoffice-events_v2");
+  EXPECT_EQ(c.kafka.group, "box-group");
+  EXPECT_EQ(c.kafka.partitions, 12);
+  EXPECT_EQ(c.kafka.replication_factor, 3);
+  EXPECT_EQ(c.kafka.publish_timeout, std::chrono::milliseconds(2500));
+
+  TempDir dir;
+  const std::string path = dir.Write("kafka.toml",
+                                     "[kafka]\nbrokers = \"127.0.0.1:9092\"\ntopic = \"t1\"\n"
+                                     "partitions = 3\n");
+  const Config from_file = MustParse({"--config", path}, ClusterEnv());
+  EXPECT_EQ(from_file.kafka.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(from_file.kafka.topic, "t1");
+  EXPECT_EQ(from_file.kafka.partitions, 3);
+}
+
+TEST(ConfigClusterTest, BadKafkaSettingsAreNamed) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"BOXOFFICE_KAFKA_BROKERS=127.0.0.1:9092,", "BOXOFFICE_KAFKA_BROKERS: expected a list"},
+      {"BOXOFFICE_KAFKA_BROKERS=h:0", "BOXOFFICE_KAFKA_BROKERS: expected a list"},
+      {"BOXOFFICE_KAFKA_BROKERS=kafka://h:9092", "BOXOFFICE_KAFKA_BROKERS: expected a list"},
+      {"BOXOFFICE_KAFKA_TOPIC=a topic", "BOXOFFICE_KAFKA_TOPIC: expected a Kafka topic name"},
+      {"BOXOFFICE_KAFKA_TOPIC=..", "BOXOFFICE_KAFKA_TOPIC: expected a Kafka topic name"},
+      {"BOXOFFICE_KAFKA_TOPIC=" + std::string(250, 't'),
+       "BOXOFFICE_KAFKA_TOPIC: expected a Kafka topic name"},
+      {"BOXOFFICE_KAFKA_GROUP=two words", "BOXOFFICE_KAFKA_GROUP: expected 1..255 printable"},
+      {"BOXOFFICE_KAFKA_PARTITIONS=0", "BOXOFFICE_KAFKA_PARTITIONS: expected an integer 1..1000"},
+      {"BOXOFFICE_KAFKA_PARTITIONS=1001",
+       "BOXOFFICE_KAFKA_PARTITIONS: expected an integer 1..1000"},
+      {"BOXOFFICE_KAFKA_REPLICATION_FACTOR=0",
+       "BOXOFFICE_KAFKA_REPLICATION_FACTOR: expected an integer 1..16"},
+      {"BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=99",
+       "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS: expected an integer 100..20000"},
+      {"BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=30000",
+       "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS: expected an integer 100..20000"},
+  };
+  for (const auto& [entry, prefix] : bad) {
+    auto env = ClusterEnv();
+    env.push_back(entry);
+    EXPECT_EQ(ErrorOf({}, env).rfind(prefix, 0), 0u) << entry << " -> " << ErrorOf({}, env);
+  }
 }
 
 TEST(ConfigClusterTest, UrlVariantsAreAccepted) {
@@ -422,8 +483,14 @@ TEST(ConfigClusterTest, ClusterSettingsAreRejectedInTheEmbeddedProfile) {
   EXPECT_EQ(ErrorOf({}, {"BOXOFFICE_PROFILE=embedded", "BOXOFFICE_REDIS_URL=redis://h:6379"}),
             "BOXOFFICE_REDIS_URL: only used with BOXOFFICE_PROFILE=cluster (the embedded profile "
             "uses SQLite and in-process state)");
-  EXPECT_NE(ErrorOf({}, {"BOXOFFICE_KAFKA_BROKERS=h:9092"}).find("only used with"),
-            std::string::npos);
+  for (const std::string entry :
+       {"BOXOFFICE_KAFKA_BROKERS=h:9092", "BOXOFFICE_KAFKA_TOPIC=t", "BOXOFFICE_KAFKA_GROUP=g",
+        "BOXOFFICE_KAFKA_PARTITIONS=3", "BOXOFFICE_KAFKA_REPLICATION_FACTOR=1",
+        "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=1000"}) {
+    EXPECT_NE(ErrorOf({}, {entry}).find("only used with BOXOFFICE_PROFILE=cluster"),
+              std::string::npos)
+        << entry;
+  }
 }
 
 TEST(ConfigClusterTest, ClusterSettingsFromTheFile) {

@@ -1,8 +1,9 @@
 #include "application/occupy_seats.hpp"
 
-#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <unordered_set>
+#include <utility>
 
 namespace boxoffice::application {
 
@@ -11,8 +12,33 @@ using domain::Fail;
 using domain::Hold;
 using domain::Result;
 
+namespace {
+
+constexpr const char* kSeatTakenMessage = "seat is already held or sold";
+// Dates on sale at once are few; past this the memory is simply started over.
+constexpr std::size_t kMaxKnownDates = 10'000;
+
+SeatGate::Outcome OutcomeOf(const Result<Hold>& hold, std::vector<domain::SeatId> taken) {
+  using Kind = SeatGate::Outcome::Kind;
+  if (hold.ok()) return {.kind = Kind::kHeld};
+  if (hold.error().code == ErrorCode::kSeatUnavailable) {
+    return {.kind = Kind::kSeatsTaken, .taken = std::move(taken)};
+  }
+  return {.kind = Kind::kOther};
+}
+
+}  // namespace
+
 OccupySeats::OccupySeats(domain::Database& db, PolicyService& policies, const domain::Clock& clock)
-    : db_(db), policies_(policies), clock_(clock) {}
+    : db_(db),
+      policies_(policies),
+      clock_(clock),
+      own_gate_(std::make_unique<SeatGate>()),
+      gate_(*own_gate_) {}
+
+OccupySeats::OccupySeats(domain::Database& db, PolicyService& policies, const domain::Clock& clock,
+                         SeatGate& gate)
+    : db_(db), policies_(policies), clock_(clock), gate_(gate) {}
 
 Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {
   const auto& ids = cmd.seat_ids;
@@ -30,31 +56,61 @@ Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {
                 "at most " + std::to_string(policies.max_seats_per_hold) + " seats per hold");
   }
 
-  return db_.Write([&](domain::Store& store) -> Result<Hold> {
+  auto entry = gate_.Enter(cmd.event_id, ids);
+  if (!entry.pass) {
+    if (entry.verdict == SeatGate::Verdict::kUnavailable) {
+      throw domain::UnavailableError(entry.message);
+    }
+    return Fail(ErrorCode::kSeatUnavailable, kSeatTakenMessage);
+  }
+  std::optional<Attempted> attempted;
+  try {
+    attempted.emplace(Attempt(cmd, policies));
+  } catch (const domain::UnavailableError& e) {
+    entry.pass->Finish({.kind = SeatGate::Outcome::Kind::kUnavailable, .message = e.what()});
+    throw;
+  }
+  // Any other exception leaves the pass unfinished; its destructor lets the waiters run.
+  entry.pass->Finish(OutcomeOf(attempted->hold, std::move(attempted->taken)));
+  return std::move(attempted->hold);
+}
+
+OccupySeats::Attempted OccupySeats::Attempt(const OccupySeatsCommand& cmd,
+                                            const domain::Policies& policies) {
+  const auto& ids = cmd.seat_ids;
+  std::vector<domain::SeatId> taken;
+  auto hold = db_.Write([&](domain::Store& store) -> Result<Hold> {
+    taken.clear();                  // the adapter may run the work again after a deadlock
     const auto now = clock_.Now();  // inside the transaction, after the write lock
-    auto event = store.Catalogue().FindEvent(cmd.event_id, now);
-    if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
-    if (event->concert_id != cmd.who.concert_id) {
+    auto date = KnownDate(cmd.event_id);
+    if (!date) {
+      auto event = store.Catalogue().FindEvent(cmd.event_id, now);
+      if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
+      RememberDate(*event);
+      date = DateFacts{event->concert_id, event->reservation_start_at, event->reservation_end_at};
+    }
+    if (date->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
-    if (!event->IsOpenAt(now)) {
+    if (now < date->reservation_start_at || now >= date->reservation_end_at) {
       return Fail(ErrorCode::kReservationNotOpened, "reservation window is not open");
     }
+    auto seats = store.Seats().Find(cmd.event_id, ids, now);
+    if (seats.size() != ids.size()) return Fail(ErrorCode::kSeatNotFound, "seat not found");
+    // Rejecting here spares a write for the common case of a seat already taken, and tells the
+    // gate which seats were taken; the conditional update below is what actually decides races.
+    // It comes before the per-user count (which locks the user's row on MySQL), so a refusal
+    // costs one read: in a race for one seat nearly every attempt is one.
+    for (const auto& s : seats) {
+      if (s.state != domain::SeatState::kAvailable) taken.push_back(s.id);
+    }
+    if (!taken.empty()) return Fail(ErrorCode::kSeatUnavailable, kSeatTakenMessage);
     const int already = store.Holds().CountLiveSeats(cmd.who.user_id, cmd.event_id, now);
     if (already + static_cast<int>(ids.size()) > policies.max_seats_per_hold) {
       return Fail(ErrorCode::kTooManySeats, "at most " +
                                                 std::to_string(policies.max_seats_per_hold) +
                                                 " seats of a date held at once per user; " +
                                                 std::to_string(already) + " already held");
-    }
-    auto seats = store.Seats().Find(cmd.event_id, ids, now);
-    if (seats.size() != ids.size()) return Fail(ErrorCode::kSeatNotFound, "seat not found");
-    // Rejecting here spares a write for the common case of a seat already taken; the
-    // conditional update below is what actually decides races.
-    if (std::any_of(seats.begin(), seats.end(), [](const domain::Seat& s) {
-          return s.state != domain::SeatState::kAvailable;
-        })) {
-      return Fail(ErrorCode::kSeatUnavailable, "seat is already held or sold");
     }
     std::vector<domain::HeldSeat> held;
     held.reserve(seats.size());
@@ -63,10 +119,25 @@ Result<Hold> OccupySeats::Execute(const OccupySeatsCommand& cmd) {
     auto hold = store.Holds().Create(cmd.who.user_id, cmd.event_id, held, expires_at, now);
     const int changed = store.Seats().Hold(cmd.event_id, ids, hold.id, expires_at, now);
     if (changed != static_cast<int>(ids.size())) {
-      return Fail(ErrorCode::kSeatUnavailable, "seat is already held or sold");
+      return Fail(ErrorCode::kSeatUnavailable, kSeatTakenMessage);
     }
     return hold;
   });
+  return {std::move(hold), std::move(taken)};
+}
+
+std::optional<OccupySeats::DateFacts> OccupySeats::KnownDate(domain::EventId event) {
+  std::lock_guard lock(dates_mu_);
+  auto it = dates_.find(event);
+  if (it == dates_.end()) return std::nullopt;
+  return it->second;
+}
+
+void OccupySeats::RememberDate(const domain::ConcertEvent& event) {
+  std::lock_guard lock(dates_mu_);
+  if (dates_.size() >= kMaxKnownDates) dates_.clear();
+  dates_[event.id] =
+      DateFacts{event.concert_id, event.reservation_start_at, event.reservation_end_at};
 }
 
 }  // namespace boxoffice::application

@@ -1,0 +1,124 @@
+"""Tests of the performance report generator: verdicts come from the numbers, the hand-written
+analysis survives a regeneration, and missing tools show as not run.
+
+    python3 -m pytest bench/report        (or: python3 bench/report/test_generate.py)
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate  # noqa: E402
+
+
+def spread(value: float) -> dict[str, float]:
+    return {"median": value, "min": value * 0.9, "max": value * 1.1}
+
+
+def wrk_step(rps: float, p99_ms: float = 1.0, non2xx: int = 0, requests: int = 100_000) -> dict:
+    return {"status": "ok", "kind": "wrk", "command": "wrk ...", "requests": requests,
+            "non2xx": non2xx, "socket_errors": 0,
+            "summary": {"rps": spread(rps), "mean_ms": spread(0.5), "p50_ms": spread(0.4),
+                        "p99_ms": spread(p99_ms), "max_ms": spread(9.0)}}
+
+
+RESULTS = {
+    "meta": {
+        "started_at": "2026-11-26T03:00:00Z", "finished_at": "2026-11-26T03:20:00Z",
+        "smoke": False, "machine": {"cores": 2, "mem_kib": 24_000_000, "cpu_model": "Test CPU",
+                                    "kernel": "6.1"},
+        "commit": "abc1234", "dirty": False, "tools": {"wrk": "4.1.0"},
+        "plan": {"runs": 5, "seconds": 5, "threads": 2, "connections": 64,
+                 "waiting_users": 5000, "active_users": 1000, "paced_rate": 20000},
+        "command": "make bench", "loadavg_start": [0.5, 0.5, 0.5],
+        "loadavg_end": [1.5, 1.0, 0.7],
+    },
+    "steps": {
+        "embedded.server": {"status": "ok", "settings": {"BOXOFFICE_ACCESS_LOG": "false"},
+                            "command": "build/bench-rel/boxoffice serve"},
+        "embedded.http_ceiling": wrk_step(40_000),
+        "embedded.queue_token": wrk_step(20_000),
+        "embedded.queue_status": wrk_step(10_000),
+        "embedded.concerts_cached": wrk_step(30_000),
+        "embedded.concerts_paced": {**wrk_step(19_500, p99_ms=3.0), "target_rate": 20000},
+        "embedded.available_seats": wrk_step(5_000, non2xx=50_000),
+        "race": {"status": "not run: tool missing"},
+        "embedded.loadgen": {"status": "not run: tool missing"},
+    },
+}
+
+
+class ReportTest(unittest.TestCase):
+    def render(self, results: dict, existing: Path | None = None) -> str:
+        return generate.render(results, existing or Path("/nonexistent/performance.md"))
+
+    def row(self, text: str, *needles: str) -> str:
+        for line in text.splitlines():
+            if all(n in line for n in needles):
+                return line
+        self.fail(f"no line with {needles}")
+
+    def test_met_and_missed_follow_the_numbers(self) -> None:
+        text = self.render(RESULTS)
+        self.assertIn("**met**", self.row(text, "| embedded |", "queue/token"))
+        self.assertIn("missed (59% of target)", self.row(text, "| embedded |", "queue/status"))
+        slower = copy.deepcopy(RESULTS)
+        slower["steps"]["embedded.queue_token"] = wrk_step(18_000)
+        self.assertIn("missed", self.row(self.render(slower), "| embedded |", "queue/token"))
+
+    def test_fraction_of_the_http_ceiling(self) -> None:
+        line = self.row(self.render(RESULTS), "| embedded |", "queue/token")
+        self.assertIn("| 50% |", line)  # 20,000 of 40,000
+
+    def test_errors_make_a_throughput_invalid(self) -> None:
+        broken = copy.deepcopy(RESULTS)
+        broken["steps"]["embedded.queue_token"] = wrk_step(30_000, non2xx=5_000)
+        self.assertIn("invalid (errors)", self.row(self.render(broken), "| embedded |",
+                                                    "queue/token"))
+
+    def test_paced_target_needs_the_rate_and_the_p99(self) -> None:
+        self.assertIn("**met**", self.row(self.render(RESULTS), "paced to 20,000"))
+        slow = copy.deepcopy(RESULTS)
+        slow["steps"]["embedded.concerts_paced"] = {**wrk_step(12_000, p99_ms=1.0),
+                                                     "target_rate": 20000}
+        self.assertIn("missed (rate", self.row(self.render(slow), "paced to 20,000"))
+        late = copy.deepcopy(RESULTS)
+        late["steps"]["embedded.concerts_paced"] = {**wrk_step(19_900, p99_ms=7.5),
+                                                     "target_rate": 20000}
+        self.assertIn("missed (p99 7.50 ms)", self.row(self.render(late), "paced to 20,000"))
+
+    def test_missing_tools_and_profiles_say_not_run(self) -> None:
+        text = self.render(RESULTS)
+        self.assertIn("_not run: tool missing._", text.split("## Race for one seat")[1])
+        self.assertIn("not measured", self.row(text, "| cluster |", "queue/token"))
+
+    def test_race_rows_flag_anything_but_one_winner(self) -> None:
+        raced = copy.deepcopy(RESULTS)
+        raced["steps"]["race"] = {"status": "ok", "notes": [], "backends": [{
+            "backend": "sqlite", "command": "race ...", "data": [
+                {"backend": "sqlite", "strategy": "ours", "n": 100, "run": r,
+                 "elapsed_ms": 10.0 + r, "winners": 1 if r < 3 else 2} for r in range(1, 6)]}]}
+        line = self.row(self.render(raced), "| sqlite | ours | 100 |")
+        self.assertIn("13.0 (11.0–15.0)", line)
+        self.assertIn("must be 1", line)
+        self.assertIn("255.2 ms", line)
+
+    def test_the_hand_written_analysis_is_kept(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "performance.md"
+            first = self.render(RESULTS, out)
+            self.assertIn(generate.DEFAULT_ANALYSIS.strip(), first)
+            out.write_text(first.replace(generate.DEFAULT_ANALYSIS.strip(),
+                                         "Token issue is bound by JWT signing."))
+            again = self.render(RESULTS, out)
+            self.assertIn("Token issue is bound by JWT signing.", again)
+            self.assertNotIn(generate.DEFAULT_ANALYSIS.strip(), again)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,4 @@
+-- The HTTP ceiling: GET /healthz, answered on the I/O thread with no other work.
+local bench = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
+local req = wrk.format("GET", "/healthz")
+function request() return req end

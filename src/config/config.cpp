@@ -308,6 +308,10 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const RawValue& v) {
          c.http.worker_threads = static_cast<int>(ReadInt(v, 1, 1024));
        }},
+      {"QUEUE_WORKER_THREADS",
+       [](Config& c, const RawValue& v) {
+         c.http.queue_worker_threads = static_cast<int>(ReadInt(v, 1, 256));
+       }},
       {"MAX_PENDING",
        [](Config& c, const RawValue& v) {
          c.http.max_pending = static_cast<int>(ReadInt(v, 1, 1'000'000));
@@ -583,9 +587,9 @@ ParseOutcome ParseConfig(int argc, char** argv, const std::vector<std::string>& 
     CheckProfile(config, raw);
     if (config.instance_id.empty()) config.instance_id = DefaultInstanceId();
     config.kafka.client_id = config.instance_id;
-    // One Redis connection per worker thread plus the background runners, so that no request
-    // waits for a connection (the pool answers 503 after its timeout).
-    config.redis.pool_size = config.http.worker_threads + 4;
+    // One Redis connection per worker thread of both lanes plus the background runners, so that
+    // no request waits for a connection (the pool answers 503 after its timeout).
+    config.redis.pool_size = config.http.worker_threads + config.http.queue_worker_threads + 4;
     if (config.sqlite.path.empty()) {
       config.sqlite.path = (std::filesystem::path(config.data_dir) / "boxoffice.db").string();
     }

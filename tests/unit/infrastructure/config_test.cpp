@@ -63,6 +63,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.http.port, 8080);
   EXPECT_EQ(c.http.io_threads, 2);
   EXPECT_EQ(c.http.worker_threads, 16);
+  EXPECT_EQ(c.http.queue_worker_threads, 4);
   EXPECT_EQ(c.http.max_pending, 1024);
   EXPECT_EQ(c.sqlite.pool_size, 8);
   EXPECT_EQ(c.sqlite.busy_timeout_ms, 5000);
@@ -104,6 +105,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
                                   "BOXOFFICE_HTTP_PORT=0",
                                   "BOXOFFICE_HTTP_IO_THREADS=3",
                                   "BOXOFFICE_WORKER_THREADS=5",
+                                  "BOXOFFICE_QUEUE_WORKER_THREADS=3",
                                   "BOXOFFICE_MAX_PENDING=77",
                                   "BOXOFFICE_MAX_STREAMS=12",
                                   "BOXOFFICE_DATA_DIR=/tmp/bx",
@@ -128,6 +130,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
   EXPECT_EQ(c.http.port, 0);
   EXPECT_EQ(c.http.io_threads, 3);
   EXPECT_EQ(c.http.worker_threads, 5);
+  EXPECT_EQ(c.http.queue_worker_threads, 3);
   EXPECT_EQ(c.http.max_pending, 77);
   EXPECT_EQ(c.http.max_streams, 12);
   EXPECT_EQ(c.data_dir, "/tmp/bx");
@@ -282,6 +285,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "expected an integer 0..65535, got \"99999999999999999999999\""},
         BadValue{"HTTP_IO_THREADS", "0", "expected an integer 1..64, got \"0\""},
         BadValue{"WORKER_THREADS", "2000", "expected an integer 1..1024, got \"2000\""},
+        BadValue{"QUEUE_WORKER_THREADS", "0", "expected an integer 1..256, got \"0\""},
         BadValue{"MAX_PENDING", "0", "expected an integer 1..1000000, got \"0\""},
         BadValue{"MAX_STREAMS", "0", "expected an integer 1..1000000, got \"0\""},
         BadValue{"DATA_DIR", " ", "expected a non-empty value, got \" \""},

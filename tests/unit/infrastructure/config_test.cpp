@@ -353,8 +353,8 @@ TEST(ConfigClusterTest, ClusterProfileWithItsRequiredSettings) {
   EXPECT_EQ(c.kafka.replication_factor, 1);
   EXPECT_EQ(c.kafka.publish_timeout, std::chrono::milliseconds(10'000));
   EXPECT_EQ(c.kafka.client_id, c.instance_id);
-  // One Redis connection per worker plus the background runners.
-  EXPECT_EQ(c.redis.pool_size, c.http.worker_threads + 4);
+  // One Redis connection per worker of both lanes plus the background runners.
+  EXPECT_EQ(c.redis.pool_size, c.http.worker_threads + c.http.queue_worker_threads + 4);
 }
 
 TEST(ConfigClusterTest, OptionalClusterSettings) {
@@ -369,7 +369,7 @@ TEST(ConfigClusterTest, OptionalClusterSettings) {
   EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
   EXPECT_EQ(c.kafka.client_id, "node-7");
   EXPECT_EQ(c.redis_key_prefix, "bx_test");
-  EXPECT_EQ(c.redis.pool_size, 10);
+  EXPECT_EQ(c.redis.pool_size, 6 + 4 + 4);  // 6 workers, 4 in the queue lane, 4 runners
 }
 
 TEST(ConfigClusterTest, KafkaSettings) {

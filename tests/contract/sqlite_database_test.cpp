@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <future>
 
 #include "contract/sql_backends.hpp"
 #include "domain/errors.hpp"
@@ -125,6 +127,43 @@ TEST_F(SqliteDatabaseTest, WriteLockHeldElsewhereYieldsUnavailableButReadsGoOn) 
       [](Store& s) { return domain::Result<domain::User>(s.Users().Create("after", At(0))); });
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(created->id.value, 2);
+}
+
+// Writers of one process take turns before BEGIN IMMEDIATE; a writer that gets no turn within the
+// busy timeout is answered unavailable, and readers never wait for a turn.
+TEST_F(SqliteDatabaseTest, WritersTakeTurnsAndReadersNeedNone) {
+  settings_.pool_size = 3;
+  infra::MigrateSqlite(settings_);
+  auto db = infra::OpenSqlite(settings_);
+  std::promise<void> inside;
+  std::promise<void> finish;
+  std::shared_future<void> finished = finish.get_future().share();
+  std::thread writer([&] {
+    (void)db->Write([&](Store& s) {
+      auto user = s.Users().Create("first", At(0));
+      inside.set_value();
+      finished.wait();
+      return domain::Result<domain::User>(user);
+    });
+  });
+  inside.get_future().wait();
+
+  auto found = db->Read([](Store& s) {
+    return domain::Result<std::optional<domain::User>>(s.Users().Find(domain::UserId{1}));
+  });
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());  // not committed yet, and the read did not wait for it
+  EXPECT_THROW(db->Write([](Store& s) {
+    return domain::Result<domain::User>(s.Users().Create("second", At(0)));
+  }),
+               domain::UnavailableError);
+
+  finish.set_value();
+  writer.join();
+  auto after = db->Write(
+      [](Store& s) { return domain::Result<domain::User>(s.Users().Create("third", At(0))); });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->id.value, 2);
 }
 
 }  // namespace

@@ -15,14 +15,15 @@ domain::Result<QueueStatusView> GetQueueStatus::Execute(std::string_view queue_t
   auto claims = tokens_.VerifyQueue(queue_token, now);
   if (!claims) return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
   const auto policies = policies_.Current();
-  auto view = room_.Touch(claims->concert_id, claims->user_id, claims->generation, now, policies);
+  auto [view, stats] =
+      room_.TouchWithStats(claims->concert_id, claims->user_id, claims->generation, now, policies);
   if (view.state == QueueState::kSuperseded) {
     return Fail(ErrorCode::kInvalidToken, "token superseded by a newer one");
   }
   if (view.state == QueueState::kExpired) {
     return Fail(ErrorCode::kQueueTokenNotFound, "no place in the waiting room");
   }
-  return MakeStatusView(view, room_.Stats(claims->concert_id, now), policies);
+  return MakeStatusView(view, stats, policies);
 }
 
 }  // namespace boxoffice::application

@@ -48,8 +48,8 @@ Result<QueueTicket> IssueQueueToken::Execute(const IssueQueueTokenCommand& cmd) 
   const auto policies = policies_.Current();
   // The view comes from the join itself: a concurrent re-issue by the same user cannot slip in
   // between, and the newest of such tokens is the one that stays valid.
-  const auto place = room_.Join(cmd.concert_id, cmd.user_id, now, *opens_at, policies);
-  const auto stats = room_.Stats(cmd.concert_id, now);
+  const auto [place, stats] = room_.JoinWithStats(cmd.concert_id, cmd.user_id, now, *opens_at,
+                                                  policies);
   auto token = tokens_.IssueQueue(
       domain::QueueClaims{cmd.user_id, cmd.concert_id, place.sequence, place.generation}, now);
   return QueueTicket{std::move(token), MakeStatusView(place.view, stats, policies)};

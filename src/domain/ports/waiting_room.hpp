@@ -8,6 +8,16 @@
 
 namespace boxoffice::domain {
 
+struct PlaceWithStats {
+  QueuePlace place;
+  QueueStats stats;
+};
+
+struct ViewWithStats {
+  QueueView view;
+  QueueStats stats;
+};
+
 // The waiting room of every concert. Implementations: MemoryWaitingRoom (embedded profile) and
 // RedisWaitingRoom (cluster). Both must pass the same contract suite.
 // All methods are safe to call from many threads at once.
@@ -57,6 +67,19 @@ class WaitingRoom {
 
   // Counts and the admission rate measured over the last minute.
   virtual QueueStats Stats(ConcertId concert, Instant now) = 0;
+  // Join (Touch), then Stats of the same concert: what a token issue (status poll) answers. An
+  // adapter over the network does both in one round trip; the counts are read right after the
+  // join, not atomically with it, as two calls would.
+  virtual PlaceWithStats JoinWithStats(ConcertId concert, UserId user, Instant now,
+                                       Instant opens_at, const Policies& policies) {
+    QueuePlace place = Join(concert, user, now, opens_at, policies);
+    return {std::move(place), Stats(concert, now)};
+  }
+  virtual ViewWithStats TouchWithStats(ConcertId concert, UserId user, std::int32_t generation,
+                                       Instant now, const Policies& policies) {
+    QueueView view = Touch(concert, user, generation, now, policies);
+    return {std::move(view), Stats(concert, now)};
+  }
 
   // Concerts that have anyone waiting or admitted (for the admission scheduler).
   virtual std::vector<ConcertId> ConcertsWithQueues() = 0;

@@ -81,6 +81,35 @@ bool ClosedWhileIdle(const redisContext& context) {
   return ready != 0;  // ready > 0: an event; ready < 0: the descriptor itself is unusable
 }
 
+void Append(redisContext* context, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  if (redisAppendCommandArgv(context, static_cast<int>(args.size()), argv.data(),
+                             lengths.data()) != REDIS_OK) {
+    throw UnavailableError("redis: out of memory queueing a command");
+  }
+}
+
+ReplyPtr NextReply(redisContext* context) {
+  void* raw = nullptr;
+  if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
+    throw UnavailableError(std::string("redis: ") +
+                           (context->err != 0 ? context->errstr : "no reply"));
+  }
+  return ReplyPtr(static_cast<redisReply*>(raw));
+}
+
+bool IsNoScript(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ERROR &&
+         std::string_view(reply.str, reply.len).starts_with("NOSCRIPT");
+}
+
 }  // namespace
 
 std::int64_t RedisValue::AsInteger() const {
@@ -109,15 +138,21 @@ class RedisPool::Lease {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  RedisValue Run(const std::vector<std::string>& args) {
+  // Runs `work` on the connection; a failure other than an error reply drops the connection.
+  template <class F>
+  auto With(F&& work) {
     try {
-      return RedisPool::Run(*connection_, args);
+      return work(*connection_);
     } catch (const ReplyError&) {
       throw;
     } catch (...) {
       connection_.reset();  // reconnect on next use
       throw;
     }
+  }
+
+  RedisValue Run(const std::vector<std::string>& args) {
+    return With([&](Connection& c) { return RedisPool::Run(c, args); });
   }
 
  private:
@@ -227,6 +262,12 @@ RedisValue RedisPool::Command(const std::vector<std::string>& args) {
 
 RedisValue RedisPool::Eval(RedisScript& script, const std::vector<std::string>& keys,
                            const std::vector<std::string>& args) {
+  return EvalAfter({}, script, keys, args);
+}
+
+RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScript& script,
+                                const std::vector<std::string>& keys,
+                                const std::vector<std::string>& args) {
   Lease lease(*this, Acquire());
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
@@ -237,11 +278,32 @@ RedisValue RedisPool::Eval(RedisScript& script, const std::vector<std::string>& 
   command.insert(command.end(), args.begin(), args.end());
 
   // At most two rounds: a NOSCRIPT answer (the server lost its script cache) loads it again.
+  bool before_done = before.empty();
   for (int attempt = 0;; ++attempt) {
     std::string sha;
     {
       std::lock_guard lock(script.mu_);
       sha = script.sha_;
+    }
+    if (!before_done && !sha.empty()) {
+      // Both commands in one round trip. A NOSCRIPT reply means the script did not run: it is
+      // loaded and run alone below; `before` ran either way.
+      command[1] = sha;
+      auto [first, second] = lease.With([&](Connection& c) {
+        Append(c.context, before);
+        Append(c.context, command);
+        ReplyPtr a = NextReply(c.context);
+        ReplyPtr b = NextReply(c.context);
+        return std::make_pair(std::move(a), std::move(b));
+      });
+      before_done = true;
+      Convert(*first);  // throws ReplyError for an error reply
+      if (!IsNoScript(*second)) return Convert(*second);
+      continue;
+    }
+    if (!before_done) {
+      lease.Run(before);
+      before_done = true;
     }
     if (sha.empty() || attempt > 0) {
       sha = lease.Run({"SCRIPT", "LOAD", script.source_}).string;

@@ -59,6 +59,11 @@ class RedisPool {
   RedisValue Command(const std::vector<std::string>& args);
   RedisValue Eval(RedisScript& script, const std::vector<std::string>& keys,
                   const std::vector<std::string>& args);
+  // Runs the command `before`, then the script, on one connection and in one round trip once the
+  // script is loaded (pipelined). `before` runs exactly once, even when the script must be
+  // loaded again; an error reply to it throws after both replies were read.
+  RedisValue EvalAfter(const std::vector<std::string>& before, RedisScript& script,
+                       const std::vector<std::string>& keys, const std::vector<std::string>& args);
 
  private:
   struct Connection;

@@ -71,6 +71,21 @@ local function view_of(user, stage)
   return {0, position, 0}
 end
 
+-- The concert's counts, O(1): {waiting, active, admitted_total, ticks, first tick, last tick,
+-- admitted over the ticks}. Join and Touch append them to their reply, so a caller learns its
+-- place and the line's numbers in one round trip.
+local function stats()
+  return {redis.call('ZCARD', waiting) + redis.call('ZCARD', pre), redis.call('ZCARD', active),
+          tonumber(redis.call('GET', total_key) or '0'), redis.call('LLEN', ticks_key),
+          redis.call('LINDEX', ticks_key, 0) or '', redis.call('LINDEX', ticks_key, -1) or '',
+          tonumber(redis.call('GET', ticksum_key) or '0')}
+end
+
+local function with_stats(reply)
+  for _, v in ipairs(stats()) do table.insert(reply, v) end
+  return reply
+end
+
 -- The concert's next arrival number. If the counter was lost, it restarts above everyone still
 -- waiting, so new arrivals never jump ahead of them.
 local function next_seq()
@@ -115,11 +130,11 @@ end
 )lua";
 
 // ARGV: user, now, opens_at, grace_ms, seed, limit
-//   -> {sequence, generation, state, position, idle deadline} (the view as in Touch)
+//   -> {sequence, generation, state, position, idle deadline (the view as in Touch), stats...}
 constexpr const char* kJoin = R"lua(
 local function joined(seq, gen, stage)
   local v = view_of(ARGV[1], stage) or {0, 0, 0}
-  return {tonumber(seq), gen, v[1], v[2], v[3]}
+  return with_stats({tonumber(seq), gen, v[1], v[2], v[3]})
 end
 local user, now, opens_at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('SET', opens_key, ARGV[3])
@@ -155,29 +170,32 @@ redis.call('ZADD', seen, ARGV[2], user)
 return joined(seq, gen, stage)
 )lua";
 
-// ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until}
+// ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until, stats...}
 // States: 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded.
 constexpr const char* kTouch = R"lua(
-local user, now = ARGV[1], tonumber(ARGV[3])
-local stage = stage_of(user)
-if stage == 'gone' then
-  remove(user)
-  return {3, 0, 0}
+local function touch()
+  local user, now = ARGV[1], tonumber(ARGV[3])
+  local stage = stage_of(user)
+  if stage == 'gone' then
+    remove(user)
+    return {3, 0, 0}
+  end
+  if redis.call('HGET', gens, user) ~= ARGV[2] then return {4, 0, 0} end
+  if stage == 'active' then
+    if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); return {3, 0, 0} end
+    local deadline = now + tonumber(ARGV[5])
+    redis.call('HSET', idle, user, ARGV[5])
+    redis.call('ZADD', active, deadline, user)
+    return {1, 0, deadline}
+  end
+  local last = redis.call('ZSCORE', seen, user)
+  if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); return {3, 0, 0} end
+  redis.call('ZADD', seen, ARGV[3], user)
+  local v = view_of(user, stage)
+  if not v then remove(user); return {3, 0, 0} end
+  return v
 end
-if redis.call('HGET', gens, user) ~= ARGV[2] then return {4, 0, 0} end
-if stage == 'active' then
-  if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); return {3, 0, 0} end
-  local deadline = now + tonumber(ARGV[5])
-  redis.call('HSET', idle, user, ARGV[5])
-  redis.call('ZADD', active, deadline, user)
-  return {1, 0, deadline}
-end
-local last = redis.call('ZSCORE', seen, user)
-if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); return {3, 0, 0} end
-redis.call('ZADD', seen, ARGV[3], user)
-local v = view_of(user, stage)
-if not v then remove(user); return {3, 0, 0} end
-return v
+return with_stats(touch())
 )lua";
 
 // ARGV: user
@@ -256,10 +274,7 @@ return {admitted, evicted_waiting, evicted_active}
 // Read-only and O(1): the tick list is trimmed by Admit only.
 //   -> {waiting, active, admitted_total, ticks, first tick, last tick, admitted over the ticks}
 constexpr const char* kStats = R"lua(
-return {redis.call('ZCARD', waiting) + redis.call('ZCARD', pre), redis.call('ZCARD', active),
-        tonumber(redis.call('GET', total_key) or '0'), redis.call('LLEN', ticks_key),
-        redis.call('LINDEX', ticks_key, 0) or '', redis.call('LINDEX', ticks_key, -1) or '',
-        tonumber(redis.call('GET', ticksum_key) or '0')}
+return stats()
 )lua";
 
 // -> number of users waiting, in the pre-queue or admitted
@@ -343,28 +358,67 @@ QueueView ViewAt(const RedisValue& reply, std::size_t offset) {
   return view;
 }
 
+// The counts as the stats() helper of the scripts returns them, starting at `offset`.
+QueueStats StatsAt(const RedisValue& reply, std::size_t offset, Instant now) {
+  QueueStats stats;
+  stats.waiting = At(reply, offset).AsInteger();
+  stats.active = At(reply, offset + 1).AsInteger();
+  stats.admitted_total = At(reply, offset + 2).AsInteger();
+  const std::int64_t ticks = At(reply, offset + 3).AsInteger();
+  const auto first = ParseTick(At(reply, offset + 4).string);
+  const auto last = ParseTick(At(reply, offset + 5).string);
+  const std::int64_t sum = At(reply, offset + 6).AsInteger();
+  const std::int64_t window_start = now.time_since_epoch().count() - kRateWindowMs;
+  // Admit trims ticks older than the window; when no Admit ran for a whole window, every tick
+  // is stale and there is no rate. The first tick only opens the window: what it admitted
+  // happened before the span measured.
+  if (ticks >= 2 && first && last && last->first >= window_start) {
+    const std::int64_t span_ms = last->first - first->first;
+    const std::int64_t admitted = std::max<std::int64_t>(0, sum - first->second);
+    if (span_ms > 0) {
+      stats.admission_rate_per_second =
+          static_cast<double>(admitted) / (static_cast<double>(span_ms) / 1000.0);
+    }
+  }
+  return stats;
+}
+
 }  // namespace
 
 QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, Instant opens_at,
                                   const domain::Policies& policies) {
-  // The concerts set lies outside the concert's hash slot, so it is written on its own. The
-  // arrival sequence is taken inside the script, so the line order is the order scripts ran in.
-  pool_->Command({"SADD", prefix_ + ":concerts", std::to_string(concert.value)});
-  const RedisValue reply =
-      pool_->Eval(scripts_->join, Keys(concert),
-                  {std::to_string(user.value), Ms(now), Ms(opens_at),
-                   Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_});
-  return QueuePlace{concert, user, At(reply, 0).AsInteger(),
-                    static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)};
+  return JoinWithStats(concert, user, now, opens_at, policies).place;
+}
+
+domain::PlaceWithStats RedisWaitingRoom::JoinWithStats(ConcertId concert, UserId user,
+                                                       Instant now, Instant opens_at,
+                                                       const domain::Policies& policies) {
+  // The concerts set lies outside the concert's hash slot, so it is written by a command of its
+  // own, sent with the script in one round trip. The arrival sequence is taken inside the
+  // script, so the line order is the order scripts ran in; the counts come back with the place.
+  const RedisValue reply = pool_->EvalAfter(
+      {"SADD", prefix_ + ":concerts", std::to_string(concert.value)}, scripts_->join,
+      Keys(concert),
+      {std::to_string(user.value), Ms(now), Ms(opens_at), Ms(policies.waiting_grace_seconds),
+       ShuffleSeed(), work_limit_});
+  return {QueuePlace{concert, user, At(reply, 0).AsInteger(),
+                     static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)},
+          StatsAt(reply, 5, now)};
 }
 
 QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
                                   Instant now, const domain::Policies& policies) {
+  return TouchWithStats(concert, user, generation, now, policies).view;
+}
+
+domain::ViewWithStats RedisWaitingRoom::TouchWithStats(ConcertId concert, UserId user,
+                                                       std::int32_t generation, Instant now,
+                                                       const domain::Policies& policies) {
   const RedisValue reply =
       pool_->Eval(scripts_->touch, Keys(concert),
                   {std::to_string(user.value), std::to_string(generation), Ms(now),
                    Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
-  return ViewAt(reply, 0);
+  return {ViewAt(reply, 0), StatsAt(reply, 3, now)};
 }
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {
@@ -393,28 +447,7 @@ void RedisWaitingRoom::SetSoldOut(ConcertId concert, bool sold_out) {
 }
 
 QueueStats RedisWaitingRoom::Stats(ConcertId concert, Instant now) {
-  const RedisValue reply = pool_->Eval(scripts_->stats, Keys(concert), {});
-  QueueStats stats;
-  stats.waiting = At(reply, 0).AsInteger();
-  stats.active = At(reply, 1).AsInteger();
-  stats.admitted_total = At(reply, 2).AsInteger();
-  const std::int64_t ticks = At(reply, 3).AsInteger();
-  const auto first = ParseTick(At(reply, 4).string);
-  const auto last = ParseTick(At(reply, 5).string);
-  const std::int64_t sum = At(reply, 6).AsInteger();
-  const std::int64_t window_start = now.time_since_epoch().count() - kRateWindowMs;
-  // Admit trims ticks older than the window; when no Admit ran for a whole window, every tick
-  // is stale and there is no rate. The first tick only opens the window: what it admitted
-  // happened before the span measured.
-  if (ticks >= 2 && first && last && last->first >= window_start) {
-    const std::int64_t span_ms = last->first - first->first;
-    const std::int64_t admitted = std::max<std::int64_t>(0, sum - first->second);
-    if (span_ms > 0) {
-      stats.admission_rate_per_second =
-          static_cast<double>(admitted) / (static_cast<double>(span_ms) / 1000.0);
-    }
-  }
-  return stats;
+  return StatsAt(pool_->Eval(scripts_->stats, Keys(concert), {}), 0, now);
 }
 
 std::vector<ConcertId> RedisWaitingRoom::ConcertsWithQueues() {

@@ -40,6 +40,13 @@ class RedisWaitingRoom : public domain::WaitingRoom {
                           domain::Instant opens_at, const domain::Policies& policies) override;
   domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
                           domain::Instant now, const domain::Policies& policies) override;
+  // One script call each: the counts come back with the place.
+  domain::PlaceWithStats JoinWithStats(domain::ConcertId concert, domain::UserId user,
+                                       domain::Instant now, domain::Instant opens_at,
+                                       const domain::Policies& policies) override;
+  domain::ViewWithStats TouchWithStats(domain::ConcertId concert, domain::UserId user,
+                                       std::int32_t generation, domain::Instant now,
+                                       const domain::Policies& policies) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now, std::int64_t fencing_token) override;

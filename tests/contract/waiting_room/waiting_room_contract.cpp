@@ -275,6 +275,37 @@ TEST_P(WaitingRoomContract, JoinReportsTheViewATouchWouldGive) {
   EXPECT_GT(*admitted.view.active_until, opens_at + 4s);
 }
 
+// What a token issue and a status poll answer in one call: the place (view) and the counts as
+// Stats reads them right after, the caller included.
+TEST_P(WaitingRoomContract, JoinAndTouchWithStatsReportTheCountsAfterTheCall) {
+  const auto opens_at = T0();
+  JoinUsers(room(), 1, 3, T0(), opens_at);
+  auto policies = MakePolicies(2, 10);
+  room().Admit(kConcert, policies, T0() + 1s, kFencingToken);
+  room().Admit(kConcert, MakePolicies(1, 10), T0() + 3s, kFencingToken);
+
+  const auto joined = room().JoinWithStats(kConcert, UserId{4}, T0() + 4s, opens_at, policies);
+  EXPECT_EQ(joined.place.view.state, QueueState::kWaiting);
+  EXPECT_EQ(joined.place.view.position, 1);
+  EXPECT_EQ(joined.stats.waiting, 1);
+  EXPECT_EQ(joined.stats.active, 3);
+  EXPECT_EQ(joined.stats.admitted_total, 3);
+  const auto stats = room().Stats(kConcert, T0() + 4s);
+  EXPECT_EQ(joined.stats.admission_rate_per_second, stats.admission_rate_per_second);
+  EXPECT_GT(stats.admission_rate_per_second, 0.0);
+
+  const auto touched = room().TouchWithStats(kConcert, UserId{4}, joined.place.generation,
+                                             T0() + 5s, policies);
+  EXPECT_EQ(touched.view.state, QueueState::kWaiting);
+  EXPECT_EQ(touched.view.position, 1);
+  EXPECT_EQ(touched.stats.waiting, 1);
+  EXPECT_EQ(touched.stats.active, 3);
+  const auto stale = room().TouchWithStats(kConcert, UserId{4}, joined.place.generation - 1,
+                                           T0() + 5s, policies);
+  EXPECT_EQ(stale.view.state, QueueState::kSuperseded);
+  EXPECT_EQ(stale.stats.waiting, 1);
+}
+
 TEST_P(WaitingRoomContract, SilentWaitingUserWhoJoinsAgainGoesToTheBack) {
   auto places = JoinUsers(room(), 1, 2, T0(), T0());
   TouchPlace(room(), places[1], T0() + 100s);

@@ -83,6 +83,9 @@ void ProduceGarbage(const KafkaSettings& s, const std::string& key) {
   QuietEvents quiet;
   auto conf = BaseConf(s, quiet);
   std::string error;
+  // The publisher's partitioner: the garbage lands on the same partition as the events with the
+  // same key, between them, so the consumer meets it before the event published after it.
+  ASSERT_EQ(conf->set("partitioner", "murmur2_random", error), RdKafka::Conf::CONF_OK) << error;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   ASSERT_TRUE(producer) << error;
   std::string body = "not an event";

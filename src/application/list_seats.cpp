@@ -14,7 +14,7 @@ ListSeats::ListSeats(domain::Database& db, const domain::Clock& clock) : db_(db)
 Result<std::vector<Seat>> ListSeats::Execute(const ActiveUser& who, const ListSeatsQuery& q) {
   const auto now = clock_.Now();
   return db_.Read([&](domain::Store& store) -> Result<std::vector<Seat>> {
-    auto event = store.Catalogue().FindEvent(q.event_id, now);
+    auto event = store.Catalogue().FindEventUncounted(q.event_id);
     if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
     if (event->concert_id != who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");

@@ -84,7 +84,7 @@ OccupySeats::Attempted OccupySeats::Attempt(const OccupySeatsCommand& cmd,
     const auto now = clock_.Now();  // inside the transaction, after the write lock
     auto date = KnownDate(cmd.event_id);
     if (!date) {
-      auto event = store.Catalogue().FindEvent(cmd.event_id, now);
+      auto event = store.Catalogue().FindEventUncounted(cmd.event_id);
       if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
       RememberDate(*event);
       date = DateFacts{event->concert_id, event->reservation_start_at, event->reservation_end_at};

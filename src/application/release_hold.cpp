@@ -19,7 +19,7 @@ Result<void> ReleaseHold::Execute(const ReleaseHoldCommand& cmd) {
     if (hold->user_id != cmd.who.user_id) {
       return Fail(ErrorCode::kOccupationInvalid, "occupation belongs to another user");
     }
-    auto event = store.Catalogue().FindEvent(hold->event_id, now);
+    auto event = store.Catalogue().FindEventUncounted(hold->event_id);
     if (!event || event->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }

@@ -28,7 +28,7 @@ Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
     if (hold->status == HoldStatus::kExpired || now >= hold->expires_at) {
       return Fail(ErrorCode::kOccupationAlreadyExpired, "occupation already expired");
     }
-    auto event = store.Catalogue().FindEvent(cmd.event_id, now);
+    auto event = store.Catalogue().FindEventUncounted(cmd.event_id);
     if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
     if (event->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");

@@ -74,6 +74,27 @@ TEST_P(CatalogueRepositoryContract, CreateEventMakesNumberedAvailableSeatsAtTheP
                }).has_value());
 }
 
+TEST_P(CatalogueRepositoryContract, AnUncountedEventHasEveryFieldButTheCount) {
+  auto concert = NewConcert();
+  auto event = NewEvent(concert, 5, 7000);
+  auto counted = Query(db(), [&](Store& s) { return s.Catalogue().FindEvent(event.id, T(0)); });
+  auto found = Query(db(), [&](Store& s) { return s.Catalogue().FindEventUncounted(event.id); });
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(counted.has_value());
+  EXPECT_EQ(found->id, event.id);
+  EXPECT_EQ(found->concert_id, concert);
+  EXPECT_EQ(found->venue, counted->venue);
+  EXPECT_EQ(found->start_at, counted->start_at);
+  EXPECT_EQ(found->duration_minutes, counted->duration_minutes);
+  EXPECT_EQ(found->reservation_start_at, counted->reservation_start_at);
+  EXPECT_EQ(found->reservation_end_at, counted->reservation_end_at);
+  EXPECT_EQ(found->max_seat_count, 5);
+  EXPECT_EQ(found->available_seat_count, 0);
+  EXPECT_FALSE(Query(db(), [](Store& s) {
+                 return s.Catalogue().FindEventUncounted(domain::EventId{999});
+               }).has_value());
+}
+
 TEST_P(CatalogueRepositoryContract, AvailableCountsExcludeLiveHoldsAndSalesButNotLapsedHolds) {
   auto concert = NewConcert();
   auto later = NewEvent(concert, 4, 1000, 2 * 86'400'000);

@@ -82,6 +82,13 @@ class Catalogue : public CatalogueRepository {
     if (it == t_.events.end()) return std::nullopt;
     return WithCount(it->second, now);
   }
+  std::optional<ConcertEvent> FindEventUncounted(EventId id) override {
+    auto it = t_.events.find(id.value);
+    if (it == t_.events.end()) return std::nullopt;
+    ConcertEvent out = it->second;
+    out.available_seat_count = 0;
+    return out;
+  }
   std::vector<ConcertEvent> ListEvents(ConcertId concert, Instant now) override {
     std::vector<ConcertEvent> out;
     for (const auto& [id, e] : t_.events) {

@@ -20,6 +20,9 @@ class CatalogueRepository {
   virtual ConcertEvent CreateEvent(const NewConcertEvent& event, Instant now) = 0;
   // available_seat_count is computed at `now`: seats AVAILABLE, or HELD with a lapsed hold.
   virtual std::optional<ConcertEvent> FindEvent(EventId id, Instant now) = 0;
+  // As FindEvent without counting the available seats (available_seat_count reads 0): for the
+  // checks of a hold, reservation or seat listing, which need the date, not its count.
+  virtual std::optional<ConcertEvent> FindEventUncounted(EventId id) = 0;
   // All dates of a concert ordered by start_at, with available counts at `now`.
   virtual std::vector<ConcertEvent> ListEvents(ConcertId concert, Instant now) = 0;
 

@@ -31,6 +31,10 @@ constexpr const char* kSelectEvent =
     "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND " BOXOFFICE_SEAT_FREE
     ") "
     "FROM concert_event e WHERE e.id = :id";
+constexpr const char* kSelectEventUncounted =
+    "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
+    "FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventsOfConcert =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
@@ -91,13 +95,14 @@ struct EventRow {
   }
 };
 
+// `now` is bound when the query counts available seats at that moment.
 std::vector<domain::ConcertEvent> QueryEvents(soci::session& session, const char* sql,
-                                              std::int64_t key, std::int64_t now) {
+                                              std::int64_t key, const std::int64_t* now) {
   EventRow row;
   soci::statement st(session);
   row.Into(st);
   st.exchange(soci::use(key, "id"));
-  st.exchange(soci::use(now, "now"));
+  if (now != nullptr) st.exchange(soci::use(*now, "now"));
   st.alloc();
   st.prepare(sql);
   st.define_and_bind();
@@ -170,14 +175,22 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
 
 std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEvent(domain::EventId id,
                                                                       domain::Instant now) {
-  auto events = QueryEvents(session_, kSelectEvent, id.value, sql::ToMs(now));
+  const std::int64_t at = sql::ToMs(now);
+  auto events = QueryEvents(session_, kSelectEvent, id.value, &at);
+  if (events.empty()) return std::nullopt;
+  return events.front();
+}
+
+std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEventUncounted(domain::EventId id) {
+  auto events = QueryEvents(session_, kSelectEventUncounted, id.value, nullptr);
   if (events.empty()) return std::nullopt;
   return events.front();
 }
 
 std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::ConcertId concert,
                                                                      domain::Instant now) {
-  return QueryEvents(session_, kSelectEventsOfConcert, concert.value, sql::ToMs(now));
+  const std::int64_t at = sql::ToMs(now);
+  return QueryEvents(session_, kSelectEventsOfConcert, concert.value, &at);
 }
 
 std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId event,

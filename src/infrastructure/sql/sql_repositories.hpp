@@ -36,6 +36,7 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
   domain::ConcertEvent CreateEvent(const domain::NewConcertEvent& event,
                                    domain::Instant now) override;
   std::optional<domain::ConcertEvent> FindEvent(domain::EventId id, domain::Instant now) override;
+  std::optional<domain::ConcertEvent> FindEventUncounted(domain::EventId id) override;
   std::vector<domain::ConcertEvent> ListEvents(domain::ConcertId concert,
                                                domain::Instant now) override;
   std::vector<domain::Seat> ListSeats(domain::EventId event, domain::Instant now) override;

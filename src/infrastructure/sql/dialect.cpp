@@ -120,6 +120,10 @@ bool Dialect::IsConnectionLost(const soci::soci_error& error) const {
 
 std::int64_t Dialect::LastInsertId(soci::session& session) const {
   long long id = 0;
+  // Both backends keep the id on the client side of the connection (mysql_insert_id,
+  // sqlite3_last_insert_rowid): no round trip. The query is the fallback for a backend that
+  // does not say.
+  if (session.get_last_insert_id("", id) && id > 0) return id;
   session << (backend_ == SqlBackend::kSqlite ? "SELECT last_insert_rowid()"
                                               : "SELECT LAST_INSERT_ID()"),
       soci::into(id);

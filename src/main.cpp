@@ -60,6 +60,7 @@
 #include "infrastructure/memory/memory_catalogue_cache.hpp"
 #include "infrastructure/memory/memory_lease.hpp"
 #include "infrastructure/memory/memory_waiting_room.hpp"
+#include "infrastructure/memory/near_catalogue_cache.hpp"
 #include "infrastructure/redis/redis_catalogue_cache.hpp"
 #include "infrastructure/redis/redis_lease.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
@@ -302,13 +303,20 @@ struct SharedState {
   }
 };
 
-SharedState MakeSharedState(const config::Config& config) {
+SharedState MakeSharedState(const config::Config& config, const domain::Clock& clock) {
   SharedState state;
   if (IsCluster(config)) {
     state.redis = std::make_shared<infra::RedisPool>(config.redis);
     state.room = std::make_unique<infra::RedisWaitingRoom>(state.redis, config.redis_key_prefix);
-    state.cache =
+    auto shared_cache =
         std::make_unique<infra::RedisCatalogueCache>(state.redis, config.redis_key_prefix);
+    if (config.catalogue_near_ttl_ms > 0) {
+      state.cache = std::make_unique<infra::NearCatalogueCache>(
+          std::move(shared_cache), clock,
+          std::chrono::milliseconds(config.catalogue_near_ttl_ms));
+    } else {
+      state.cache = std::move(shared_cache);
+    }
     state.lease = std::make_unique<infra::RedisLease>(state.redis, config.redis_key_prefix);
   } else {
     state.room = std::make_unique<infra::MemoryWaitingRoom>();
@@ -322,7 +330,7 @@ int Seed(const config::Config& config) {
   const auto db = OpenDatabase(config);
   infra::SystemClock clock;
   // In the cluster profile the shared cache sees the new catalogue (Invalidate) at once.
-  const SharedState state = MakeSharedState(config);
+  const SharedState state = MakeSharedState(config, clock);
   SeedDemo(*db, *state.cache, clock);
   return 0;
 }
@@ -357,7 +365,7 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   infra::ManualClock manual_clock;
   const domain::Clock& clock =
       config.http.test_hooks ? static_cast<const domain::Clock&>(manual_clock) : system_clock;
-  const SharedState shared = MakeSharedState(config);
+  const SharedState shared = MakeSharedState(config, clock);
   if (shared.redis && !shared.Ping()) {
     // Not fatal: /readyz answers 503 until Redis is reachable, and requests needing it 503.
     Log(spdlog::level::warn, "redis not reachable at start",

@@ -386,6 +386,10 @@ const std::vector<Setting>& Settings() {
          c.log_level =
              ReadChoice(v, {"trace", "debug", "info", "warn", "error", "critical", "off"});
        }},
+      {"CATALOGUE_NEAR_TTL_MS",
+       [](Config& c, const RawValue& v) {
+         c.catalogue_near_ttl_ms = static_cast<int>(ReadInt(v, 0, 60'000));
+       }},
       {"SCHEDULER_TICK_MS",
        [](Config& c, const RawValue& v) {
          c.scheduler_tick_ms = static_cast<int>(ReadInt(v, 10, 60'000));

@@ -23,6 +23,9 @@ struct Config {
   int access_token_ttl_seconds = 86'400;
   std::string webhook_url;  // BOXOFFICE_WEBHOOK_URL; empty: notifications off
   int scheduler_tick_ms = 100;
+  // Cluster: how long an instance serves its own copy of the shared catalogue cache; 0 reads
+  // Redis on every catalogue read (see NearCatalogueCache).
+  int catalogue_near_ttl_ms = 1000;
   std::string log_level = "info";
   http::HttpSettings http;
   infra::SqliteSettings sqlite;  // path defaults to <data_dir>/boxoffice.db

@@ -64,6 +64,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.http.io_threads, 2);
   EXPECT_EQ(c.http.worker_threads, 16);
   EXPECT_EQ(c.http.queue_worker_threads, 4);
+  EXPECT_EQ(c.catalogue_near_ttl_ms, 1000);
   EXPECT_EQ(c.http.max_pending, 1024);
   EXPECT_EQ(c.sqlite.pool_size, 8);
   EXPECT_EQ(c.sqlite.busy_timeout_ms, 5000);
@@ -286,6 +287,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"HTTP_IO_THREADS", "0", "expected an integer 1..64, got \"0\""},
         BadValue{"WORKER_THREADS", "2000", "expected an integer 1..1024, got \"2000\""},
         BadValue{"QUEUE_WORKER_THREADS", "0", "expected an integer 1..256, got \"0\""},
+        BadValue{"CATALOGUE_NEAR_TTL_MS", "-1", "expected an integer 0..60000, got \"-1\""},
         BadValue{"MAX_PENDING", "0", "expected an integer 1..1000000, got \"0\""},
         BadValue{"MAX_STREAMS", "0", "expected an integer 1..1000000, got \"0\""},
         BadValue{"DATA_DIR", " ", "expected a non-empty value, got \" \""},

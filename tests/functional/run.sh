@@ -7,17 +7,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="${root}/build/venv"
-requirements="${root}/tests/functional/requirements.txt"
-stamp="${venv}/.functional-requirements"
-
-if [[ ! -x "${venv}/bin/python" ]]; then
-  python3 -m venv "${venv}"
-fi
-# Install only when the pinned list changed since the last successful install.
-if [[ ! -f "${stamp}" ]] || ! cmp -s "${requirements}" "${stamp}"; then
-  "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check -r "${requirements}"
-  cp "${requirements}" "${stamp}"
-fi
+# shellcheck source=../lib/venv.sh
+source "${root}/tests/lib/venv.sh"
+ensure_venv "${venv}" "${root}/tests/functional/requirements.txt"
 
 # A relative BOXOFFICE_BIN means relative to where this script was called from.
 if [[ -n "${BOXOFFICE_BIN:-}" && "${BOXOFFICE_BIN}" != /* ]]; then

@@ -31,12 +31,17 @@ constexpr const char* kPrelude = R"lua(
 local waiting, seen, pre, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local opens_key, soldout_key, total_key, ticks_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local ticksum_key, seq_key, gens, seqs, idle = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local fence_key = KEYS[14]
+local fence_key, rate_key = KEYS[14], KEYS[15]
 
+-- The user's stage, and their score in that stage's set (an active user's idle deadline, a
+-- waiting or pre-queue user's arrival sequence).
 local function stage_of(user)
-  if redis.call('ZSCORE', active, user) then return 'active' end
-  if redis.call('ZSCORE', waiting, user) then return 'wait' end
-  if redis.call('ZSCORE', pre, user) then return 'pre' end
+  local score = redis.call('ZSCORE', active, user)
+  if score then return 'active', score end
+  score = redis.call('ZSCORE', waiting, user)
+  if score then return 'wait', score end
+  score = redis.call('ZSCORE', pre, user)
+  if score then return 'pre', score end
   return 'gone'
 end
 
@@ -51,8 +56,10 @@ local function remove(user)
 end
 
 -- The state of a live place: {state, position, idle deadline}; states 0 waiting, 1 active,
--- 2 sold out. nil when a waiting user is missing from the line (damaged state).
-local function view_of(user, stage)
+-- 2 sold out. nil when a waiting user is missing from the line (damaged state). A caller that
+-- already read them passes the waiting user's sequence and the pre-queue's size (saving
+-- round trips inside the script; both are read here when nil).
+local function view_of(user, stage, score, pre_count)
   if stage == 'active' then return {1, 0, tonumber(redis.call('ZSCORE', active, user))} end
   local position
   if stage == 'pre' then
@@ -63,9 +70,12 @@ local function view_of(user, stage)
   else
     local rank = redis.call('ZRANK', waiting, user)
     if not rank then return nil end
-    local score = redis.call('ZSCORE', waiting, user)
-    -- Pre-queue users not yet moved into the line are ahead of later arrivals.
-    position = rank + 1 + redis.call('ZCOUNT', pre, '-inf', '(' .. score)
+    position = rank + 1
+    if pre_count ~= 0 then
+      -- Pre-queue users not yet moved into the line are ahead of later arrivals.
+      score = score or redis.call('ZSCORE', waiting, user)
+      position = position + redis.call('ZCOUNT', pre, '-inf', '(' .. score)
+    end
   end
   if redis.call('EXISTS', soldout_key) == 1 then return {2, position, 0} end
   return {0, position, 0}
@@ -73,16 +83,24 @@ end
 
 -- The concert's counts, O(1): {waiting, active, admitted_total, ticks, first tick, last tick,
 -- admitted over the ticks}. Join and Touch append them to their reply, so a caller learns its
--- place and the line's numbers in one round trip.
-local function stats()
-  return {redis.call('ZCARD', waiting) + redis.call('ZCARD', pre), redis.call('ZCARD', active),
-          tonumber(redis.call('GET', total_key) or '0'), redis.call('LLEN', ticks_key),
-          redis.call('LINDEX', ticks_key, 0) or '', redis.call('LINDEX', ticks_key, -1) or '',
-          tonumber(redis.call('GET', ticksum_key) or '0')}
+-- place and the line's numbers in one round trip. The admission figures come from the summary
+-- Admit writes after each tick (one read); the keys it summarises are read only when there is
+-- no summary yet (data written before the summary existed). `pre_count`: as in view_of.
+local function stats(pre_count)
+  local counts = {redis.call('ZCARD', waiting) + (pre_count or redis.call('ZCARD', pre)),
+                  redis.call('ZCARD', active)}
+  local rate = redis.call('HMGET', rate_key, 'total', 'ticks', 'first', 'last', 'sum')
+  if rate[1] then
+    return {counts[1], counts[2], tonumber(rate[1]), tonumber(rate[2]), rate[3], rate[4],
+            tonumber(rate[5])}
+  end
+  return {counts[1], counts[2], tonumber(redis.call('GET', total_key) or '0'),
+          redis.call('LLEN', ticks_key), redis.call('LINDEX', ticks_key, 0) or '',
+          redis.call('LINDEX', ticks_key, -1) or '', tonumber(redis.call('GET', ticksum_key) or '0')}
 end
 
-local function with_stats(reply)
-  for _, v in ipairs(stats()) do table.insert(reply, v) end
+local function with_stats(reply, pre_count)
+  for _, v in ipairs(stats(pre_count)) do table.insert(reply, v) end
   return reply
 end
 
@@ -106,14 +124,16 @@ end
 -- shuffle); the slot's owner takes the drawn user's sequence. Users still in the pre-queue thus
 -- stay behind those moved and ahead of everyone who arrived after the opening.
 -- Redis seeds math.random identically every time, so the seed comes from the caller.
+-- Returns the pre-queue's size afterwards.
 local function flush(now, seed, limit)
-  if redis.call('ZCARD', pre) == 0 then return end
+  local n = redis.call('ZCARD', pre)
+  if n == 0 then return 0 end
   local opens = redis.call('GET', opens_key)
-  if not opens or now < tonumber(opens) then return end
+  if not opens or now < tonumber(opens) then return n end
   local state = seed
   for _ = 1, limit do
-    local n = redis.call('ZCARD', pre)
-    if n == 0 then break end
+    n = redis.call('ZCARD', pre)
+    if n == 0 then return 0 end
     local slot = redis.call('ZRANGE', pre, 0, 0, 'WITHSCORES')
     state = (state * 48271) % 2147483647  -- Park-Miller; exact in doubles
     local r = state % n
@@ -126,22 +146,25 @@ local function flush(now, seed, limit)
     redis.call('ZADD', waiting, slot[2], pick[1])
     redis.call('HSET', seqs, pick[1], slot[2])
   end
+  return redis.call('ZCARD', pre)
 end
 )lua";
 
 // ARGV: user, now, opens_at, grace_ms, seed, limit
 //   -> {sequence, generation, state, position, idle deadline (the view as in Touch), stats...}
 constexpr const char* kJoin = R"lua(
-local function joined(seq, gen, stage)
-  local v = view_of(ARGV[1], stage) or {0, 0, 0}
-  return with_stats({tonumber(seq), gen, v[1], v[2], v[3]})
+-- pre_count: the pre-queue's size when unchanged since flush, else nil.
+local function joined(seq, gen, stage, pre_count)
+  local score = stage == 'wait' and seq or nil
+  local v = view_of(ARGV[1], stage, score, pre_count) or {0, 0, 0}
+  return with_stats({tonumber(seq), gen, v[1], v[2], v[3]}, pre_count)
 end
 local user, now, opens_at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('SET', opens_key, ARGV[3])
-flush(now, tonumber(ARGV[5]), tonumber(ARGV[6]))
-local stage = stage_of(user)
+local pre_count = flush(now, tonumber(ARGV[5]), tonumber(ARGV[6]))
+local stage, score = stage_of(user)
 if stage == 'active' then
-  if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); stage = 'gone' end
+  if now >= tonumber(score) then remove(user); stage = 'gone' end
 elseif stage ~= 'gone' then
   local last = redis.call('ZSCORE', seen, user)
   if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); stage = 'gone' end
@@ -150,12 +173,14 @@ local gen = redis.call('HINCRBY', gens, user, 1)
 if stage == 'active' then
   local ttl = redis.call('HGET', idle, user)
   if ttl then redis.call('ZADD', active, now + tonumber(ttl), user) end
-  return joined(redis.call('HGET', seqs, user) or '0', gen, stage)
-elseif stage ~= 'gone' then
+  return joined(redis.call('HGET', seqs, user) or '0', gen, stage, pre_count)
+elseif stage == 'wait' then
+  -- A waiting user's score is their arrival sequence (flush keeps the two equal).
   redis.call('ZADD', seen, ARGV[2], user)
-  local seq = redis.call('HGET', seqs, user) or
-              redis.call('ZSCORE', stage == 'pre' and pre or waiting, user)
-  return joined(seq, gen, stage)
+  return joined(score, gen, stage, pre_count)
+elseif stage == 'pre' then
+  redis.call('ZADD', seen, ARGV[2], user)
+  return joined(redis.call('HGET', seqs, user) or score, gen, stage, pre_count)
 end
 local seq = next_seq()
 if now < opens_at then
@@ -167,22 +192,23 @@ else
 end
 redis.call('HSET', seqs, user, seq)
 redis.call('ZADD', seen, ARGV[2], user)
-return joined(seq, gen, stage)
+return joined(seq, gen, stage, nil)
 )lua";
 
 // ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until, stats...}
 // States: 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded.
 constexpr const char* kTouch = R"lua(
+local pre_count = nil  -- known only on the path that changes nothing but the user's own entry
 local function touch()
   local user, now = ARGV[1], tonumber(ARGV[3])
-  local stage = stage_of(user)
+  local stage, score = stage_of(user)
   if stage == 'gone' then
     remove(user)
     return {3, 0, 0}
   end
   if redis.call('HGET', gens, user) ~= ARGV[2] then return {4, 0, 0} end
   if stage == 'active' then
-    if now >= tonumber(redis.call('ZSCORE', active, user)) then remove(user); return {3, 0, 0} end
+    if now >= tonumber(score) then remove(user); return {3, 0, 0} end
     local deadline = now + tonumber(ARGV[5])
     redis.call('HSET', idle, user, ARGV[5])
     redis.call('ZADD', active, deadline, user)
@@ -191,11 +217,12 @@ local function touch()
   local last = redis.call('ZSCORE', seen, user)
   if not last or now - tonumber(last) > tonumber(ARGV[4]) then remove(user); return {3, 0, 0} end
   redis.call('ZADD', seen, ARGV[3], user)
-  local v = view_of(user, stage)
-  if not v then remove(user); return {3, 0, 0} end
+  pre_count = redis.call('ZCARD', pre)
+  local v = view_of(user, stage, stage == 'wait' and score or nil, pre_count)
+  if not v then remove(user); pre_count = nil; return {3, 0, 0} end
   return v
 end
-return with_stats(touch())
+return with_stats(touch(), pre_count)
 )lua";
 
 // ARGV: user
@@ -256,8 +283,9 @@ if not sold_out then
     end
   end
 end
-redis.call('INCRBY', total_key, admitted)
-redis.call('RPUSH', ticks_key, ARGV[1] .. ':' .. admitted)
+local total = redis.call('INCRBY', total_key, admitted)
+local last_tick = ARGV[1] .. ':' .. admitted
+redis.call('RPUSH', ticks_key, last_tick)
 redis.call('INCRBY', ticksum_key, admitted)
 -- One tick is pushed per call, so trimming `limit` per call keeps up.
 for _ = 1, limit do
@@ -268,6 +296,10 @@ for _ = 1, limit do
   redis.call('LPOP', ticks_key)
   redis.call('DECRBY', ticksum_key, count)
 end
+-- The summary stats() reads in one call instead of walking these keys on every join and poll.
+redis.call('HSET', rate_key, 'total', total, 'ticks', redis.call('LLEN', ticks_key),
+           'first', redis.call('LINDEX', ticks_key, 0) or '', 'last', last_tick,
+           'sum', redis.call('GET', ticksum_key) or '0')
 return {admitted, evicted_waiting, evicted_active}
 )lua";
 
@@ -337,7 +369,7 @@ std::vector<std::string> RedisWaitingRoom::Keys(ConcertId concert) const {
   const std::string base = prefix_ + ":{c:" + std::to_string(concert.value) + "}:";
   return {base + "waiting", base + "seen",  base + "prequeue", base + "active",  base + "opens",
           base + "soldout", base + "total", base + "ticks",    base + "ticksum", base + "seq",
-          base + "gens",    base + "seqs",  base + "idle",     base + "fence"};
+          base + "gens",    base + "seqs",  base + "idle",     base + "fence",   base + "rate"};
 }
 
 namespace {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "interfaces/http/access_log.hpp"
+#include "interfaces/http/client_address.hpp"
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/context.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
@@ -75,7 +76,20 @@ bool IsMalformedRequest(const boost::system::error_code& ec) {
          ec != bhttp::error::partial_message;
 }
 
-Request ToRequest(bhttp::request<bhttp::string_body>&& message, const std::string& client) {
+// The X-Forwarded-For headers of the message as one list (several headers join with commas).
+std::optional<std::string> ForwardedFor(const bhttp::request<bhttp::string_body>& message) {
+  std::optional<std::string> joined;
+  auto [first, last] = message.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    joined = joined ? *joined + "," + std::string(it->value()) : std::string(it->value());
+  }
+  return joined;
+}
+
+Request ToRequest(bhttp::request<bhttp::string_body>&& message, const std::string& peer,
+                  const ClientAddressResolver& clients) {
+  const std::string client =
+      clients.Enabled() ? clients.Resolve(peer, ForwardedFor(message)) : peer;
   Request request;
   request.method = std::string(message.method_string());
   const std::string_view target = message.target();
@@ -166,7 +180,8 @@ struct Server::Impl {
         services(svc),
         router(ActiveRoutes(settings)),
         metrics(AllRoutes()),
-        limiter(settings.rate_limit_per_second, settings.rate_limit_burst) {}
+        limiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        clients(settings.trusted_proxies) {}
 
   void Start();
   void Stop();
@@ -205,6 +220,7 @@ struct Server::Impl {
   Router router;
   Metrics metrics;
   RateLimiter limiter;
+  ClientAddressResolver clients;
   std::optional<asio::thread_pool> workers;
   std::optional<asio::thread_pool> queue_workers;  // the waiting-room lane
   std::optional<tcp::acceptor> acceptor;
@@ -405,7 +421,7 @@ asio::awaitable<void> Server::Impl::Serve(beast::tcp_stream& stream, const std::
     auto incoming = parser.release();
     const bool keep_alive = incoming.keep_alive() && !stopped;
     const unsigned version = incoming.version();
-    Request request = ToRequest(std::move(incoming), client);
+    Request request = ToRequest(std::move(incoming), client, clients);
     stream.expires_never();  // handling time is bounded by the worker pool, not the socket
     const RouteMatch match = router.Match(request.method, request.path);
     if (match.kind == RouteMatch::Kind::kMatched && match.route->id == RouteId::kQueueStream) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "interfaces/http/services.hpp"
 
@@ -29,6 +30,9 @@ struct HttpSettings {
   bool signup_enabled = true;
   double rate_limit_per_second = 100;  // per credential (or client address); 0 disables
   double rate_limit_burst = 200;
+  // Addresses of load balancers whose X-Forwarded-For is believed (ClientAddressResolver):
+  // behind them, rate limits and the access log see the client, not the balancer.
+  std::vector<std::string> trusted_proxies;
   bool access_log = true;  // one JSON line per request on stdout
   bool test_hooks = false;
 };

@@ -376,6 +376,35 @@ TEST_F(ServerTest, RateLimitAnswers429) {
   EXPECT_EQ(Send(bhttp::verb::get, "/healthz").status, 200);  // probes are never throttled
 }
 
+// Behind a trusted balancer each client has its own limit; a client that is not a trusted proxy
+// cannot pick a fresh limit by writing the header itself.
+TEST_F(ServerTest, RateLimitKeysOnTheForwardedClientOnlyBehindATrustedProxy) {
+  HttpSettings settings;
+  settings.rate_limit_per_second = 0.001;
+  settings.rate_limit_burst = 1;
+  settings.trusted_proxies = {"127.0.0.1", "::1"};
+  StartServer(settings);
+  auto from = [&](const std::string& client) {
+    return Send(bhttp::verb::get, "/api/v1/concerts", "", {{"X-Forwarded-For", client}}).status;
+  };
+  EXPECT_EQ(from("203.0.113.1"), 200);
+  EXPECT_EQ(from("203.0.113.1"), 429);
+  EXPECT_EQ(from("203.0.113.2"), 200);  // another client behind the same balancer
+  EXPECT_EQ(from("203.0.113.9, 203.0.113.2"), 429);  // what the client wrote is ignored
+}
+
+TEST_F(ServerTest, ForwardedForIsIgnoredWithoutTrustedProxies) {
+  HttpSettings settings;
+  settings.rate_limit_per_second = 0.001;
+  settings.rate_limit_burst = 1;
+  StartServer(settings);
+  auto from = [&](const std::string& client) {
+    return Send(bhttp::verb::get, "/api/v1/concerts", "", {{"X-Forwarded-For", client}}).status;
+  };
+  EXPECT_EQ(from("203.0.113.1"), 200);
+  EXPECT_EQ(from("203.0.113.2"), 429);  // the same peer, whatever the header says
+}
+
 TEST_F(ServerTest, AdminNeedsTheToken) {
   StartServer();
   EXPECT_EQ(ErrorCode(Send(bhttp::verb::get, "/api/v1/admin/policies")), "unauthenticated");

@@ -108,6 +108,56 @@ class ReportTest(unittest.TestCase):
         self.assertIn("must be 1", line)
         self.assertIn("255.2 ms", line)
 
+    def test_cluster_queue_endpoints_are_bound_by_one_redis_script_each(self) -> None:
+        cluster = copy.deepcopy(RESULTS)
+        cluster["steps"]["cluster.queue_token"] = wrk_step(12_000)
+        cluster["steps"]["cluster.queue_status"] = wrk_step(16_000)
+        cluster["steps"]["ceiling.redis"] = {
+            "status": "ok", "kind": "redis-benchmark", "command": "redis-benchmark ...",
+            "tests": {"EVAL (3-command script)": {"summary": {
+                "rps": spread(80_000), "p50_ms": spread(0.5), "p99_ms": spread(1.0)}}}}
+        text = self.render(cluster)
+        token = self.row(text, "| cluster |", "queue/token")
+        self.assertIn("Redis EVAL × 1 per request", token)
+        self.assertIn("| 15% |", token)  # 12,000 x 1 of 80,000
+        status = self.row(text, "| cluster |", "queue/status")
+        self.assertIn("Redis EVAL × 1 per request (touch", status)
+        self.assertIn("| 20% |", status)
+        self.assertNotIn("EVAL × 3", text)
+        self.assertNotIn("EVAL × 2", text)
+
+    def rush(self, settings: dict) -> dict:
+        run = {"funnel_requests_per_s": 4200.0, "purchases": 5000, "seats_on_sale": 8000,
+               "invariants": {"ok": True}, "failures": {},
+               "steps": {"hold": {"count": 5100, "p50_ms": 20.0, "p95_ms": 90.0,
+                                  "p99_ms": 150.0}}}
+        rushed = copy.deepcopy(RESULTS)
+        rushed["steps"]["embedded.loadgen"] = {
+            "status": "ok", "command": "boxoffice-loadgen ...", "notes": [],
+            "runs": [{"data": run, "exit_code": 0}], "settings": settings}
+        return rushed
+
+    def test_the_rush_shows_its_workload_settings(self) -> None:
+        text = self.render(self.rush({
+            "--users": 5000, "--arrival-seconds": 10, "--seats": 800, "--dates": 10,
+            "--max-seats-per-user": 2, "--date-choice": "weighted", "--admit-batch": 1000,
+            "--admit-interval-ms": 100, "--max-active": 5000}))
+        rush = text.split("## Ticket-opening rush")[1]
+        workload = self.row(rush, "Workload:")
+        for words in ("5,000 users arriving over 10 s", "10 date(s) × 800 seats",
+                      "8,000 seats on sale", "1–2 seats", "in proportion to its free seats",
+                      "1,000 users every 100 ms", "at most 5,000 admitted"):
+            self.assertIn(words, workload)
+        # 8,000 seats for about 7,500 wanted: the report says why the venue is that large.
+        self.assertIn("more seats than the users want", rush)
+        self.assertIn("| requests/s through the funnel | 4,200 |", rush)
+
+    def test_a_venue_smaller_than_the_demand_is_not_called_large_enough(self) -> None:
+        text = self.render(self.rush({"--users": 5000, "--arrival-seconds": 10, "--seats": 1000,
+                                      "--dates": 1, "--max-seats-per-user": 2}))
+        self.assertIn("1 date(s) × 1,000 seats", text)
+        self.assertNotIn("more seats than the users want", text)
+
     def test_the_hand_written_analysis_is_kept(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "performance.md"

@@ -45,6 +45,7 @@ std::variant<Options, OptionsError, HelpShown> ParseOptions(int argc, char** arg
       "boxoffice-loadgen"};
   std::string url = "http://127.0.0.1:8080";
   std::string arrival = "uniform";
+  std::string date_choice = "first";
   int admit_batch = *o.admit_batch, admit_interval = *o.admit_interval_ms,
       max_active = *o.max_active;
   bool keep_policies = false;
@@ -91,6 +92,11 @@ std::variant<Options, OptionsError, HelpShown> ParseOptions(int argc, char** arg
   app.add_option("--max-seats-per-user", o.max_seats_per_user, "each user wants 1..this many seats")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  app.add_option("--date-choice", date_choice,
+                 "which date a user tries: first (the earliest with a free seat) or weighted "
+                 "(any with a free seat, in proportion to its free seats)")
+      ->check(CLI::IsMember({"first", "weighted"}))
+      ->capture_default_str();
   app.add_option("--zipf", o.zipf_exponent,
                  "front-row bias: seat n is picked with weight 1/n^s (0 = uniform)")
       ->check(CLI::Range(0.0, 10.0))
@@ -131,6 +137,7 @@ std::variant<Options, OptionsError, HelpShown> ParseOptions(int argc, char** arg
 
   if (auto error = ParseUrl(url, o)) return OptionsError{*error};
   o.arrival = arrival == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
+  o.date_choice = date_choice == "weighted" ? DateChoice::kWeighted : DateChoice::kFirst;
   o.setup = !no_setup;
   if (!o.setup && o.concert_id == 0) return OptionsError{"--no-setup needs --concert-id"};
   if (o.setup && o.concert_id != 0) return OptionsError{"--concert-id goes with --no-setup"};

@@ -5,6 +5,8 @@
 #include <string>
 #include <variant>
 
+#include "date_choice.hpp"
+
 namespace boxoffice::loadgen {
 
 enum class Arrival { kUniform, kPoisson };
@@ -34,6 +36,7 @@ struct Options {
 
   // Virtual user behaviour.
   int max_seats_per_user = 2;  // each user wants 1..this many seats
+  DateChoice date_choice = DateChoice::kFirst;
   double zipf_exponent = 1.0;  // front-row bias: weight of seat n is 1 / n^s
   int hold_retries = 20;       // fresh picks after 409 seat_unavailable before giving up
   int busy_retries = 3;        // retries of a 429/503 (each counted as a failure)

@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "date_choice.hpp"
 #include "rank_correlation.hpp"
 
 namespace boxoffice::loadgen {
@@ -451,10 +452,10 @@ class Shard {
     co_await Call(Step::kLeave, http::verb::delete_, "/api/v1/queue/token", {}, Auth(u, true));
   }
 
-  // The first date with free seats and its free seats; nullopt when the concert is sold out
-  // (or a request failed: then `failed` is set).
-  awaitable<std::optional<std::pair<std::int64_t, std::vector<Seat>>>> FindSeats(UserRecord& u,
-                                                                                 bool& failed) {
+  // A date with free seats (as --date-choice says) and its free seats; nullopt when the concert
+  // is sold out (or a request failed: then `failed` is set).
+  awaitable<std::optional<std::pair<std::int64_t, std::vector<Seat>>>> FindSeats(
+      UserRecord& u, std::mt19937_64& rng, bool& failed) {
     failed = false;
     Response dates =
         co_await Call(Step::kDates, http::verb::get,
@@ -465,15 +466,24 @@ class Shard {
       failed = true;
       co_return std::nullopt;
     }
+    std::vector<std::int64_t> events, free_counts;
     for (const auto& d : *list) {
       if (!d.is_object()) continue;
       const auto& date = d.as_object();
       const auto event = IntOf(date, "id");
-      if (IntOf(date, "availableSeatCount") <= 0) continue;
       if (std::find(plan_.event_ids.begin(), plan_.event_ids.end(), event) ==
           plan_.event_ids.end()) {
         continue;
       }
+      events.push_back(event);
+      free_counts.push_back(IntOf(date, "availableSeatCount"));
+    }
+    // A listing may still count a seat that is gone by now: then the next candidate is tried.
+    while (true) {
+      const auto chosen = ChooseDate(free_counts, options_.date_choice,
+                                     std::uniform_real_distribution<double>(0, 1)(rng));
+      if (!chosen) co_return std::nullopt;
+      const auto event = events[*chosen];
       Response seats =
           co_await Call(Step::kSeats, http::verb::get,
                         "/api/v1/concert-events/" + std::to_string(event) + "/available-seats", {},
@@ -489,8 +499,8 @@ class Shard {
           free.push_back({IntOf(s.as_object(), "id"), IntOf(s.as_object(), "seatNumber")});
       }
       if (!free.empty()) co_return std::make_pair(event, std::move(free));
+      free_counts[*chosen] = 0;
     }
-    co_return std::nullopt;
   }
 
   awaitable<void> VirtualUser(UserRecord& u, std::uint64_t seed) {
@@ -560,7 +570,7 @@ class Shard {
     json::object hold;
     for (int conflicts = 0;; ++conflicts) {
       bool failed = false;
-      auto found = co_await FindSeats(u, failed);
+      auto found = co_await FindSeats(u, rng, failed);
       if (failed) co_return failed_or_late();
       if (!found) {
         co_await Leave(u);

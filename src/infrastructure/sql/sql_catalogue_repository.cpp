@@ -25,26 +25,26 @@ constexpr const char* kInsertSeat =
 // A HELD seat whose deadline has passed counts as available: expiry needs no sweeper.
 #define BOXOFFICE_SEAT_FREE "(s.state = 'AVAILABLE' OR (s.state = 'HELD' AND s.held_until <= :now))"
 
+// A date's free seats: the AVAILABLE ones, counted from the (concert_event_id, state) index
+// alone, plus the HELD ones whose hold has run out (only those rows are read). Counting with a
+// join over every seat row read each row of the date, on every dates listing.
+#define BOXOFFICE_FREE_SEATS_OF_E                                                  \
+  "((SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND "               \
+  "s.state = 'AVAILABLE') + (SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = " \
+  "e.id AND s.state = 'HELD' AND s.held_until <= :now))"
+
 constexpr const char* kSelectEvent =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
-    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
-    "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND " BOXOFFICE_SEAT_FREE
-    ") "
-    "FROM concert_event e WHERE e.id = :id";
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, " BOXOFFICE_FREE_SEATS_OF_E
+    " FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventUncounted =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
     "FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventsOfConcert =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
-    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
-    "COALESCE(SUM(CASE WHEN " BOXOFFICE_SEAT_FREE
-    " THEN 1 ELSE 0 END), 0) "
-    "FROM concert_event e LEFT JOIN seat s ON s.concert_event_id = e.id "
-    "WHERE e.concert_id = :id "
-    "GROUP BY e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
-    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count "
-    "ORDER BY e.start_at, e.id";
+    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, " BOXOFFICE_FREE_SEATS_OF_E
+    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
 constexpr const char* kSelectSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price, "
     "CASE WHEN " BOXOFFICE_SEAT_FREE
@@ -55,6 +55,7 @@ constexpr const char* kCountBuyable =
     "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED'";
 
 #undef BOXOFFICE_SEAT_FREE
+#undef BOXOFFICE_FREE_SEATS_OF_E
 
 // Column buffers of an event row; SOCI writes each fetched row into them.
 struct EventRow {

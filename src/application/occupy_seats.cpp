@@ -95,33 +95,38 @@ OccupySeats::Attempted OccupySeats::Attempt(const OccupySeatsCommand& cmd,
     if (now < date->reservation_start_at || now >= date->reservation_end_at) {
       return Fail(ErrorCode::kReservationNotOpened, "reservation window is not open");
     }
-    auto seats = store.Seats().Find(cmd.event_id, ids, now);
+    // One statement on MySQL: it reads the seats and locks them and the user's row (which the
+    // per-user limit below needs), so the hold's later statements ask for no lock.
+    auto seats = store.Seats().FindForHold(cmd.event_id, ids, cmd.who.user_id, now);
     if (seats.size() != ids.size()) return Fail(ErrorCode::kSeatNotFound, "seat not found");
     // Rejecting here spares a write for the common case of a seat already taken, and tells the
     // gate which seats were taken; the conditional update below is what actually decides races.
-    // It comes before the per-user count (which locks the user's row on MySQL), so a refusal
-    // costs one read: in a race for one seat nearly every attempt is one.
+    // It comes before the per-user limit, so a refusal costs one read: in a race for one seat
+    // nearly every attempt is one.
     for (const auto& s : seats) {
       if (s.state != domain::SeatState::kAvailable) taken.push_back(s.id);
     }
     if (!taken.empty()) return Fail(ErrorCode::kSeatUnavailable, kSeatTakenMessage);
-    const int already = store.Holds().CountLiveSeats(cmd.who.user_id, cmd.event_id, now);
-    if (already + static_cast<int>(ids.size()) > policies.max_seats_per_hold) {
+    std::vector<domain::HeldSeat> held;
+    held.reserve(seats.size());
+    for (const auto& s : seats) held.push_back({s.id, s.seat_number, s.price});
+    const auto expires_at = now + std::chrono::seconds(policies.hold_ttl_seconds);
+    // The per-user limit is counted by the insert itself (one statement, not a count and then
+    // an insert); only a refusal counts again, for the message.
+    auto hold = store.Holds().CreateWithinLimit(cmd.who.user_id, cmd.event_id, held, expires_at,
+                                                now, policies.max_seats_per_hold);
+    if (!hold) {
+      const int already = store.Holds().CountLiveSeats(cmd.who.user_id, cmd.event_id, now);
       return Fail(ErrorCode::kTooManySeats, "at most " +
                                                 std::to_string(policies.max_seats_per_hold) +
                                                 " seats of a date held at once per user; " +
                                                 std::to_string(already) + " already held");
     }
-    std::vector<domain::HeldSeat> held;
-    held.reserve(seats.size());
-    for (const auto& s : seats) held.push_back({s.id, s.seat_number, s.price});
-    const auto expires_at = now + std::chrono::seconds(policies.hold_ttl_seconds);
-    auto hold = store.Holds().Create(cmd.who.user_id, cmd.event_id, held, expires_at, now);
-    const int changed = store.Seats().Hold(cmd.event_id, ids, hold.id, expires_at, now);
+    const int changed = store.Seats().Hold(cmd.event_id, ids, hold->id, expires_at, now);
     if (changed != static_cast<int>(ids.size())) {
       return Fail(ErrorCode::kSeatUnavailable, kSeatTakenMessage);
     }
-    return hold;
+    return std::move(*hold);
   });
   return {std::move(hold), std::move(taken)};
 }

@@ -232,12 +232,146 @@ TEST_F(MysqlDatabaseTest, AHoldWaitsForACompetitorStillDecidingAndWinsWhenItRoll
     });
   });
   // The hold queues on the seat's lock (its blocking FOR UPDATE, not the NOWAIT one).
-  const bool queued =
-      WaitForRunningStatement("SELECT id FROM seat WHERE id IN (%) ORDER BY id FOR UPDATE");
+  const bool queued = WaitForRunningStatement(
+      "SELECT s.id, s.concert_event_id, % FROM seat s WHERE s.id IN (%) ORDER BY s.id FOR UPDATE");
   *raw_ << "ROLLBACK";
   hold.join();
   ASSERT_TRUE(queued);
   EXPECT_EQ(changed, 1);
+}
+
+// The same through the statements OccupySeats uses: the seats are read and locked together with
+// the holder's row, the limit is counted by the insert.
+TEST_F(MysqlDatabaseTest, AHoldForAUserWaitsForACompetitorStillDecidingAndWinsWhenItRollsBack) {
+  settings_.pool_size = 2;
+  settings_.lock_wait_timeout_seconds = 30;
+  auto db = infra::OpenMysql(settings_);
+  auto seeded = SeedOneSeat(*db);
+  *raw_ << "START TRANSACTION";
+  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " + std::to_string(kFar) +
+               " WHERE id = " + std::to_string(seeded.seat.value);
+  int changed = -1;
+  std::thread hold([&] {
+    changed = Commit(*db, [&](Store& s) {
+      auto seats = s.Seats().FindForHold(seeded.event, {seeded.seat}, seeded.user, At(1));
+      if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
+      auto created = s.Holds().CreateWithinLimit(
+          seeded.user, seeded.event, {{seats[0].id, seats[0].seat_number, seats[0].price}},
+          At(kFar), At(1), 4);
+      if (!created) return -2;
+      return s.Seats().Hold(seeded.event, {seeded.seat}, created->id, At(kFar), At(1));
+    });
+  });
+  const bool queued = WaitForRunningStatement(
+      "SELECT s.id, % FROM seat s JOIN users u ON u.id = % WHERE s.id IN (%) ORDER BY s.id "
+      "FOR UPDATE");
+  *raw_ << "ROLLBACK";
+  hold.join();
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(changed, 1);
+}
+
+// FindForHold locks the holder's row and the seats in its one statement: another transaction
+// can lock neither until the hold's transaction ends.
+TEST_F(MysqlDatabaseTest, FindForHoldLocksTheHolderAndTheSeats) {
+  settings_.pool_size = 2;
+  auto db = infra::OpenMysql(settings_);
+  auto seeded = SeedOneSeat(*db);
+  std::latch found(1);
+  std::latch checked(1);
+  std::thread hold([&] {
+    Commit(*db, [&](Store& s) {
+      auto seats = s.Seats().FindForHold(seeded.event, {seeded.seat}, seeded.user, At(1));
+      found.count_down();
+      checked.wait();
+      return seats.size();
+    });
+  });
+  found.wait();
+  auto locked_elsewhere = [&](const std::string& table, std::int64_t id) {
+    try {
+      *raw_ << "START TRANSACTION";
+      *raw_ << "SELECT id FROM " + table + " WHERE id = " + std::to_string(id) +
+                   " FOR UPDATE NOWAIT";
+      *raw_ << "ROLLBACK";
+      return false;
+    } catch (const soci::soci_error&) {
+      *raw_ << "ROLLBACK";
+      return true;
+    }
+  };
+  const bool user_locked = locked_elsewhere("users", seeded.user.value);
+  const bool seat_locked = locked_elsewhere("seat", seeded.seat.value);
+  checked.count_down();
+  hold.join();
+  EXPECT_TRUE(user_locked);
+  EXPECT_TRUE(seat_locked);
+  EXPECT_FALSE(locked_elsewhere("users", seeded.user.value)) << "released at the commit";
+}
+
+// The per-user limit under a race (ADR 0005): a second hold of the same user that starts while
+// the first is still open waits for it and then counts its seats, instead of counting before
+// the first commits and overshooting the limit.
+TEST_F(MysqlDatabaseTest, ASecondHoldOfOneUserCountsTheFirstOnceItCommits) {
+  settings_.pool_size = 2;
+  settings_.lock_wait_timeout_seconds = 30;
+  auto db = infra::OpenMysql(settings_);
+  struct Date {
+    domain::UserId user;
+    domain::EventId event;
+    std::vector<domain::Seat> seats;
+  };
+  auto date = Commit(*db, [](Store& s) {
+    auto user = s.Users().Create("kim", At(0)).id;
+    auto concert = s.Catalogue().CreateConcert({"Title", "Singer", ""}, At(0)).id;
+    auto event = s.Catalogue().CreateEvent(domain::NewConcertEvent{.concert_id = concert,
+                                                                   .venue = "Hall",
+                                                                   .start_at = At(kFar),
+                                                                   .duration_minutes = 60,
+                                                                   .reservation_start_at = At(0),
+                                                                   .reservation_end_at = At(kFar),
+                                                                   .seat_count = 2,
+                                                                   .price = domain::Money{1000}},
+                                           At(0));
+    return Date{user, event.id, s.Catalogue().ListSeats(event.id, At(0))};
+  });
+  ASSERT_EQ(date.seats.size(), 2u);
+  // As OccupySeats does it, with a limit of one live seat per user.
+  auto hold_one = [&](Store& s, const domain::Seat& seat) {
+    auto seats = s.Seats().FindForHold(date.event, {seat.id}, date.user, At(1));
+    if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return false;
+    auto created = s.Holds().CreateWithinLimit(
+        date.user, date.event, {{seat.id, seat.seat_number, seat.price}}, At(kFar), At(1), 1);
+    return created && s.Seats().Hold(date.event, {seat.id}, created->id, At(kFar), At(1)) == 1;
+  };
+  std::latch first_in(1);
+  std::latch let_first_commit(1);
+  bool first = false;
+  bool second = true;
+  std::thread a([&] {
+    first = Commit(*db, [&](Store& s) {
+      const bool held = hold_one(s, date.seats[0]);
+      first_in.count_down();
+      let_first_commit.wait();
+      return held;
+    });
+  });
+  first_in.wait();
+  std::thread b(
+      [&] { second = Commit(*db, [&](Store& s) { return hold_one(s, date.seats[1]); }); });
+  // The second queues on the user's row (its blocking FOR UPDATE after the NOWAIT one failed).
+  const bool queued = WaitForRunningStatement(
+      "SELECT s.id, % FROM seat s JOIN users u ON u.id = % WHERE s.id IN (%) ORDER BY s.id "
+      "FOR UPDATE");
+  let_first_commit.count_down();
+  a.join();
+  b.join();
+  ASSERT_TRUE(queued);
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second) << "the second hold would take the user past the limit of one seat";
+  EXPECT_EQ(
+      Query(*db, [&](Store& s) { return s.Holds().CountLiveSeats(date.user, date.event, At(2)); }),
+      1);
 }
 
 // The migration lock is server-wide; it is named after the database, so a migrator of another

@@ -291,5 +291,75 @@ TEST_P(HoldRepositoryContract, CountLiveSeatsCountsOnlyTheUsersStillHeldSeatsOfT
   EXPECT_EQ(count(user_, T(2)), 2) << "sold seats no longer count";
 }
 
+TEST_P(HoldRepositoryContract, CreateWithinLimitCountsTheUsersLiveSeatsBeforeInserting) {
+  // As OccupySeats does it: a new hold and its seats in one transaction, with a limit of 3.
+  auto hold = [&](domain::UserId user, std::vector<domain::HeldSeat> seats, domain::Instant now) {
+    return Commit(db(), [&](Store& s) -> std::optional<domain::Hold> {
+      std::vector<SeatId> ids;
+      for (const auto& seat : seats) ids.push_back(seat.seat_id);
+      auto created = s.Holds().CreateWithinLimit(user, event_.id, seats, T(1000), now, 3);
+      if (created) {
+        EXPECT_EQ(s.Seats().Hold(event_.id, ids, created->id, T(1000), now),
+                  static_cast<int>(ids.size()));
+      }
+      return created;
+    });
+  };
+  auto two = hold(user_, {seats_[0], seats_[1]}, T(0));
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->status, HoldStatus::kActive);
+  EXPECT_EQ(two->expires_at, T(1000));
+  ASSERT_EQ(two->seats.size(), 2u);
+  auto found = Find(two->id);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->seats.size(), 2u) << "every seat of the hold is inserted";
+  EXPECT_EQ(found->seats[1].seat_id, seats_[1].seat_id);
+  EXPECT_EQ(found->seats[1].price, domain::Money{2500});
+
+  EXPECT_FALSE(hold(user_, {seats_[2], seats_[3]}, T(1)).has_value()) << "2 + 2 > 3";
+  EXPECT_FALSE(Find(HoldId{two->id.value + 1}).has_value()) << "a refused hold writes nothing";
+  EXPECT_TRUE(hold(NewUser(), {seats_[2], seats_[3]}, T(1)).has_value()) << "another user's";
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Holds().CountLiveSeats(user_, event_.id, T(1)); }),
+            2);
+}
+
+TEST_P(HoldRepositoryContract, CreateWithinLimitNoLongerCountsLapsedHolds) {
+  auto hold = [&](std::vector<domain::HeldSeat> seats, domain::Instant now) {
+    return Commit(db(), [&](Store& s) {
+      auto created = s.Holds().CreateWithinLimit(user_, event_.id, seats,
+                                                 now + domain::Duration{1000}, now, 2);
+      if (!created) return false;
+      std::vector<SeatId> ids;
+      for (const auto& seat : seats) ids.push_back(seat.seat_id);
+      return s.Seats().Hold(event_.id, ids, created->id, now + domain::Duration{1000}, now) ==
+             static_cast<int>(ids.size());
+    });
+  };
+  ASSERT_TRUE(hold({seats_[0], seats_[1]}, T(0)));
+  EXPECT_FALSE(hold({seats_[2]}, T(999)));
+  EXPECT_TRUE(hold({seats_[2], seats_[3]}, T(1000))) << "the first hold lapsed at its deadline";
+}
+
+TEST_P(SeatRepositoryContract, FindForHoldReadsAsFind) {
+  ASSERT_EQ(Hold({ids_[1]}, HoldId{1}, T(1000), T(0)), 1);
+  auto user = NewUser();
+  auto other = NewEvent(NewConcert(), 1);
+  auto other_seat = Seats(other.id, T(0))[0].id;
+  auto found = Commit(db(), [&](Store& s) {
+    return s.Seats().FindForHold(event_.id, {ids_[3], ids_[1], other_seat, SeatId{77'777}}, user,
+                                 T(500));
+  });
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].id, ids_[1]);
+  EXPECT_EQ(found[0].seat_number, 2);
+  EXPECT_EQ(found[0].state, SeatState::kHeld);
+  EXPECT_EQ(found[1].id, ids_[3]);
+  EXPECT_EQ(found[1].state, SeatState::kAvailable);
+  auto later = Commit(
+      db(), [&](Store& s) { return s.Seats().FindForHold(event_.id, {ids_[1]}, user, T(1000)); });
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].state, SeatState::kAvailable) << "a lapsed hold reads as available";
+}
+
 }  // namespace
 }  // namespace boxoffice::contract

@@ -145,6 +145,11 @@ class Seats : public SeatRepository {
     }
     return out;
   }
+  // One writer at a time here: nothing to lock.
+  std::vector<Seat> FindForHold(EventId event, const std::vector<SeatId>& ids, UserId,
+                                Instant now) override {
+    return Find(event, ids, now);
+  }
   int Hold(EventId event, const std::vector<SeatId>& ids, HoldId hold, Instant until,
            Instant now) override {
     int n = 0;
@@ -206,6 +211,15 @@ class Holds : public HoldRepository {
     domain::Hold h{{++t_.next_id}, user, event, HoldStatus::kActive, now, expires_at, seats};
     t_.holds[h.id.value] = h;
     return h;
+  }
+  std::optional<domain::Hold> CreateWithinLimit(UserId user, EventId event,
+                                                const std::vector<HeldSeat>& seats,
+                                                Instant expires_at, Instant now,
+                                                int max_live_seats) override {
+    if (CountLiveSeats(user, event, now) + static_cast<int>(seats.size()) > max_live_seats) {
+      return std::nullopt;
+    }
+    return Create(user, event, seats, expires_at, now);
   }
   std::optional<domain::Hold> Find(HoldId id) override {
     auto it = t_.holds.find(id.value);

@@ -15,6 +15,14 @@ class HoldRepository {
   // Inserts an ACTIVE hold with its seats and returns it with its new id.
   virtual Hold Create(UserId user, EventId event, const std::vector<HeldSeat>& seats,
                       Instant expires_at, Instant now) = 0;
+  // As Create, unless the user's live seats of `event` (CountLiveSeats) plus `seats` would exceed
+  // `max_live_seats`: then nothing is written and the answer is nullopt. The count and the insert
+  // are one decision: concurrent calls for one user decide one after the other (on a database
+  // with row locks the user's row is locked first, unless this transaction already locked it).
+  virtual std::optional<Hold> CreateWithinLimit(UserId user, EventId event,
+                                                const std::vector<HeldSeat>& seats,
+                                                Instant expires_at, Instant now,
+                                                int max_live_seats) = 0;
   virtual std::optional<Hold> Find(HoldId id) = 0;
   // Moves the hold from `from` to `to` if it is still in `from`. Returns whether it moved.
   virtual bool Transition(HoldId id, HoldStatus from, HoldStatus to, Instant now) = 0;

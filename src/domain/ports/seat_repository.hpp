@@ -19,6 +19,13 @@ class SeatRepository {
   // not available, it answers that state at once instead of queueing on the lock.
   virtual std::vector<Seat> Find(EventId event, const std::vector<SeatId>& ids, Instant now) = 0;
 
+  // As Find, for a hold by `holder` about to be written in this transaction. On a database with
+  // row locks it also locks the holder's user row, in the same statement as the seats, so that
+  // concurrent holds of one user count their live seats (HoldRepository::CreateWithinLimit) one
+  // after the other; when the seats are answered as taken at once, nothing stays locked.
+  virtual std::vector<Seat> FindForHold(EventId event, const std::vector<SeatId>& ids,
+                                        UserId holder, Instant now) = 0;
+
   // Marks the seats HELD by `hold` until `until` where each is AVAILABLE, or HELD with a
   // deadline at or before `now`. Returns how many changed; the caller rolls back when fewer
   // than asked.

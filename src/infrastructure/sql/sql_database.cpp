@@ -209,17 +209,26 @@ void RollbackQuietly(soci::session& session) {
   }
 }
 
+// How write transactions begin on the pooled sessions.
+enum class WriteBegin {
+  kExplicit,  // a BEGIN statement (Dialect::BeginWrite)
+  // None: the sessions run with autocommit off, so the transaction begins with its first
+  // statement and ends with COMMIT or ROLLBACK; one round trip less per write (MySQL).
+  kImplicit,
+};
+
 class PooledSqlDatabase final : public SqlDatabase {
  public:
   // With `single_writer`, write transactions of this process take turns on an in-process lock
   // before they begin (SQLite: one writer at a time anyway); waiting at most `wait` for it.
   PooledSqlDatabase(Dialect dialect, std::vector<std::unique_ptr<soci::session>> sessions,
                     std::chrono::milliseconds wait, Configure configure = {},
-                    bool single_writer = false)
+                    bool single_writer = false, WriteBegin write_begin = WriteBegin::kExplicit)
       : dialect_(dialect),
         pool_(std::move(sessions), wait, std::move(configure)),
         wait_(wait),
-        single_writer_(single_writer) {}
+        single_writer_(single_writer),
+        write_begin_(write_begin) {}
 
   bool Ping() override {
     try {
@@ -242,10 +251,12 @@ class PooledSqlDatabase final : public SqlDatabase {
   // out (1205) runs again from the start, after a short random pause so the transactions that
   // collided do not collide again in step. The work is re-run whole: it may only change the
   // database and values it sets afresh on each run (Database::Run re-creates its result).
-  // A connection found dead by the first statement of a transaction (a restarted server closed
-  // it while idle in the pool) has done nothing yet: it is reconnected and the transaction
-  // begins again on it. A connection lost later is not retried (a COMMIT may have landed):
-  // UnavailableError, and the slot reconnects before its next use.
+  // A connection found dead before anything of the transaction could land (a restarted server
+  // closed it while idle in the pool) is reconnected and the transaction begins again on it:
+  // that is a failure of its BEGIN or, with an implicit begin, of any statement before COMMIT
+  // (the server rolls back the open transaction of a connection it lost, and with autocommit
+  // off nothing commits before COMMIT). A connection lost at COMMIT is not retried (the COMMIT
+  // may have landed): UnavailableError, and the slot reconnects before its next use.
   void Execute(domain::TxMode mode, const std::function<bool(domain::Store&)>& work) override {
     std::unique_lock<std::timed_mutex> turn(writer_, std::defer_lock);
     if (single_writer_ && mode == domain::TxMode::kWrite && !turn.try_lock_for(wait_)) {
@@ -253,12 +264,15 @@ class PooledSqlDatabase final : public SqlDatabase {
     }
     Lease lease(pool_);
     bool reconnected = false;
+    const bool implicit_begin =
+        mode == domain::TxMode::kWrite && write_begin_ == WriteBegin::kImplicit;
     for (int attempt = 1;; ++attempt) {
       soci::session& session = lease.session();
       bool begun = false;
+      bool committing = false;
       try {
         if (mode == domain::TxMode::kWrite) {
-          session << dialect_.BeginWrite();
+          if (!implicit_begin) session << dialect_.BeginWrite();
         } else {
           if (!dialect_.BeforeRead().empty()) session << dialect_.BeforeRead();
           session << dialect_.BeginRead();
@@ -267,6 +281,7 @@ class PooledSqlDatabase final : public SqlDatabase {
         const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
         SqlStore store(session, dialect);
         if (work(store)) {
+          committing = true;
           session << "COMMIT";
         } else {
           RollbackQuietly(session);
@@ -274,7 +289,8 @@ class PooledSqlDatabase final : public SqlDatabase {
         return;
       } catch (const soci::soci_error& e) {
         if (dialect_.IsConnectionLost(e)) {
-          if (!begun && !reconnected) {
+          const bool nothing_landed = !begun || (implicit_begin && !committing);
+          if (nothing_landed && !reconnected) {
             reconnected = true;
             lease.Reconnect();  // UnavailableError when the server is still down
             continue;
@@ -300,6 +316,7 @@ class PooledSqlDatabase final : public SqlDatabase {
   SessionPool pool_;
   std::chrono::milliseconds wait_;
   bool single_writer_;
+  WriteBegin write_begin_;
   // SQLite lets one transaction write at a time and makes the others poll for the lock with
   // growing sleeps (its busy handler); under a rush most of a writer's time went to those sleeps.
   // Waiting here instead hands the turn over the moment the previous writer commits. Another
@@ -461,11 +478,26 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   const std::string connect = MysqlConnectString(settings);
   std::vector<std::unique_ptr<soci::session>> sessions;
   const int size = settings.pool_size > 0 ? settings.pool_size : 1;
-  for (int i = 0; i < size; ++i) sessions.push_back(ConnectMysql(settings, connect));
-  return std::make_unique<PooledSqlDatabase>(
-      Dialect(SqlBackend::kMysql), std::move(sessions),
-      std::chrono::milliseconds(settings.acquire_timeout_ms),
-      [settings](soci::session& s) { ConfigureMysql(settings, s); });
+  // Pooled sessions run with autocommit off: a write transaction needs no START TRANSACTION
+  // round trip (WriteBegin::kImplicit). Every statement on them runs inside Execute, which
+  // ends each transaction with COMMIT or ROLLBACK, or is Ping's SELECT 1, which reads no table.
+  auto configure = [settings](soci::session& s) {
+    ConfigureMysql(settings, s);
+    s << "SET SESSION autocommit = 0";
+  };
+  for (int i = 0; i < size; ++i) {
+    sessions.push_back(ConnectMysql(settings, connect));
+    try {
+      *sessions.back() << "SET SESSION autocommit = 0";
+    } catch (const soci::soci_error& e) {
+      throw domain::UnavailableError("cannot configure MySQL session at " + RedactedHost(settings) +
+                                     ": " + e.what());
+    }
+  }
+  return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kMysql), std::move(sessions),
+                                             std::chrono::milliseconds(settings.acquire_timeout_ms),
+                                             configure,
+                                             /*single_writer=*/false, WriteBegin::kImplicit);
 }
 
 int MigrateMysql(const MysqlSettings& settings) {

@@ -1,5 +1,9 @@
 #include <soci/soci.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_util.hpp"
 
@@ -9,9 +13,20 @@ namespace {
 constexpr const char* kInsertHold =
     "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "
     "updated_at) VALUES (:user, :event, 'ACTIVE', :expires, :now, :now)";
-constexpr const char* kInsertHoldSeat =
-    "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) "
-    "VALUES (:hold, :seat, :number, :price)";
+// The hold only while the user's live seats of the date (as kCountLiveSeats) plus :n stay within
+// :max: the count and the insert are one statement. On MySQL it runs after the user's row was
+// locked (LockUser), in a statement of its own, so its read sees every hold of that user
+// committed before the lock was granted; SQLite's single writer makes it atomic anyway.
+constexpr const char* kInsertHoldWithinLimit =
+    "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "
+    "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM (SELECT 1) AS one "
+    "WHERE (SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
+    "WHERE o.user_id = :user AND o.concert_event_id = :event "
+    "AND o.status IN ('ACTIVE', 'RESERVED') AND s.state = 'HELD' AND s.held_until > :now) "
+    "+ :n <= :max";
+// "{rows}" is replaced by one "(:hold, :sK, :numK, :priceK)" per seat: one statement per hold.
+constexpr const char* kInsertHoldSeats =
+    "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
 constexpr const char* kSelectHold =
     "SELECT user_id, concert_event_id, status, created_at, expires_at "
     "FROM occupation WHERE id = :id";
@@ -26,9 +41,10 @@ constexpr const char* kSelectLapsedHolds =
 constexpr const char* kExpireLapsedHolds =
     "UPDATE occupation SET status = 'EXPIRED', updated_at = :at "
     "WHERE id IN ({in}) AND status = 'ACTIVE' AND expires_at <= :at";
-// MySQL only (see Create): "{in}" is replaced by the seat ids; ordered so lockers never deadlock.
+// MySQL only (see LockSeats): "{in}" is replaced by the seat ids; ordered so lockers never
+// deadlock.
 constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
-// MySQL only (see CountLiveSeats).
+// MySQL only (see LockUser).
 constexpr const char* kLockUser = "SELECT id FROM users WHERE id = :user";
 constexpr const char* kCountLiveSeats =
     "SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
@@ -40,40 +56,93 @@ constexpr const char* kCountLiveSeats =
 domain::Hold SqlHoldRepository::Create(domain::UserId user, domain::EventId event,
                                        const std::vector<domain::HeldSeat>& seats,
                                        domain::Instant expires_at, domain::Instant now) {
+  return *Insert(user, event, seats, expires_at, now, std::nullopt);
+}
+
+std::optional<domain::Hold> SqlHoldRepository::CreateWithinLimit(
+    domain::UserId user, domain::EventId event, const std::vector<domain::HeldSeat>& seats,
+    domain::Instant expires_at, domain::Instant now, int max_live_seats) {
+  // The count decides whether a new hold is allowed (read, then write). SQLite's single writer
+  // makes that atomic; on MySQL two holds of one user could both count before either inserts,
+  // so the user's row is locked first: concurrent holds of one user then count one after the
+  // other.
+  LockUser(user);
+  return Insert(user, event, seats, expires_at, now, max_live_seats);
+}
+
+void SqlHoldRepository::LockSeats(const std::vector<domain::HeldSeat>& seats) {
+  if (dialect_.ForUpdateSuffix().empty() || seats.empty()) return;
+  std::vector<std::int64_t> seat_ids;
+  for (const auto& s : seats) seat_ids.push_back(s.seat_id.value);
+  if (locks_.HasSeats(seat_ids)) return;  // read for the hold with FindForHold or Find
+  sql::InList list("s", seat_ids);
+  std::int64_t locked = 0;
+  soci::statement lock(session_);
+  lock.exchange(soci::into(locked));
+  list.BindTo(lock);
+  lock.alloc();
+  lock.prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
+  lock.define_and_bind();
+  lock.execute();
+  while (lock.fetch()) locks_.seats.push_back(locked);
+}
+
+void SqlHoldRepository::LockUser(domain::UserId user) {
+  if (dialect_.ForUpdateSuffix().empty() || locks_.HasUser(user.value)) return;
+  std::int64_t locked = 0;
+  session_ << std::string(kLockUser) + std::string(dialect_.ForUpdateSuffix()),
+      soci::use(user.value, "user"), soci::into(locked);
+  if (session_.got_data()) locks_.users.push_back(user.value);
+}
+
+std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domain::EventId event,
+                                                      const std::vector<domain::HeldSeat>& seats,
+                                                      domain::Instant expires_at,
+                                                      domain::Instant now,
+                                                      std::optional<int> max_live_seats) {
   const std::int64_t expires = sql::ToMs(expires_at);
   const std::int64_t at = sql::ToMs(now);
   // InnoDB: inserting occupation_seat takes a shared lock on each seat row (the foreign key
   // check), and the caller's next step, the conditional hold UPDATE, needs an exclusive one.
   // Two racing holds of one seat would each take the shared lock and then deadlock upgrading
   // it. Taking the exclusive locks first queues them instead: the winner commits, the others
-  // then see the seat HELD and their UPDATE matches nothing.
-  if (!dialect_.ForUpdateSuffix().empty() && !seats.empty()) {
-    std::vector<std::int64_t> seat_ids;
-    for (const auto& s : seats) seat_ids.push_back(s.seat_id.value);
-    sql::InList list("s", seat_ids);
-    std::int64_t locked = 0;
-    soci::statement lock(session_);
-    lock.exchange(soci::into(locked));
-    list.BindTo(lock);
-    lock.alloc();
-    lock.prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
-    lock.define_and_bind();
-    lock.execute();
-    while (lock.fetch()) {
-    }
+  // then see the seat HELD and their UPDATE matches nothing. A hold that read its seats with
+  // FindForHold already holds these locks, and asks for nothing more.
+  LockSeats(seats);
+  if (max_live_seats) {
+    const int n = static_cast<int>(seats.size());
+    soci::statement insert =
+        (session_.prepare << kInsertHoldWithinLimit, soci::use(user.value, "user"),
+         soci::use(event.value, "event"), soci::use(expires, "expires"), soci::use(at, "now"),
+         soci::use(n, "n"), soci::use(*max_live_seats, "max"));
+    insert.execute(true);
+    if (insert.get_affected_rows() == 0) return std::nullopt;
+  } else {
+    session_ << kInsertHold, soci::use(user.value, "user"), soci::use(event.value, "event"),
+        soci::use(expires, "expires"), soci::use(at, "now");
   }
-  session_ << kInsertHold, soci::use(user.value, "user"), soci::use(event.value, "event"),
-      soci::use(expires, "expires"), soci::use(at, "now");
   const std::int64_t id = dialect_.LastInsertId(session_);
 
-  domain::HeldSeat seat;
-  soci::statement insert_seat =
-      (session_.prepare << kInsertHoldSeat, soci::use(id, "hold"),
-       soci::use(seat.seat_id.value, "seat"), soci::use(seat.seat_number, "number"),
-       soci::use(seat.price.won, "price"));
-  for (const auto& s : seats) {
-    seat = s;
-    insert_seat.execute(true);
+  if (!seats.empty()) {
+    // All seats in one statement: values bound by name, one set per seat.
+    std::vector<domain::HeldSeat> rows = seats;
+    std::string values;
+    soci::statement insert_seats(session_);
+    insert_seats.exchange(soci::use(id, "hold"));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const std::string k = std::to_string(i);
+      if (i > 0) values += ',';
+      values += "(:hold, :s" + k + ", :num" + k + ", :price" + k + ")";
+      insert_seats.exchange(soci::use(rows[i].seat_id.value, "s" + k));
+      insert_seats.exchange(soci::use(rows[i].seat_number, "num" + k));
+      insert_seats.exchange(soci::use(rows[i].price.won, "price" + k));
+    }
+    std::string text = kInsertHoldSeats;
+    text.replace(text.find("{rows}"), 6, values);
+    insert_seats.alloc();
+    insert_seats.prepare(text);
+    insert_seats.define_and_bind();
+    insert_seats.execute(true);
   }
   return domain::Hold{.id = domain::HoldId{id},
                       .user_id = user,
@@ -120,14 +189,9 @@ bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
 int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event,
                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  // The count decides whether a new hold is allowed (read, then write). SQLite's single writer
-  // makes that atomic; on MySQL two holds of one user could both count before either inserts,
-  // so lock the user's row: concurrent holds of one user then count one after the other.
-  if (!dialect_.ForUpdateSuffix().empty()) {
-    std::int64_t locked = 0;
-    session_ << std::string(kLockUser) + std::string(dialect_.ForUpdateSuffix()),
-        soci::use(user.value, "user"), soci::into(locked);
-  }
+  // A count that decides a write must not change before the write: on MySQL the user's row is
+  // locked first (see CreateWithinLimit), so concurrent holds of one user count one at a time.
+  LockUser(user);
   int count = 0;
   session_ << kCountLiveSeats, soci::use(user.value, "user"), soci::use(event.value, "event"),
       soci::use(at, "now"), soci::into(count);

@@ -1,5 +1,10 @@
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 #include "domain/ports/store.hpp"
 #include "infrastructure/sql/dialect.hpp"
 
@@ -18,6 +23,24 @@ class SqlRepository {
  protected:
   soci::session& session_;
   const Dialect& dialect_;
+};
+
+// Rows the current transaction has locked for update (MySQL), so that a repository does not
+// ask the database for a lock this transaction already holds: a hold reads and locks its seats
+// and its user first (SeatRepository::FindForHold), and its later statements need those locks.
+// Locks last until the transaction ends, so entries are never removed.
+struct TransactionLocks {
+  std::vector<std::int64_t> seats;
+  std::vector<std::int64_t> users;
+
+  bool HasSeats(const std::vector<std::int64_t>& ids) const {
+    return std::all_of(ids.begin(), ids.end(), [&](std::int64_t id) {
+      return std::find(seats.begin(), seats.end(), id) != seats.end();
+    });
+  }
+  bool HasUser(std::int64_t id) const {
+    return std::find(users.begin(), users.end(), id) != users.end();
+  }
 };
 
 class SqlUserRepository final : public domain::UserRepository, SqlRepository {
@@ -45,9 +68,13 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
 
 class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
  public:
-  using SqlRepository::SqlRepository;
+  SqlSeatRepository(soci::session& session, const Dialect& dialect, TransactionLocks& locks)
+      : SqlRepository(session, dialect), locks_(locks) {}
   std::vector<domain::Seat> Find(domain::EventId event, const std::vector<domain::SeatId>& ids,
                                  domain::Instant now) override;
+  std::vector<domain::Seat> FindForHold(domain::EventId event,
+                                        const std::vector<domain::SeatId>& ids,
+                                        domain::UserId holder, domain::Instant now) override;
   int Hold(domain::EventId event, const std::vector<domain::SeatId>& ids, domain::HoldId hold,
            domain::Instant until, domain::Instant now) override;
   int Release(domain::HoldId hold) override;
@@ -55,23 +82,48 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
   int ReleaseLapsed(domain::Instant now, int limit) override;
 
  private:
-  std::vector<domain::Seat> Select(domain::EventId event, const std::vector<domain::SeatId>& ids,
-                                   domain::Instant now);
-  // Locks the seats in id order; false when `nowait` and another transaction holds one.
-  bool Lock(const std::vector<domain::SeatId>& ids, bool nowait);
+  enum class Locking { kNone, kWait, kNowait };
+  // The seats among `ids` by primary key (in id order), with `holder`'s user row joined when
+  // given; with locking, the rows read are locked in the same statement. std::nullopt when
+  // kNowait met a row locked by another transaction.
+  std::optional<std::vector<domain::Seat>> Read(const std::vector<domain::SeatId>& ids,
+                                                std::optional<domain::UserId> holder,
+                                                domain::Instant now, Locking locking);
+  std::vector<domain::Seat> LockAndRead(domain::EventId event,
+                                        const std::vector<domain::SeatId>& ids,
+                                        std::optional<domain::UserId> holder, domain::Instant now);
+
+  TransactionLocks& locks_;
 };
 
 class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
  public:
-  using SqlRepository::SqlRepository;
+  SqlHoldRepository(soci::session& session, const Dialect& dialect, TransactionLocks& locks)
+      : SqlRepository(session, dialect), locks_(locks) {}
   domain::Hold Create(domain::UserId user, domain::EventId event,
                       const std::vector<domain::HeldSeat>& seats, domain::Instant expires_at,
                       domain::Instant now) override;
+  std::optional<domain::Hold> CreateWithinLimit(domain::UserId user, domain::EventId event,
+                                                const std::vector<domain::HeldSeat>& seats,
+                                                domain::Instant expires_at, domain::Instant now,
+                                                int max_live_seats) override;
   std::optional<domain::Hold> Find(domain::HoldId id) override;
   bool Transition(domain::HoldId id, domain::HoldStatus from, domain::HoldStatus to,
                   domain::Instant now) override;
   int CountLiveSeats(domain::UserId user, domain::EventId event, domain::Instant now) override;
   int ExpireLapsed(domain::Instant now, int limit) override;
+
+ private:
+  // MySQL: locks what a hold's inserts need locked first, unless this transaction already did.
+  void LockSeats(const std::vector<domain::HeldSeat>& seats);
+  void LockUser(domain::UserId user);
+  // The occupation row (when `max_live_seats` allows it) and its seats; nullopt when refused.
+  std::optional<domain::Hold> Insert(domain::UserId user, domain::EventId event,
+                                     const std::vector<domain::HeldSeat>& seats,
+                                     domain::Instant expires_at, domain::Instant now,
+                                     std::optional<int> max_live_seats);
+
+  TransactionLocks& locks_;
 };
 
 class SqlReservationRepository final : public domain::ReservationRepository, SqlRepository {
@@ -162,8 +214,8 @@ class SqlStore final : public domain::Store {
   SqlStore(soci::session& session, const Dialect& dialect)
       : users_(session, dialect),
         catalogue_(session, dialect),
-        seats_(session, dialect),
-        holds_(session, dialect),
+        seats_(session, dialect, locks_),
+        holds_(session, dialect, locks_),
         reservations_(session, dialect),
         payments_(session, dialect),
         wallets_(session, dialect),
@@ -185,6 +237,7 @@ class SqlStore final : public domain::Store {
   domain::PolicyRepository& Policy() override { return policy_; }
 
  private:
+  TransactionLocks locks_;  // declared first: the repositories below keep a reference
   SqlUserRepository users_;
   SqlCatalogueRepository catalogue_;
   SqlSeatRepository seats_;

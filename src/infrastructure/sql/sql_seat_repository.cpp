@@ -1,6 +1,9 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_util.hpp"
@@ -8,11 +11,21 @@
 namespace boxoffice::infra {
 namespace {
 
-// "{in}" is replaced by the placeholder list of the seat ids.
-constexpr const char* kSelectSeats =
-    "SELECT id, seat_number, price, "
-    "CASE WHEN state = 'HELD' AND held_until <= :now THEN 'AVAILABLE' ELSE state END "
-    "FROM seat WHERE concert_event_id = :event AND id IN ({in}) ORDER BY seat_number";
+// "{in}" is replaced by the placeholder list of the seat ids. By primary key alone, so a locking
+// read touches no row but these, in id order, the order every seat locker uses; the date is
+// checked in code (SeatsOfDate).
+constexpr const char* kReadSeats =
+    "SELECT s.id, s.concert_event_id, s.seat_number, s.price, "
+    "CASE WHEN s.state = 'HELD' AND s.held_until <= :now THEN 'AVAILABLE' ELSE s.state END "
+    "FROM seat s WHERE s.id IN ({in}) ORDER BY s.id";
+// As kReadSeats, for a hold (MySQL write transactions only): joined to the holder's user row so
+// that the locking read locks it too, in the same round trip. The user row is a constant table
+// (one row by primary key), which MySQL reads, and so locks, before the seats: every hold locks
+// its user, then its seats in id order.
+constexpr const char* kReadSeatsForHolder =
+    "SELECT s.id, s.concert_event_id, s.seat_number, s.price, "
+    "CASE WHEN s.state = 'HELD' AND s.held_until <= :now THEN 'AVAILABLE' ELSE s.state END "
+    "FROM seat s JOIN users u ON u.id = :holder WHERE s.id IN ({in}) ORDER BY s.id";
 constexpr const char* kHoldSeats =
     "UPDATE seat SET state = 'HELD', hold_id = :hold, held_until = :until "
     "WHERE concert_event_id = :event AND id IN ({in}) "
@@ -23,15 +36,21 @@ constexpr const char* kReleaseSeats =
 constexpr const char* kConfirmSeats =
     "UPDATE seat SET state = 'RESERVED' "
     "WHERE hold_id = :hold AND state = 'HELD' AND held_until > :now";
-// MySQL write transactions only (see Find). By primary key alone, so the statement touches no
-// row but these, and in id order, the order every seat locker uses.
-constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
 // A batch of lapsed seats (SelectIds), then the conditional release by primary key.
 constexpr const char* kSelectLapsedSeats =
     "SELECT id FROM seat WHERE state = 'HELD' AND held_until <= :at ORDER BY id LIMIT :limit";
 constexpr const char* kReleaseLapsedSeats =
     "UPDATE seat SET state = 'AVAILABLE', hold_id = NULL, held_until = NULL "
     "WHERE id IN ({in}) AND state = 'HELD' AND held_until <= :at";
+
+// The seats of `event`, in seat number order (rows were read by id alone).
+std::vector<domain::Seat> SeatsOfDate(domain::EventId event, std::vector<domain::Seat> seats) {
+  std::erase_if(seats, [&](const domain::Seat& s) { return s.event_id != event; });
+  std::sort(seats.begin(), seats.end(), [](const domain::Seat& a, const domain::Seat& b) {
+    return a.seat_number < b.seat_number;
+  });
+  return seats;
+}
 
 }  // namespace
 
@@ -40,70 +59,84 @@ std::vector<domain::Seat> SqlSeatRepository::Find(domain::EventId event,
                                                   domain::Instant now) {
   if (ids.empty()) return {};
   // SQLite: the single writer already excludes every other change. Read-only: nothing to guard.
-  if (dialect_.ForUpdateSuffix().empty()) return Select(event, ids, now);
-  // MySQL: lock the seats before reading them, so a hold that waited for a competitor reads
-  // the competitor's outcome and leaves without writing anything. A seat locked by another
-  // transaction whose latest committed state is already unavailable is answered at once: that
-  // is what the conditional hold would decide were this transaction ordered before the other
-  // one commits. A seat that is locked but committed available (a competitor still deciding,
-  // which may yet roll back, or the sweeper freeing it) is waited for, so the database still
-  // decides every race and no hold is refused on a guess.
-  if (!Lock(ids, /*nowait=*/true)) {
-    auto committed = Select(event, ids, now);
+  if (dialect_.ForUpdateSuffix().empty()) {
+    return SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
+  }
+  return LockAndRead(event, ids, std::nullopt, now);
+}
+
+std::vector<domain::Seat> SqlSeatRepository::FindForHold(domain::EventId event,
+                                                         const std::vector<domain::SeatId>& ids,
+                                                         domain::UserId holder,
+                                                         domain::Instant now) {
+  if (ids.empty()) return {};
+  if (dialect_.ForUpdateSuffix().empty()) {
+    return SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
+  }
+  return LockAndRead(event, ids, holder, now);
+}
+
+// MySQL: lock the seats (and the holder) while reading them, so a hold that waited for a
+// competitor reads the competitor's outcome and leaves without writing anything. A seat locked
+// by another transaction whose latest committed state is already unavailable is answered at
+// once: that is what the conditional hold would decide were this transaction ordered before the
+// other one commits. A seat that is locked but committed available (a competitor still
+// deciding, which may yet roll back, or the sweeper freeing it), or a holder locked by another
+// hold of the same user, is waited for, so the database still decides every race and no hold is
+// refused on a guess. The common case, nothing locked elsewhere, is one statement.
+std::vector<domain::Seat> SqlSeatRepository::LockAndRead(domain::EventId event,
+                                                         const std::vector<domain::SeatId>& ids,
+                                                         std::optional<domain::UserId> holder,
+                                                         domain::Instant now) {
+  auto seats = Read(ids, holder, now, Locking::kNowait);
+  if (!seats) {
+    auto committed = SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
     const bool unavailable =
         std::any_of(committed.begin(), committed.end(),
                     [](const domain::Seat& s) { return s.state != domain::SeatState::kAvailable; });
     if (unavailable) return committed;
-    Lock(ids, /*nowait=*/false);
+    seats = Read(ids, holder, now, Locking::kWait);
   }
-  return Select(event, ids, now);
+  // Rows returned were locked (with the holder's row, which the join required).
+  for (const auto& s : *seats) locks_.seats.push_back(s.id.value);
+  if (holder && !seats->empty()) locks_.users.push_back(holder->value);
+  return SeatsOfDate(event, std::move(*seats));
 }
 
-bool SqlSeatRepository::Lock(const std::vector<domain::SeatId>& ids, bool nowait) {
-  sql::InList list("s", ids);
-  std::int64_t locked = 0;
-  soci::statement lock(session_);
-  lock.exchange(soci::into(locked));
-  list.BindTo(lock);
-  lock.alloc();
-  lock.prepare(sql::WithInList(kLockSeats, list) +
-               std::string(nowait ? dialect_.ForUpdateNowaitSuffix() : dialect_.ForUpdateSuffix()));
-  lock.define_and_bind();
-  try {
-    lock.execute();
-    while (lock.fetch()) {
-    }
-  } catch (const soci::soci_error& e) {
-    // Only this statement failed; the transaction and the locks it took go on.
-    if (nowait && dialect_.IsLockNotAvailable(e)) return false;
-    throw;
-  }
-  return true;
-}
-
-std::vector<domain::Seat> SqlSeatRepository::Select(domain::EventId event,
-                                                    const std::vector<domain::SeatId>& ids,
-                                                    domain::Instant now) {
+std::optional<std::vector<domain::Seat>> SqlSeatRepository::Read(
+    const std::vector<domain::SeatId>& ids, std::optional<domain::UserId> holder,
+    domain::Instant now, Locking locking) {
   sql::InList list("s", ids);
   const std::int64_t at = sql::ToMs(now);
-  domain::Seat row{.event_id = event};
+  const std::int64_t holder_id = holder ? holder->value : 0;
+  domain::Seat row;
   std::string state;
   soci::statement st(session_);
   st.exchange(soci::into(row.id.value));
+  st.exchange(soci::into(row.event_id.value));
   st.exchange(soci::into(row.seat_number));
   st.exchange(soci::into(row.price.won));
   st.exchange(soci::into(state));
   st.exchange(soci::use(at, "now"));
-  st.exchange(soci::use(event.value, "event"));
+  if (holder) st.exchange(soci::use(holder_id, "holder"));
   list.BindTo(st);
   st.alloc();
-  st.prepare(sql::WithInList(kSelectSeats, list));
+  std::string text = sql::WithInList(holder ? kReadSeatsForHolder : kReadSeats, list);
+  if (locking == Locking::kWait) text += dialect_.ForUpdateSuffix();
+  if (locking == Locking::kNowait) text += dialect_.ForUpdateNowaitSuffix();
+  st.prepare(text);
   st.define_and_bind();
-  st.execute();
   std::vector<domain::Seat> out;
-  while (st.fetch()) {
-    row.state = sql::SeatStateFrom(state);
-    out.push_back(row);
+  try {
+    st.execute();
+    while (st.fetch()) {
+      row.state = sql::SeatStateFrom(state);
+      out.push_back(row);
+    }
+  } catch (const soci::soci_error& e) {
+    // Only this statement failed; the transaction and the locks it took go on.
+    if (locking == Locking::kNowait && dialect_.IsLockNotAvailable(e)) return std::nullopt;
+    throw;
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "interfaces/http/client_address.hpp"
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <toml.hpp>
 #include <utility>
 
@@ -229,6 +232,22 @@ std::string ReadBrokers(const RawValue& raw) {
   return text;
 }
 
+// ip[,ip...], or empty for none: the load balancers whose X-Forwarded-For is believed.
+std::vector<std::string> ReadAddressList(const RawValue& raw) {
+  std::vector<std::string> addresses;
+  std::istringstream entries(Trim(raw.text));
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    if (!Trim(entry).empty()) addresses.push_back(Trim(entry));
+  }
+  try {
+    http::ClientAddressResolver check(addresses);
+  } catch (const std::invalid_argument&) {
+    Reject(raw, "a comma-separated list of IP addresses");
+  }
+  return addresses;
+}
+
 // Kafka's rule for topic names: 1..249 of [a-zA-Z0-9._-], and not "." or "..".
 std::string ReadTopic(const RawValue& raw) {
   const std::string text = Trim(raw.text);
@@ -381,6 +400,8 @@ const std::vector<Setting>& Settings() {
       {"RATE_LIMIT_BURST",
        [](Config& c, const RawValue& v) { c.http.rate_limit_burst = ReadNumber(v, 1, 1'000'000); }},
       {"ACCESS_LOG", [](Config& c, const RawValue& v) { c.http.access_log = ReadBool(v); }},
+      {"TRUSTED_PROXIES",
+       [](Config& c, const RawValue& v) { c.http.trusted_proxies = ReadAddressList(v); }},
       {"LOG_LEVEL",
        [](Config& c, const RawValue& v) {
          c.log_level =

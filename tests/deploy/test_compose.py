@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -89,6 +90,11 @@ def test_instances_get_the_settings_the_script_gives(compose: dict, script: str)
         # Secrets come from the operator, never from the file.
         assert env["BOXOFFICE_ADMIN_TOKEN"].startswith("${BOXOFFICE_ADMIN_TOKEN")
         assert env["BOXOFFICE_JWT_SECRET"].startswith("${BOXOFFICE_JWT_SECRET")
+        # The instances believe X-Forwarded-For from the balancer's fixed address only.
+        balancer = services["haproxy"]["networks"]["default"]["ipv4_address"]
+        assert env["BOXOFFICE_TRUSTED_PROXIES"] == balancer
+        assert ip_address(balancer) in ip_network(
+            compose["networks"]["default"]["ipam"]["config"][0]["subnet"])
     assert ids == {"instance-1", "instance-2", "instance-3"}
     # As in the script, instance 1 migrates alone before the others start.
     for name in INSTANCES[1:]:

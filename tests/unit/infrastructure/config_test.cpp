@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace boxoffice::config {
 namespace {
@@ -122,6 +124,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
                                   "BOXOFFICE_RATE_LIMIT_PER_SECOND=0",
                                   "BOXOFFICE_RATE_LIMIT_BURST=2.5",
                                   "BOXOFFICE_ACCESS_LOG=off",
+                                  "BOXOFFICE_TRUSTED_PROXIES=127.0.0.1, ::1",
                                   "BOXOFFICE_LOG_LEVEL=debug",
                                   "BOXOFFICE_SCHEDULER_TICK_MS=20",
                                   "BOXOFFICE_TEST_HOOKS=1",
@@ -134,6 +137,7 @@ TEST(ConfigTest, EveryEnvironmentVariableIsApplied) {
   EXPECT_EQ(c.http.queue_worker_threads, 3);
   EXPECT_EQ(c.http.max_pending, 77);
   EXPECT_EQ(c.http.max_streams, 12);
+  EXPECT_EQ(c.http.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
   EXPECT_EQ(c.data_dir, "/tmp/bx");
   EXPECT_EQ(c.sqlite.path, "/tmp/other.db");
   EXPECT_EQ(c.sqlite.pool_size, 4);
@@ -308,6 +312,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"RATE_LIMIT_PER_SECOND", "fast", "expected a number 0..1e+06, got \"fast\""},
         BadValue{"RATE_LIMIT_BURST", "0", "expected a number 1..1e+06, got \"0\""},
         BadValue{"ACCESS_LOG", "2", "expected true or false, got \"2\""},
+        BadValue{"TRUSTED_PROXIES", "10.0.0.0/8",
+                 "expected a comma-separated list of IP addresses, got \"10.0.0.0/8\""},
         BadValue{"LOG_LEVEL", "loud",
                  "expected one of trace, debug, info, warn, error, critical, off, got \"loud\""},
         BadValue{"SCHEDULER_TICK_MS", "1", "expected an integer 10..60000, got \"1\""},

@@ -462,6 +462,9 @@ LOADGEN_FIGURES = [
     ("fairness_spearman", "fairness (Spearman, arrival vs admission order)", lambda v: num(v, 3)),
     ("provable_overtakes", "provable overtakes", num),
     ("expected_conflicts", "expected conflicts (409 on a contested seat)", num),
+    # Added by scripts/bench from /proc (VmHWM, reset before each rush), not by the tool.
+    ("server_peak_rss_mb", "server peak resident memory during the rush, MB",
+     lambda v: num(v, 1)),
 ]
 
 

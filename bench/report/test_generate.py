@@ -152,6 +152,12 @@ class ReportTest(unittest.TestCase):
         self.assertIn("more seats than the users want", rush)
         self.assertIn("| requests/s through the funnel | 4,200 |", rush)
 
+    def test_the_rush_reports_the_servers_peak_memory(self) -> None:
+        rushed = self.rush({"--users": 5000, "--arrival-seconds": 10})
+        rushed["steps"]["embedded.loadgen"]["runs"][0]["data"]["server_peak_rss_mb"] = 29.4
+        text = self.render(rushed)
+        self.assertIn("| server peak resident memory during the rush, MB | 29.4 |", text)
+
     def test_a_venue_smaller_than_the_demand_is_not_called_large_enough(self) -> None:
         text = self.render(self.rush({"--users": 5000, "--arrival-seconds": 10, "--seats": 1000,
                                       "--dates": 1, "--max-seats-per-user": 2}))

@@ -363,6 +363,14 @@ TEST(ConfigClusterTest, ClusterProfileWithItsRequiredSettings) {
   EXPECT_EQ(c.kafka.client_id, c.instance_id);
   // One Redis connection per worker of both lanes plus the background runners.
   EXPECT_EQ(c.redis.pool_size, c.http.worker_threads + c.http.queue_worker_threads + 4);
+  // The waiting-room lane waits on Redis here: twice the embedded profile's threads.
+  EXPECT_EQ(c.http.queue_worker_threads, 8);
+}
+
+TEST(ConfigClusterTest, AnExplicitQueueLaneSizeWinsOverTheClusterDefault) {
+  auto env = ClusterEnv();
+  env.push_back("BOXOFFICE_QUEUE_WORKER_THREADS=4");
+  EXPECT_EQ(MustParse({}, env).http.queue_worker_threads, 4);
 }
 
 TEST(ConfigClusterTest, OptionalClusterSettings) {
@@ -377,7 +385,7 @@ TEST(ConfigClusterTest, OptionalClusterSettings) {
   EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
   EXPECT_EQ(c.kafka.client_id, "node-7");
   EXPECT_EQ(c.redis_key_prefix, "bx_test");
-  EXPECT_EQ(c.redis.pool_size, 6 + 4 + 4);  // 6 workers, 4 in the queue lane, 4 runners
+  EXPECT_EQ(c.redis.pool_size, 6 + 8 + 4);  // 6 workers, 8 in the queue lane, 4 runners
 }
 
 TEST(ConfigClusterTest, KafkaSettings) {

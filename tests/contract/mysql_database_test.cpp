@@ -5,10 +5,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <latch>
 #include <regex>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "contract/sql_backends.hpp"
 #include "domain/errors.hpp"
@@ -105,6 +108,23 @@ class MysqlDatabaseTest : public testing::Test {
       std::this_thread::sleep_for(20ms);
     }
     return false;
+  }
+
+  // A competitor (the raw session) takes `seat`'s row lock and sets it HELD, undecided; `hold`
+  // runs on another thread meanwhile. Once a statement matching `waits_in` is seen waiting, the
+  // competitor rolls back. Returns whether it was seen waiting, and what `hold` returned.
+  std::pair<bool, int> HoldAgainstACompetitorThatRollsBack(domain::SeatId seat,
+                                                          const std::string& waits_in,
+                                                          const std::function<int()>& hold) {
+    *raw_ << "START TRANSACTION";
+    *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " +
+                 std::to_string(kFar) + " WHERE id = " + std::to_string(seat.value);
+    int changed = -1;
+    std::thread holder([&] { changed = hold(); });
+    const bool queued = WaitForRunningStatement(waits_in);
+    *raw_ << "ROLLBACK";
+    holder.join();
+    return {queued, changed};
   }
 
   std::string port_;
@@ -217,25 +237,20 @@ TEST_F(MysqlDatabaseTest, AHoldWaitsForACompetitorStillDecidingAndWinsWhenItRoll
   settings_.lock_wait_timeout_seconds = 30;
   auto db = infra::OpenMysql(settings_);
   auto seeded = SeedOneSeat(*db);
-  *raw_ << "START TRANSACTION";
-  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " + std::to_string(kFar) +
-               " WHERE id = " + std::to_string(seeded.seat.value);
-  int changed = -1;
-  std::thread hold([&] {
-    changed = Commit(*db, [&](Store& s) {
-      auto seats = s.Seats().Find(seeded.event, {seeded.seat}, At(1));
-      if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
-      auto created =
-          s.Holds().Create(seeded.user, seeded.event,
-                           {{seats[0].id, seats[0].seat_number, seats[0].price}}, At(kFar), At(1));
-      return s.Seats().Hold(seeded.event, {seeded.seat}, created.id, At(kFar), At(1));
-    });
-  });
   // The hold queues on the seat's lock (its blocking FOR UPDATE, not the NOWAIT one).
-  const bool queued = WaitForRunningStatement(
-      "SELECT s.id, s.concert_event_id, % FROM seat s WHERE s.id IN (%) ORDER BY s.id FOR UPDATE");
-  *raw_ << "ROLLBACK";
-  hold.join();
+  const auto [queued, changed] = HoldAgainstACompetitorThatRollsBack(
+      seeded.seat,
+      "SELECT s.id, s.concert_event_id, % FROM seat s WHERE s.id IN (%) ORDER BY s.id FOR UPDATE",
+      [&] {
+        return Commit(*db, [&](Store& s) {
+          auto seats = s.Seats().Find(seeded.event, {seeded.seat}, At(1));
+          if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
+          auto created = s.Holds().Create(seeded.user, seeded.event,
+                                          {{seats[0].id, seats[0].seat_number, seats[0].price}},
+                                          At(kFar), At(1));
+          return s.Seats().Hold(seeded.event, {seeded.seat}, created.id, At(kFar), At(1));
+        });
+      });
   ASSERT_TRUE(queued);
   EXPECT_EQ(changed, 1);
 }
@@ -247,26 +262,21 @@ TEST_F(MysqlDatabaseTest, AHoldForAUserWaitsForACompetitorStillDecidingAndWinsWh
   settings_.lock_wait_timeout_seconds = 30;
   auto db = infra::OpenMysql(settings_);
   auto seeded = SeedOneSeat(*db);
-  *raw_ << "START TRANSACTION";
-  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " + std::to_string(kFar) +
-               " WHERE id = " + std::to_string(seeded.seat.value);
-  int changed = -1;
-  std::thread hold([&] {
-    changed = Commit(*db, [&](Store& s) {
-      auto seats = s.Seats().FindForHold(seeded.event, {seeded.seat}, seeded.user, At(1));
-      if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
-      auto created = s.Holds().CreateWithinLimit(
-          seeded.user, seeded.event, {{seats[0].id, seats[0].seat_number, seats[0].price}},
-          At(kFar), At(1), 4);
-      if (!created) return -2;
-      return s.Seats().Hold(seeded.event, {seeded.seat}, created->id, At(kFar), At(1));
-    });
-  });
-  const bool queued = WaitForRunningStatement(
+  const auto [queued, changed] = HoldAgainstACompetitorThatRollsBack(
+      seeded.seat,
       "SELECT s.id, % FROM seat s JOIN users u ON u.id = % WHERE s.id IN (%) ORDER BY s.id "
-      "FOR UPDATE");
-  *raw_ << "ROLLBACK";
-  hold.join();
+      "FOR UPDATE",
+      [&] {
+        return Commit(*db, [&](Store& s) {
+          auto seats = s.Seats().FindForHold(seeded.event, {seeded.seat}, seeded.user, At(1));
+          if (seats.size() != 1 || seats[0].state != domain::SeatState::kAvailable) return 0;
+          auto created = s.Holds().CreateWithinLimit(
+              seeded.user, seeded.event, {{seats[0].id, seats[0].seat_number, seats[0].price}},
+              At(kFar), At(1), 4);
+          if (!created) return -2;
+          return s.Seats().Hold(seeded.event, {seeded.seat}, created->id, At(kFar), At(1));
+        });
+      });
   ASSERT_TRUE(queued);
   EXPECT_EQ(changed, 1);
 }

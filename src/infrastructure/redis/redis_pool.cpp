@@ -237,22 +237,8 @@ void RedisPool::Release(std::unique_ptr<Connection> connection) {
 }
 
 RedisValue RedisPool::Run(Connection& connection, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (const auto& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
-      connection.context, static_cast<int>(args.size()), argv.data(), lengths.data())));
-  if (!reply) {
-    throw UnavailableError(std::string("redis: ") + (connection.context->err != 0
-                                                         ? connection.context->errstr
-                                                         : "no reply"));
-  }
-  return Convert(*reply);
+  Append(connection.context, args);
+  return Convert(*NextReply(connection.context));
 }
 
 RedisValue RedisPool::Command(const std::vector<std::string>& args) {

@@ -89,9 +89,9 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
   std::optional<std::vector<domain::Seat>> Read(const std::vector<domain::SeatId>& ids,
                                                 std::optional<domain::UserId> holder,
                                                 domain::Instant now, Locking locking);
-  std::vector<domain::Seat> LockAndRead(domain::EventId event,
-                                        const std::vector<domain::SeatId>& ids,
-                                        std::optional<domain::UserId> holder, domain::Instant now);
+  // Find and FindForHold (with the holder): the seats of `event` among `ids`, locked on MySQL.
+  std::vector<domain::Seat> FindSeats(domain::EventId event, const std::vector<domain::SeatId>& ids,
+                                      std::optional<domain::UserId> holder, domain::Instant now);
 
   TransactionLocks& locks_;
 };

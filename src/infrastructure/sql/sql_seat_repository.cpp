@@ -57,25 +57,18 @@ std::vector<domain::Seat> SeatsOfDate(domain::EventId event, std::vector<domain:
 std::vector<domain::Seat> SqlSeatRepository::Find(domain::EventId event,
                                                   const std::vector<domain::SeatId>& ids,
                                                   domain::Instant now) {
-  if (ids.empty()) return {};
-  // SQLite: the single writer already excludes every other change. Read-only: nothing to guard.
-  if (dialect_.ForUpdateSuffix().empty()) {
-    return SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
-  }
-  return LockAndRead(event, ids, std::nullopt, now);
+  return FindSeats(event, ids, std::nullopt, now);
 }
 
 std::vector<domain::Seat> SqlSeatRepository::FindForHold(domain::EventId event,
                                                          const std::vector<domain::SeatId>& ids,
                                                          domain::UserId holder,
                                                          domain::Instant now) {
-  if (ids.empty()) return {};
-  if (dialect_.ForUpdateSuffix().empty()) {
-    return SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
-  }
-  return LockAndRead(event, ids, holder, now);
+  return FindSeats(event, ids, holder, now);
 }
 
+// SQLite: the single writer already excludes every other change, and a read-only transaction
+// has nothing to guard: a plain read.
 // MySQL: lock the seats (and the holder) while reading them, so a hold that waited for a
 // competitor reads the competitor's outcome and leaves without writing anything. A seat locked
 // by another transaction whose latest committed state is already unavailable is answered at
@@ -84,10 +77,14 @@ std::vector<domain::Seat> SqlSeatRepository::FindForHold(domain::EventId event,
 // deciding, which may yet roll back, or the sweeper freeing it), or a holder locked by another
 // hold of the same user, is waited for, so the database still decides every race and no hold is
 // refused on a guess. The common case, nothing locked elsewhere, is one statement.
-std::vector<domain::Seat> SqlSeatRepository::LockAndRead(domain::EventId event,
-                                                         const std::vector<domain::SeatId>& ids,
-                                                         std::optional<domain::UserId> holder,
-                                                         domain::Instant now) {
+std::vector<domain::Seat> SqlSeatRepository::FindSeats(domain::EventId event,
+                                                       const std::vector<domain::SeatId>& ids,
+                                                       std::optional<domain::UserId> holder,
+                                                       domain::Instant now) {
+  if (ids.empty()) return {};
+  if (dialect_.ForUpdateSuffix().empty()) {
+    return SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));
+  }
   auto seats = Read(ids, holder, now, Locking::kNowait);
   if (!seats) {
     auto committed = SeatsOfDate(event, *Read(ids, std::nullopt, now, Locking::kNone));

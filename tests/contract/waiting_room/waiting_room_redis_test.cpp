@@ -224,16 +224,23 @@ TEST(RedisWaitingRoomSequence, ALostCounterDoesNotLetNewArrivalsJumpTheLine) {
       1);
 }
 
+// Six users join at the start; two admission ticks of two users each, at the start and at
+// `second_tick`.
+void JoinSixAndAdmitTwoTicks(RoomUnderTest& t, const domain::Policies& policies,
+                             domain::Instant second_tick) {
+  for (std::int64_t u = 1; u <= 6; ++u) {
+    t.room->Join(kRedisConcert, domain::UserId{u}, Start(), Start(), policies);
+  }
+  t.room->Admit(kRedisConcert, policies, Start(), kFencingToken);
+  t.room->Admit(kRedisConcert, policies, second_tick, kFencingToken);
+}
+
 // Stats is polled by every waiting client: it must not write (nor walk the tick list).
 TEST(RedisWaitingRoomStats, StatsIsReadOnlyAndStaleTicksGiveNoRate) {
   auto t = MakeRoomUnderTest();
   if (!t) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
   const auto policies = RedisPolicies(2, 100);
-  for (std::int64_t u = 1; u <= 6; ++u) {
-    t->room->Join(kRedisConcert, domain::UserId{u}, Start(), Start(), policies);
-  }
-  t->room->Admit(kRedisConcert, policies, Start(), kFencingToken);
-  t->room->Admit(kRedisConcert, policies, Start() + 10s, kFencingToken);
+  JoinSixAndAdmitTwoTicks(*t, policies, Start() + 10s);
   EXPECT_DOUBLE_EQ(t->room->Stats(kRedisConcert, Start() + 10s).admission_rate_per_second, 0.2);
 
   // No Admit for two minutes: every tick is out of the window, and reading does not trim.
@@ -255,11 +262,7 @@ TEST(RedisWaitingRoomStats, SummaryAndTickKeysGiveTheSameFigures) {
   auto t = MakeRoomUnderTest();
   if (!t) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
   const auto policies = RedisPolicies(2, 100);
-  for (std::int64_t u = 1; u <= 6; ++u) {
-    t->room->Join(kRedisConcert, domain::UserId{u}, Start(), Start(), policies);
-  }
-  t->room->Admit(kRedisConcert, policies, Start(), kFencingToken);
-  t->room->Admit(kRedisConcert, policies, Start() + 4s, kFencingToken);
+  JoinSixAndAdmitTwoTicks(*t, policies, Start() + 4s);
   const auto from_summary =
       t->room->JoinWithStats(kRedisConcert, domain::UserId{7}, Start() + 5s, Start(), policies);
   ASSERT_EQ(t->pool->Command({"DEL", t->Key("rate")}).AsInteger(), 1);

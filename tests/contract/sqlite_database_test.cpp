@@ -1,10 +1,16 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <future>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "contract/sql_backends.hpp"
 #include "domain/errors.hpp"
@@ -164,6 +170,142 @@ TEST_F(SqliteDatabaseTest, WritersTakeTurnsAndReadersNeedNone) {
       [](Store& s) { return domain::Result<domain::User>(s.Users().Create("third", At(0))); });
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->id.value, 2);
+}
+
+// Spins until `count` writes are queued for a group; false if that has not happened in 10 s
+// (a guard against a hang, not a wait for time to pass).
+bool AwaitQueued(const infra::SqlDatabase& db, std::size_t count) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (db.WriteGroups().queued < count) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Writes queued behind a running group commit together as the next group, in arrival order. A
+// write whose work fails or throws is undone alone; the others' writes become visible, and
+// their callers are answered, only when the whole group has committed.
+TEST_F(SqliteDatabaseTest, QueuedWritesCommitAsOneGroupAndAreAnsweredAfterItsCommit) {
+  settings_.pool_size = 3;
+  settings_.busy_timeout_ms = 30000;  // nobody gives up waiting in this test
+  infra::MigrateSqlite(settings_);
+  auto db = infra::OpenSqlite(settings_);
+  RawSqlite reader(settings_.path);
+
+  std::promise<void> first_inside;
+  std::promise<void> release_first;
+  std::shared_future<void> first_released = release_first.get_future().share();
+  std::thread first([&] {
+    (void)db->Write([&](Store& s) {
+      auto user = s.Users().Create("first", At(0));
+      first_inside.set_value();
+      first_released.wait();
+      return domain::Result<domain::User>(user);
+    });
+  });
+  first_inside.get_future().wait();
+
+  // Six writers queue one after another; the fourth's work fails, the fifth's throws, the last
+  // one's waits inside the group until the test has looked at the others.
+  constexpr int kWriters = 6;
+  std::promise<void> last_inside;
+  std::promise<void> release_last;
+  std::shared_future<void> last_released = release_last.get_future().share();
+  std::array<std::atomic<bool>, kWriters> answered{};
+  std::array<std::optional<domain::Result<domain::User>>, kWriters> results;
+  std::array<bool, kWriters> threw{};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      try {
+        results[i] = db->Write([&, i](Store& s) -> domain::Result<domain::User> {
+          auto user = s.Users().Create("w" + std::to_string(i), At(0));
+          if (i == 3) return domain::Fail(domain::ErrorCode::kInvalidRequest, "refused");
+          if (i == 4) throw std::runtime_error("work failed");
+          if (i == kWriters - 1) {
+            last_inside.set_value();
+            last_released.wait();
+          }
+          return user;
+        });
+      } catch (const std::runtime_error&) {
+        threw[i] = true;
+      }
+      answered[i] = true;
+    });
+    if (!AwaitQueued(*db, static_cast<std::size_t>(i) + 1)) {
+      // Not queued: unblock everything so the threads can be joined, then fail.
+      release_first.set_value();
+      first.join();
+      release_last.set_value();
+      for (auto& w : writers) w.join();
+      FAIL() << "writer " << i << " was never queued behind the running group";
+    }
+  }
+  EXPECT_EQ(db->WriteGroups().groups, 1u);
+
+  release_first.set_value();
+  first.join();
+  last_inside.get_future().wait();
+  // The group's first five works have run, but nothing of theirs is committed or answered.
+  EXPECT_EQ(reader.Text("SELECT group_concat(name, ',') FROM users"), "first");
+  for (int i = 0; i < kWriters; ++i) EXPECT_FALSE(answered[i]) << "writer " << i;
+
+  release_last.set_value();
+  for (auto& w : writers) w.join();
+  const auto stats = db->WriteGroups();
+  EXPECT_EQ(stats.groups, 2u);
+  EXPECT_EQ(stats.writes, 1u + kWriters);
+  EXPECT_EQ(stats.queued, 0u);
+  EXPECT_EQ(reader.Text("SELECT group_concat(name, ',') FROM users"), "first,w0,w1,w2,w5");
+  for (int i : {0, 1, 2, 5}) {
+    ASSERT_TRUE(results[i].has_value() && results[i]->ok()) << "writer " << i;
+    EXPECT_EQ((*results[i])->name, "w" + std::to_string(i));
+  }
+  ASSERT_TRUE(results[3].has_value());
+  EXPECT_EQ(results[3]->error().code, domain::ErrorCode::kInvalidRequest);
+  EXPECT_TRUE(threw[4]);
+}
+
+// Many threads write at once; every write that succeeded is committed exactly once with its
+// own id, and none that failed is.
+TEST_F(SqliteDatabaseTest, ConcurrentWritersAllLandExactlyOnce) {
+  settings_.pool_size = 4;
+  settings_.busy_timeout_ms = 30000;
+  infra::MigrateSqlite(settings_);
+  auto db = infra::OpenSqlite(settings_);
+  constexpr int kThreads = 8;
+  constexpr int kWritesEach = 150;
+  std::array<std::vector<std::int64_t>, kThreads> ids;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesEach; ++i) {
+        auto created = db->Write([&](Store& s) -> domain::Result<domain::User> {
+          auto user = s.Users().Create("t" + std::to_string(t) + "-" + std::to_string(i), At(0));
+          if (i % 7 == 3) return domain::Fail(domain::ErrorCode::kInvalidRequest, "refused");
+          return user;
+        });
+        if (created.ok()) ids[t].push_back(created->id.value);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  std::set<std::int64_t> distinct;
+  std::size_t succeeded = 0;
+  for (const auto& list : ids) {
+    succeeded += list.size();
+    distinct.insert(list.begin(), list.end());
+  }
+  const std::size_t refused_each = (kWritesEach - 3 + 6) / 7;
+  EXPECT_EQ(succeeded, static_cast<std::size_t>(kThreads) * (kWritesEach - refused_each));
+  EXPECT_EQ(distinct.size(), succeeded);
+  RawSqlite reader(settings_.path);
+  EXPECT_EQ(reader.Text("SELECT count(*) FROM users"), std::to_string(succeeded));
+  EXPECT_EQ(reader.Text("SELECT count(*) FROM users WHERE substr(name, -2) = '-3'"), "0");
+  EXPECT_EQ(db->WriteGroups().writes, static_cast<std::uint64_t>(kThreads) * kWritesEach);
 }
 
 }  // namespace

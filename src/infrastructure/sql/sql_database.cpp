@@ -5,9 +5,11 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -219,8 +221,9 @@ enum class WriteBegin {
 
 class PooledSqlDatabase final : public SqlDatabase {
  public:
-  // With `single_writer`, write transactions of this process take turns on an in-process lock
-  // before they begin (SQLite: one writer at a time anyway); waiting at most `wait` for it.
+  // With `single_writer`, write transactions of this process are committed in groups by one
+  // caller at a time (SQLite: one writer at a time anyway); each waits at most `wait` to be
+  // taken into a group.
   PooledSqlDatabase(Dialect dialect, std::vector<std::unique_ptr<soci::session>> sessions,
                     std::chrono::milliseconds wait, Configure configure = {},
                     bool single_writer = false, WriteBegin write_begin = WriteBegin::kExplicit)
@@ -246,6 +249,11 @@ class PooledSqlDatabase final : public SqlDatabase {
     }
   }
 
+  WriteGroupStats WriteGroups() const override {
+    std::lock_guard lock(group_mutex_);
+    return stats_;
+  }
+
  protected:
   // A write transaction that InnoDB aborted as a deadlock victim (1213) or whose lock wait timed
   // out (1205) runs again from the start, after a short random pause so the transactions that
@@ -258,9 +266,9 @@ class PooledSqlDatabase final : public SqlDatabase {
   // off nothing commits before COMMIT). A connection lost at COMMIT is not retried (the COMMIT
   // may have landed): UnavailableError, and the slot reconnects before its next use.
   void Execute(domain::TxMode mode, const std::function<bool(domain::Store&)>& work) override {
-    std::unique_lock<std::timed_mutex> turn(writer_, std::defer_lock);
-    if (single_writer_ && mode == domain::TxMode::kWrite && !turn.try_lock_for(wait_)) {
-      throw domain::UnavailableError("database busy: no turn to write within the busy timeout");
+    if (single_writer_ && mode == domain::TxMode::kWrite) {
+      ExecuteInGroup(work);
+      return;
     }
     Lease lease(pool_);
     bool reconnected = false;
@@ -312,16 +320,148 @@ class PooledSqlDatabase final : public SqlDatabase {
   }
 
  private:
+  // A write transaction of this process waiting to be committed with others (single writer).
+  struct GroupedWrite {
+    const std::function<bool(domain::Store&)>* work = nullptr;
+    bool taken = false;  // in a leader's group: it will be answered, so its caller waits
+    bool done = false;
+    std::exception_ptr error;
+  };
+
+  // Group commit (ADR 0012). SQLite lets one transaction write at a time. Each writer of this
+  // process queues its work; whichever waiting caller finds no group being committed leads:
+  // it takes the queued writes (up to kMaxGroup) and runs them on its own connection in one
+  // transaction, each inside a savepoint that is rolled back alone when its work fails or
+  // throws, then commits once and wakes their callers. So a rush pays one BEGIN IMMEDIATE,
+  // one synced commit and one hand-over per group instead of per request, and nobody is
+  // answered before the commit that makes their write durable. A caller whose write is not
+  // taken within the busy timeout leaves the queue and gets UnavailableError (503), as a
+  // writer that got no turn did before. Another process writing the file still meets
+  // busy_timeout inside BEGIN IMMEDIATE.
+  void ExecuteInGroup(const std::function<bool(domain::Store&)>& work) {
+    GroupedWrite write{.work = &work};
+    const auto deadline = std::chrono::steady_clock::now() + wait_;
+    std::unique_lock lock(group_mutex_);
+    queued_.push_back(&write);
+    stats_.queued = queued_.size();
+    while (!write.done) {
+      if (!group_running_) {
+        group_running_ = true;
+        const auto count = std::min(queued_.size(), kMaxGroup);
+        std::vector<GroupedWrite*> group(queued_.begin(), queued_.begin() + count);
+        queued_.erase(queued_.begin(), queued_.begin() + count);
+        for (auto* member : group) member->taken = true;
+        ++stats_.groups;
+        stats_.writes += count;
+        stats_.queued = queued_.size();
+        lock.unlock();
+        CommitGroup(group);
+        lock.lock();
+        group_running_ = false;
+        for (auto* member : group) member->done = true;
+        group_done_.notify_all();
+        continue;
+      }
+      if (write.taken) {
+        group_done_.wait(lock);
+      } else if (group_done_.wait_until(lock, deadline) == std::cv_status::timeout &&
+                 !write.taken && group_running_) {
+        std::erase(queued_, &write);
+        stats_.queued = queued_.size();
+        throw domain::UnavailableError("database busy: no turn to write within the busy timeout");
+      }
+    }
+    if (write.error) std::rethrow_exception(write.error);
+  }
+
+  // Runs the group's writes in one transaction and records each one's error, if any. Called
+  // without group_mutex_; the members' callers are waiting and do not touch them meanwhile.
+  void CommitGroup(const std::vector<GroupedWrite*>& group) {
+    auto fail_uncommitted = [&](const std::exception_ptr& error) {
+      for (auto* member : group) {
+        if (!member->error) member->error = error;
+      }
+    };
+    try {
+      Lease lease(pool_);
+      soci::session& session = lease.session();
+      try {
+        session << dialect_.BeginWrite();
+      } catch (const soci::soci_error& e) {
+        fail_uncommitted(Translated(dialect_, e));
+        return;
+      }
+      const Dialect dialect = dialect_.InTransaction(false);
+      bool transaction_lost = false;
+      for (auto* member : group) {
+        try {
+          session << "SAVEPOINT grouped_write";
+          SqlStore store(session, dialect);
+          if (!(*member->work)(store)) session << "ROLLBACK TO grouped_write";
+          session << "RELEASE grouped_write";
+        } catch (const soci::soci_error& e) {
+          member->error = Translated(dialect_, e);
+        } catch (...) {
+          member->error = std::current_exception();
+        }
+        if (member->error && !UndoGroupedWrite(session)) {
+          // SQLite rolled back the whole transaction (an I/O error, a full disk): the writes
+          // before this one are gone too, and none after it may run outside a transaction.
+          transaction_lost = true;
+          break;
+        }
+      }
+      if (transaction_lost) {
+        RollbackQuietly(session);
+        fail_uncommitted(std::make_exception_ptr(
+            domain::UnavailableError("database write failed; the transaction was rolled back")));
+        return;
+      }
+      try {
+        session << "COMMIT";
+      } catch (const soci::soci_error& e) {
+        RollbackQuietly(session);
+        fail_uncommitted(Translated(dialect_, e));
+      }
+    } catch (...) {
+      fail_uncommitted(std::current_exception());  // no connection within the wait
+    }
+  }
+
+  // Rolls back the savepoint of a write that failed. False when the transaction is gone.
+  static bool UndoGroupedWrite(soci::session& session) {
+    try {
+      session << "ROLLBACK TO grouped_write";
+      session << "RELEASE grouped_write";
+      return true;
+    } catch (const soci::soci_error&) {
+      return false;
+    }
+  }
+
+  // Called from a catch block, like RethrowTranslated: busy or locked becomes UnavailableError,
+  // anything else is kept as thrown (its dynamic type intact).
+  static std::exception_ptr Translated(const Dialect& dialect, const soci::soci_error& e) {
+    if (dialect.IsBusy(e)) {
+      return std::make_exception_ptr(
+          domain::UnavailableError(std::string("database busy: ") + e.what()));
+    }
+    return std::current_exception();
+  }
+
+  // Writes per group: bounds how long the first of them waits for the group's commit.
+  static constexpr std::size_t kMaxGroup = 64;
+
   Dialect dialect_;
   SessionPool pool_;
   std::chrono::milliseconds wait_;
   bool single_writer_;
   WriteBegin write_begin_;
-  // SQLite lets one transaction write at a time and makes the others poll for the lock with
-  // growing sleeps (its busy handler); under a rush most of a writer's time went to those sleeps.
-  // Waiting here instead hands the turn over the moment the previous writer commits. Another
-  // process writing the file still meets busy_timeout inside BEGIN IMMEDIATE.
-  std::timed_mutex writer_;
+  mutable std::mutex group_mutex_;
+  std::condition_variable group_done_;
+  std::vector<GroupedWrite*> queued_;
+  bool group_running_ = false;
+  WriteGroupStats stats_;
 };
 
 // Applies the migrations not yet recorded, each between BEGIN and COMMIT (atomic on SQLite; on

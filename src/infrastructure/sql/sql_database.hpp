@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -29,6 +31,16 @@ class SqlDatabase : public domain::Database {
  public:
   // True when a connection answers a trivial query.
   virtual bool Ping() = 0;
+
+  // SQLite commits this process's write transactions in groups (ADR 0012): how many groups
+  // have run, how many writes they held, and how many writes are queued for the next one.
+  // All zero on MySQL, whose writers commit on their own.
+  struct WriteGroupStats {
+    std::uint64_t groups = 0;
+    std::uint64_t writes = 0;
+    std::size_t queued = 0;
+  };
+  virtual WriteGroupStats WriteGroups() const { return {}; }
 };
 
 // Opens the pool and sets the per-connection pragmas (WAL, synchronous, busy_timeout,

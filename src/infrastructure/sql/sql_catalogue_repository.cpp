@@ -1,6 +1,7 @@
 #include <soci/soci.h>
 
 #include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_statements.hpp"
 #include "infrastructure/sql/sql_util.hpp"
 
 namespace boxoffice::infra {
@@ -26,12 +27,13 @@ constexpr const char* kInsertSeat =
 #define BOXOFFICE_SEAT_FREE "(s.state = 'AVAILABLE' OR (s.state = 'HELD' AND s.held_until <= :now))"
 
 // A date's free seats: the AVAILABLE ones, counted from the (concert_event_id, state) index
-// alone, plus the HELD ones whose hold has run out (only those rows are read). Counting with a
+// alone, plus the HELD ones whose hold has run out (only those rows are read; the unary + keeps
+// SQLite from walking every held seat of every date by idx_seat_state_held_until instead). Counting with a
 // join over every seat row read each row of the date, on every dates listing.
 #define BOXOFFICE_FREE_SEATS_OF_E                                                  \
   "((SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND "               \
   "s.state = 'AVAILABLE') + (SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = " \
-  "e.id AND s.state = 'HELD' AND s.held_until <= :now))"
+  "e.id AND s.state = 'HELD' AND +s.held_until <= :now))"
 
 constexpr const char* kSelectEvent =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
@@ -114,6 +116,8 @@ std::vector<domain::ConcertEvent> QueryEvents(soci::session& session, const char
 }
 
 }  // namespace
+
+const char* const sql_text::kSelectEventsOfConcert = infra::kSelectEventsOfConcert;
 
 domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
                                                       domain::Instant now) {

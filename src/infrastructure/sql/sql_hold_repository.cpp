@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "infrastructure/sql/sql_repositories.hpp"
+#include "infrastructure/sql/sql_statements.hpp"
 #include "infrastructure/sql/sql_util.hpp"
 
 namespace boxoffice::infra {
@@ -17,12 +18,15 @@ constexpr const char* kInsertHold =
 // :max: the count and the insert are one statement. On MySQL it runs after the user's row was
 // locked (LockUser), in a statement of its own, so its read sees every hold of that user
 // committed before the lock was granted; SQLite's single writer makes it atomic anyway.
+// The count reaches the seats through the user's holds of the date (idx_occupation_user_event,
+// then idx_seat_hold). The unary + keeps SQLite from walking idx_seat_state_held_until instead,
+// every held seat of every date (MySQL ignores it); sql_query_plan_test.cpp checks the plan.
 constexpr const char* kInsertHoldWithinLimit =
     "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "
     "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM (SELECT 1) AS one "
     "WHERE (SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
     "WHERE o.user_id = :user AND o.concert_event_id = :event "
-    "AND o.status IN ('ACTIVE', 'RESERVED') AND s.state = 'HELD' AND s.held_until > :now) "
+    "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now) "
     "+ :n <= :max";
 // "{rows}" is replaced by one "(:hold, :sK, :numK, :priceK)" per seat: one statement per hold.
 constexpr const char* kInsertHoldSeats =
@@ -49,9 +53,12 @@ constexpr const char* kLockUser = "SELECT id FROM users WHERE id = :user";
 constexpr const char* kCountLiveSeats =
     "SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
     "WHERE o.user_id = :user AND o.concert_event_id = :event "
-    "AND o.status IN ('ACTIVE', 'RESERVED') AND s.state = 'HELD' AND s.held_until > :now";
+    "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now";
 
 }  // namespace
+
+const char* const sql_text::kCountLiveSeats = infra::kCountLiveSeats;
+const char* const sql_text::kInsertHoldWithinLimit = infra::kInsertHoldWithinLimit;
 
 domain::Hold SqlHoldRepository::Create(domain::UserId user, domain::EventId event,
                                        const std::vector<domain::HeldSeat>& seats,

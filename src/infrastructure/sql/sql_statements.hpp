@@ -1,0 +1,14 @@
+#pragma once
+
+// Statements whose SQLite query plans tests/contract/sql_query_plan_test.cpp checks. Each is
+// defined by the repository that runs it; the plans matter because a wrong index choice walks
+// every held seat of every date on each hold, payment or dates listing.
+namespace boxoffice::infra::sql_text {
+
+extern const char* const kCountLiveSeats;         // sql_hold_repository.cpp
+extern const char* const kInsertHoldWithinLimit;  // sql_hold_repository.cpp
+extern const char* const kConfirmSeats;           // sql_seat_repository.cpp
+extern const char* const kReleaseLapsedSeats;     // sql_seat_repository.cpp ("{in}": seat ids)
+extern const char* const kSelectEventsOfConcert;  // sql_catalogue_repository.cpp
+
+}  // namespace boxoffice::infra::sql_text

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -170,6 +171,52 @@ TEST_F(SqliteDatabaseTest, WritersTakeTurnsAndReadersNeedNone) {
       [](Store& s) { return domain::Result<domain::User>(s.Users().Create("third", At(0))); });
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->id.value, 2);
+}
+
+// Triggers keep each date's AVAILABLE seats in concert_event.available_seats (migration 0003):
+// after random seat changes of every kind the kept count equals a count of the seats.
+TEST_F(SqliteDatabaseTest, TheKeptAvailableCountFollowsEverySeatChange) {
+  infra::MigrateSqlite(settings_);
+  RawSqlite db(settings_.path);
+  db.Exec("INSERT INTO concert (id, title, singer, description, created_at) "
+          "VALUES (1, 't', 's', '', 0)");
+  for (int date = 1; date <= 3; ++date) {
+    db.Exec("INSERT INTO concert_event (id, concert_id, venue, start_at, duration_minutes, "
+            "reservation_start_at, reservation_end_at, max_seat_count, created_at) VALUES (" +
+            std::to_string(date) + ", 1, 'v', 0, 60, 0, 1, 40, 0)");
+    for (int n = 1; n <= 40; ++n) {
+      db.Exec("INSERT INTO seat (concert_event_id, seat_number, price) VALUES (" +
+              std::to_string(date) + ", " + std::to_string(n) + ", 10)");
+    }
+  }
+  const std::string kMismatches =
+      "SELECT count(*) FROM concert_event e WHERE e.available_seats <> (SELECT count(*) FROM "
+      "seat s WHERE s.concert_event_id = e.id AND s.state = 'AVAILABLE')";
+  EXPECT_EQ(db.Text("SELECT sum(available_seats) FROM concert_event"), "120");
+
+  std::minstd_rand rng(7);
+  const char* states[] = {"AVAILABLE", "HELD", "RESERVED"};
+  for (int i = 0; i < 600; ++i) {
+    const auto seat = std::to_string(1 + rng() % 120);
+    switch (rng() % 5) {
+      case 0:  // a multi-row change, as a hold's or a sweep's
+        db.Exec(std::string("UPDATE seat SET state = '") + states[rng() % 3] +
+                "' WHERE id BETWEEN " + seat + " AND " + seat + " + 3");
+        break;
+      case 1:  // a seat moved to another date
+        db.Exec("UPDATE seat SET concert_event_id = " + std::to_string(1 + rng() % 3) +
+                ", seat_number = 1000 + id WHERE id = " + seat);
+        break;
+      case 2:
+        db.Exec("DELETE FROM seat WHERE id = " + seat);
+        break;
+      default:
+        db.Exec(std::string("UPDATE seat SET state = '") + states[rng() % 3] +
+                "' WHERE id = " + seat);
+    }
+  }
+  EXPECT_EQ(db.Text(kMismatches), "0");
+  EXPECT_NE(db.Text("SELECT sum(available_seats) FROM concert_event"), "120");
 }
 
 // Spins until `count` writes are queued for a group; false if that has not happened in 10 s

@@ -26,26 +26,33 @@ constexpr const char* kInsertSeat =
 // A HELD seat whose deadline has passed counts as available: expiry needs no sweeper.
 #define BOXOFFICE_SEAT_FREE "(s.state = 'AVAILABLE' OR (s.state = 'HELD' AND s.held_until <= :now))"
 
-// A date's free seats: the AVAILABLE ones, counted from the (concert_event_id, state) index
-// alone, plus the HELD ones whose hold has run out (only those rows are read; the unary + keeps
-// SQLite from walking every held seat of every date by idx_seat_state_held_until instead). Counting with a
-// join over every seat row read each row of the date, on every dates listing.
-#define BOXOFFICE_FREE_SEATS_OF_E                                                  \
-  "((SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND "               \
-  "s.state = 'AVAILABLE') + (SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = " \
-  "e.id AND s.state = 'HELD' AND +s.held_until <= :now))"
+// A date's free seats: the AVAILABLE ones plus the HELD ones whose hold has run out. MySQL
+// counts both from the (concert_event_id, state) index. On SQLite (migration 0003, ADR 0001)
+// triggers keep the AVAILABLE ones in concert_event.available_seats, and the lapsed holds are a
+// range of the (concert_event_id, state, held_until) index: a listing reads no other seat.
+#define BOXOFFICE_LAPSED_HOLDS_OF_E                                                    \
+  "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND s.state = 'HELD' " \
+  "AND s.held_until <= :now)"
+#define BOXOFFICE_FREE_SEATS_OF_E                                                             \
+  "((SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND s.state = 'AVAILABLE') " \
+  "+ " BOXOFFICE_LAPSED_HOLDS_OF_E ")"
+#define BOXOFFICE_FREE_SEATS_OF_E_KEPT "(e.available_seats + " BOXOFFICE_LAPSED_HOLDS_OF_E ")"
+#define BOXOFFICE_EVENT_COLUMNS                                          \
+  "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, " \
+  "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
 
 constexpr const char* kSelectEvent =
-    "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
-    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, " BOXOFFICE_FREE_SEATS_OF_E
-    " FROM concert_event e WHERE e.id = :id";
+    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E " FROM concert_event e WHERE e.id = :id";
+constexpr const char* kSelectEventKept =
+    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT " FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventUncounted =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
     "FROM concert_event e WHERE e.id = :id";
-constexpr const char* kSelectEventsOfConcert =
-    "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
-    "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, " BOXOFFICE_FREE_SEATS_OF_E
+constexpr const char* kSelectEventsOfConcert = BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E
+    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
+constexpr const char* kSelectEventsOfConcertKept =
+    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT
     " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
 constexpr const char* kSelectSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price, "
@@ -57,7 +64,10 @@ constexpr const char* kCountBuyable =
     "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED'";
 
 #undef BOXOFFICE_SEAT_FREE
+#undef BOXOFFICE_LAPSED_HOLDS_OF_E
 #undef BOXOFFICE_FREE_SEATS_OF_E
+#undef BOXOFFICE_FREE_SEATS_OF_E_KEPT
+#undef BOXOFFICE_EVENT_COLUMNS
 
 // Column buffers of an event row; SOCI writes each fetched row into them.
 struct EventRow {
@@ -115,9 +125,13 @@ std::vector<domain::ConcertEvent> QueryEvents(soci::session& session, const char
   return out;
 }
 
+// Whether triggers keep each date's AVAILABLE seats in concert_event.available_seats.
+bool KeepsCounts(const Dialect& dialect) { return dialect.backend() == SqlBackend::kSqlite; }
+
 }  // namespace
 
 const char* const sql_text::kSelectEventsOfConcert = infra::kSelectEventsOfConcert;
+const char* const sql_text::kSelectEventsOfConcertKept = infra::kSelectEventsOfConcertKept;
 
 domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
                                                       domain::Instant now) {
@@ -181,7 +195,8 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
 std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEvent(domain::EventId id,
                                                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  auto events = QueryEvents(session_, kSelectEvent, id.value, &at);
+  auto events =
+      QueryEvents(session_, KeepsCounts(dialect_) ? kSelectEventKept : kSelectEvent, id.value, &at);
   if (events.empty()) return std::nullopt;
   return events.front();
 }
@@ -195,7 +210,9 @@ std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEventUncounted(d
 std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::ConcertId concert,
                                                                      domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  return QueryEvents(session_, kSelectEventsOfConcert, concert.value, &at);
+  return QueryEvents(session_,
+                     KeepsCounts(dialect_) ? kSelectEventsOfConcertKept : kSelectEventsOfConcert,
+                     concert.value, &at);
 }
 
 std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId event,

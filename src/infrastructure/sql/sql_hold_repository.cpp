@@ -14,20 +14,28 @@ namespace {
 constexpr const char* kInsertHold =
     "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "
     "updated_at) VALUES (:user, :event, 'ACTIVE', :expires, :now, :now)";
-// The hold only while the user's live seats of the date (as kCountLiveSeats) plus :n stay within
-// :max: the count and the insert are one statement. On MySQL it runs after the user's row was
-// locked (LockUser), in a statement of its own, so its read sees every hold of that user
-// committed before the lock was granted; SQLite's single writer makes it atomic anyway.
-// The count reaches the seats through the user's holds of the date (idx_occupation_user_event,
-// then idx_seat_hold). The unary + keeps SQLite from walking idx_seat_state_held_until instead,
-// every held seat of every date (MySQL ignores it); sql_query_plan_test.cpp checks the plan.
-constexpr const char* kInsertHoldWithinLimit =
-    "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "
-    "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM (SELECT 1) AS one "
-    "WHERE (SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
-    "WHERE o.user_id = :user AND o.concert_event_id = :event "
-    "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now) "
-    "+ :n <= :max";
+// The user's live seats of a date. The count reaches the seats through the user's holds of the
+// date (idx_occupation_user_event, then idx_seat_hold); the join keyword keeps that order on
+// both databases (SQLite's CROSS JOIN and MySQL's STRAIGHT_JOIN do not reorder). Without it,
+// MariaDB at times started from the held seats, ~1,000 rows per hold in a rush, as its index
+// statistics changed; SQLite did so always. The unary + also keeps SQLite from reaching the seats
+// by idx_seat_state_held_until (MySQL ignores it). sql_query_plan_test.cpp checks SQLite's plan.
+#define BOXOFFICE_LIVE_SEATS(JOIN)                           \
+  "SELECT COUNT(*) FROM occupation o " JOIN                  \
+  " seat s ON s.hold_id = o.id "                             \
+  "WHERE o.user_id = :user AND o.concert_event_id = :event " \
+  "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now"
+// The hold only while the user's live seats of the date plus :n stay within :max: the count and
+// the insert are one statement. On MySQL it runs after the user's row was locked (LockUser), in
+// a statement of its own, so its read sees every hold of that user committed before the lock
+// was granted; SQLite's single writer makes it atomic anyway.
+#define BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT(JOIN)                                             \
+  "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "      \
+  "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM (SELECT 1) AS one " \
+  "WHERE (" BOXOFFICE_LIVE_SEATS(JOIN) ") + :n <= :max"
+constexpr const char* kInsertHoldWithinLimit = BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("CROSS JOIN");
+constexpr const char* kInsertHoldWithinLimitMysql =
+    BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("STRAIGHT_JOIN");
 // "{rows}" is replaced by one "(:hold, :sK, :numK, :priceK)" per seat: one statement per hold.
 constexpr const char* kInsertHoldSeats =
     "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
@@ -50,10 +58,13 @@ constexpr const char* kExpireLapsedHolds =
 constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
 // MySQL only (see LockUser).
 constexpr const char* kLockUser = "SELECT id FROM users WHERE id = :user";
-constexpr const char* kCountLiveSeats =
-    "SELECT COUNT(*) FROM occupation o JOIN seat s ON s.hold_id = o.id "
-    "WHERE o.user_id = :user AND o.concert_event_id = :event "
-    "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now";
+constexpr const char* kCountLiveSeats = BOXOFFICE_LIVE_SEATS("CROSS JOIN");
+constexpr const char* kCountLiveSeatsMysql = BOXOFFICE_LIVE_SEATS("STRAIGHT_JOIN");
+
+#undef BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT
+#undef BOXOFFICE_LIVE_SEATS
+
+bool IsMysql(const Dialect& dialect) { return dialect.backend() == SqlBackend::kMysql; }
 
 }  // namespace
 
@@ -118,10 +129,11 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
   LockSeats(seats);
   if (max_live_seats) {
     const int n = static_cast<int>(seats.size());
-    soci::statement insert =
-        (session_.prepare << kInsertHoldWithinLimit, soci::use(user.value, "user"),
-         soci::use(event.value, "event"), soci::use(expires, "expires"), soci::use(at, "now"),
-         soci::use(n, "n"), soci::use(*max_live_seats, "max"));
+    soci::statement insert = (session_.prepare << (IsMysql(dialect_) ? kInsertHoldWithinLimitMysql
+                                                                     : kInsertHoldWithinLimit),
+                              soci::use(user.value, "user"), soci::use(event.value, "event"),
+                              soci::use(expires, "expires"), soci::use(at, "now"),
+                              soci::use(n, "n"), soci::use(*max_live_seats, "max"));
     insert.execute(true);
     if (insert.get_affected_rows() == 0) return std::nullopt;
   } else {
@@ -200,8 +212,9 @@ int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event
   // locked first (see CreateWithinLimit), so concurrent holds of one user count one at a time.
   LockUser(user);
   int count = 0;
-  session_ << kCountLiveSeats, soci::use(user.value, "user"), soci::use(event.value, "event"),
-      soci::use(at, "now"), soci::into(count);
+  session_ << (IsMysql(dialect_) ? kCountLiveSeatsMysql : kCountLiveSeats),
+      soci::use(user.value, "user"), soci::use(event.value, "event"), soci::use(at, "now"),
+      soci::into(count);
   return count;
 }
 

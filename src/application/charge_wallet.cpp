@@ -10,7 +10,8 @@ using domain::Result;
 ChargeWallet::ChargeWallet(domain::Database& db, const domain::Clock& clock)
     : db_(db), clock_(clock) {}
 
-Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd) {
+Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd,
+                                    const TransactionHooks<Money>& hooks) {
   if (cmd.amount <= Money{0} || cmd.amount > domain::kMaxChargeAmount) {
     return Fail(ErrorCode::kInvalidAmount,
                 "amount must be 1 to " + std::to_string(domain::kMaxChargeAmount.won));
@@ -18,33 +19,14 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd) {
   const auto now = clock_.Now();
   bool lost_race = false;
   auto charged = db_.Write([&](domain::Store& store) -> Result<Money> {
-    auto& wallets = store.Wallets();
-    if (auto earlier = cmd.idempotency_key
-                           ? wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)
-                           : std::nullopt) {
-      // Ledger keys outlive the 24 h replay window of the HTTP layer: a key reused later for
-      // another amount must not be answered as if it had been charged.
-      if (earlier->amount != cmd.amount) {
-        return Fail(ErrorCode::kIdempotencyKeyReused, "this key charged another amount");
-      }
-      auto balance = wallets.Balance(cmd.user_id);
-      if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
-      return *balance;
+    lost_race = false;
+    if (hooks.at_start) {
+      if (auto started = hooks.at_start(store); !started) return started.error();
     }
-    if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
-    if (!wallets.Credit(cmd.user_id, cmd.amount, domain::kMaxWalletBalance, now)) {
-      return Fail(ErrorCode::kWalletLimitExceeded, "the balance would exceed the wallet limit");
-    }
-    if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
-                                                 cmd.amount, cmd.idempotency_key, now})) {
-      // A concurrent charge with the same key committed first: undo our credit and answer
-      // with the balance that charge produced, as a replay would.
-      lost_race = true;
-      return Fail(ErrorCode::kIdempotencyInProgress, "charge with this key already applied");
-    }
-    auto balance = wallets.Balance(cmd.user_id);
-    if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
-    return *balance;
+    auto balance = Charge(store, cmd, now, lost_race);
+    if (!balance || !hooks.before_commit) return balance;
+    if (auto hooked = hooks.before_commit(store, *balance); !hooked) return hooked.error();
+    return balance;
   });
   if (charged || !lost_race) return charged;
   return db_.Read([&](domain::Store& store) -> Result<Money> {
@@ -52,6 +34,36 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd) {
     if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
     return *balance;
   });
+}
+
+Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletCommand& cmd,
+                                   domain::Instant now, bool& lost_race) {
+  auto& wallets = store.Wallets();
+  if (auto earlier = cmd.idempotency_key ? wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)
+                                         : std::nullopt) {
+    // Ledger keys outlive the 24 h replay window of the HTTP layer: a key reused later for
+    // another amount must not be answered as if it had been charged.
+    if (earlier->amount != cmd.amount) {
+      return Fail(ErrorCode::kIdempotencyKeyReused, "this key charged another amount");
+    }
+    auto balance = wallets.Balance(cmd.user_id);
+    if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
+    return *balance;
+  }
+  if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
+  if (!wallets.Credit(cmd.user_id, cmd.amount, domain::kMaxWalletBalance, now)) {
+    return Fail(ErrorCode::kWalletLimitExceeded, "the balance would exceed the wallet limit");
+  }
+  if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
+                                               cmd.amount, cmd.idempotency_key, now})) {
+    // A concurrent charge with the same key committed first: undo our credit and answer
+    // with the balance that charge produced, as a replay would.
+    lost_race = true;
+    return Fail(ErrorCode::kIdempotencyInProgress, "charge with this key already applied");
+  }
+  auto balance = wallets.Balance(cmd.user_id);
+  if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
+  return *balance;
 }
 
 }  // namespace boxoffice::application

@@ -19,12 +19,75 @@ constexpr auto kAbandonedAfter = std::chrono::seconds(60);
 IdempotencyGuard::IdempotencyGuard(domain::Database& db, const domain::Clock& clock)
     : db_(db), clock_(clock) {}
 
-Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const std::string& scope,
-                                                    const std::string& key,
-                                                    const std::string& request_hash) {
+Result<void> IdempotencyGuard::ValidKey(const std::string& key) {
   if (key.empty() || key.size() > kMaxKeyLength) {
     return Fail(ErrorCode::kInvalidRequest, "Idempotency-Key must be 1 to 255 characters");
   }
+  return {};
+}
+
+Result<std::optional<StoredResponse>> IdempotencyGuard::Lookup(domain::Store& store,
+                                                               const IdempotentRequest& request,
+                                                               domain::Instant now) {
+  auto& repo = store.Idempotency();
+  auto existing = repo.Find(request.user, request.scope, request.key);
+  if (!existing) return std::optional<StoredResponse>{};
+  if (existing->request_hash != request.request_hash) {
+    return Fail(ErrorCode::kIdempotencyKeyReused, "Idempotency-Key reused for another request");
+  }
+  if (existing->completed) {
+    return std::optional<StoredResponse>{StoredResponse{existing->status, existing->body}};
+  }
+  // In flight: written by the two-phase form (an older version, or a request still running).
+  if (now - existing->created_at > kAbandonedAfter) {
+    repo.Forget(request.user, request.scope, request.key);
+    return std::optional<StoredResponse>{};
+  }
+  return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
+}
+
+bool IdempotencyGuard::StoreRecord(domain::Store& store, const IdempotentRequest& request,
+                                   const StoredResponse& response, domain::Instant now) {
+  return store.Idempotency().TryStore(
+      request.user, request.scope, request.key,
+      domain::IdempotencyRecord{request.request_hash, true, response.status, response.body, now});
+}
+
+Result<IdempotentReply> IdempotencyGuard::Committed(const IdempotentRequest& request) {
+  return db_.Read([&](domain::Store& store) -> Result<IdempotentReply> {
+    auto record = store.Idempotency().Find(request.user, request.scope, request.key);
+    if (record && record->request_hash != request.request_hash) {
+      return Fail(ErrorCode::kIdempotencyKeyReused, "Idempotency-Key reused for another request");
+    }
+    if (!record || !record->completed) {
+      // Only a record written in flight by the two-phase form, or one dropped since (5xx),
+      // leads here: the repeat is asked to try again.
+      return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
+    }
+    return IdempotentReply{StoredResponse{record->status, record->body}, true};
+  });
+}
+
+Result<IdempotentReply> IdempotencyGuard::StoreOutcome(const IdempotentRequest& request,
+                                                       const StoredResponse& response) {
+  const auto now = clock_.Now();
+  return db_.Write([&](domain::Store& store) -> Result<IdempotentReply> {
+    auto found = Lookup(store, request, now);
+    if (!found) return found.error();
+    if (*found) return IdempotentReply{**found, true};
+    if (StoreRecord(store, request, response, now)) return IdempotentReply{response, false};
+    // A concurrent repeat stored its outcome after our lookup (MySQL): answer with it.
+    auto stored = Lookup(store, request, now);
+    if (!stored) return stored.error();
+    if (*stored) return IdempotentReply{**stored, true};
+    return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
+  });
+}
+
+Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const std::string& scope,
+                                                    const std::string& key,
+                                                    const std::string& request_hash) {
+  if (auto valid = ValidKey(key); !valid) return valid.error();
   const auto now = clock_.Now();
   return db_.Write([&](domain::Store& store) -> Result<IdempotencyDecision> {
     auto& repo = store.Idempotency();

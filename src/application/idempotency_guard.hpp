@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -11,7 +12,7 @@
 namespace boxoffice::application {
 
 // Idempotency-Key handling, independent of the transport: the caller passes a hash of the
-// request and stores the response it produced.
+// request and a builder of the response it answers with.
 struct StoredResponse {
   int status = 0;
   std::string body;
@@ -20,27 +21,144 @@ struct Proceed {};  // first time: run the request, then Complete (or Forget on 
 
 using IdempotencyDecision = std::variant<Proceed, StoredResponse>;
 
+// A request under an Idempotency-Key: one key space per user and operation (scope).
+struct IdempotentRequest {
+  domain::UserId user;
+  std::string scope;
+  std::string key;
+  std::string request_hash;
+};
+
+// The answer to an idempotent request: the response of this run, or a stored one (replay).
+struct IdempotentReply {
+  StoredResponse response;
+  bool replay = false;
+};
+
+// Extra work a use case runs inside its write transaction, so that it commits or rolls back
+// together with the use case's own writes. `at_start` runs first and `before_commit` last, on
+// the result about to be committed; an error from either rolls the transaction back and is what
+// the use case returns. Either may be empty. Both run again when the database runs the
+// transaction again (see domain::Database).
+template <class T>
+struct TransactionHooks {
+  std::function<domain::Result<void>(domain::Store&)> at_start;
+  std::function<domain::Result<void>(domain::Store&, const T&)> before_commit;
+};
+
 class IdempotencyGuard {
  public:
   IdempotencyGuard(domain::Database& db, const domain::Clock& clock);
-  // Proceed for a new key; the stored response for a completed one with the same request hash;
-  // idempotency_key_reused for another hash; idempotency_in_progress while the first is running.
-  // invalid_request for a key that is empty or longer than 255 characters.
-  domain::Result<IdempotencyDecision> Begin(domain::UserId user, const std::string& scope,
-                                            const std::string& key,
-                                            const std::string& request_hash);
+
+  // Runs a use case at most once per (user, scope, key) and answers a repeat with the first
+  // response (ADR 0003). `execute` runs the use case with the hooks it is given; `respond` turns
+  // its result into the response. A first request that succeeds is ONE write transaction: the
+  // hooks look the key up at its start and insert the completed record before it commits, so
+  // the record and the business writes commit together or not at all, and the unique key lets
+  // at most one of them commit per key. A business error (4xx) rolls back; its response is then
+  // stored in a small transaction of its own, unless a concurrent repeat stored one first, whose
+  // response is replayed. A 5xx is not stored, so the client may retry.
+  // Errors: invalid_request (key empty or longer than 255 characters); idempotency_key_reused
+  // (same key, another request hash); idempotency_in_progress (a record left in flight by an
+  // older version is younger than the abandonment age: ask again later).
+  template <class T>
+  domain::Result<IdempotentReply> Run(
+      const IdempotentRequest& request,
+      const std::function<domain::Result<T>(const TransactionHooks<T>&)>& execute,
+      const std::function<StoredResponse(const domain::Result<T>&)>& respond);
+
   // The stored response of a completed request with this key and hash, if there is one. Read
   // only: for a repeat that can no longer pass its other checks (the payer's queue slot is freed
   // once the payment completes) but must still get the first answer.
   std::optional<StoredResponse> Replay(domain::UserId user, const std::string& scope,
                                        const std::string& key, const std::string& request_hash);
+
+  // The two-phase form, for work that cannot run inside one transaction: Begin inserts an
+  // in-flight record (its own write transaction), then Complete stores the response or Forget
+  // drops the record. Proceed for a new key; the stored response for a completed one with the
+  // same request hash; idempotency_key_reused for another hash; idempotency_in_progress while
+  // the first is running; invalid_request for a key that is empty or over 255 characters.
+  domain::Result<IdempotencyDecision> Begin(domain::UserId user, const std::string& scope,
+                                            const std::string& key,
+                                            const std::string& request_hash);
   void Complete(domain::UserId user, const std::string& scope, const std::string& key,
                 const StoredResponse& response);
   void Forget(domain::UserId user, const std::string& scope, const std::string& key);
 
  private:
+  // The record of `request` read in `store`: nothing (go ahead), its stored response, or an
+  // error (reused; in progress). Drops an abandoned in-flight record so the request can go ahead.
+  static domain::Result<std::optional<StoredResponse>> Lookup(domain::Store& store,
+                                                              const IdempotentRequest& request,
+                                                              domain::Instant now);
+  static domain::Result<void> ValidKey(const std::string& key);
+  // Inserts the completed record of `response`; false when the key already has a record.
+  static bool StoreRecord(domain::Store& store, const IdempotentRequest& request,
+                          const StoredResponse& response, domain::Instant now);
+  // The stored response a concurrent request with the same key committed (read only);
+  // idempotency_in_progress when there is none (yet), so the caller asks again.
+  domain::Result<IdempotentReply> Committed(const IdempotentRequest& request);
+  // Stores the 4xx `response` of a request whose transaction rolled back, in a transaction of
+  // its own; answers from the record instead when the key already has one.
+  domain::Result<IdempotentReply> StoreOutcome(const IdempotentRequest& request,
+                                               const StoredResponse& response);
+
   domain::Database& db_;
   const domain::Clock& clock_;
 };
+
+template <class T>
+domain::Result<IdempotentReply> IdempotencyGuard::Run(
+    const IdempotentRequest& request,
+    const std::function<domain::Result<T>(const TransactionHooks<T>&)>& execute,
+    const std::function<StoredResponse(const domain::Result<T>&)>& respond) {
+  if (auto valid = ValidKey(request.key); !valid) return valid.error();
+
+  // What the hooks saw in the last run of the transaction; reset at its start, as the database
+  // may run it more than once.
+  std::optional<domain::Error> refused;   // the record says reused or in progress
+  std::optional<StoredResponse> earlier;  // the record holds a response: replay it
+  std::optional<StoredResponse> fresh;    // this run's response, stored with the business writes
+                                          // unless it is a 5xx
+  bool raced = false;                     // a repeat stored its record first
+  TransactionHooks<T> hooks;
+  hooks.at_start = [&](domain::Store& store) -> domain::Result<void> {
+    refused.reset();
+    earlier.reset();
+    fresh.reset();
+    raced = false;
+    auto found = Lookup(store, request, clock_.Now());
+    if (!found) {
+      refused = found.error();
+      return found.error();
+    }
+    if (*found) {
+      earlier = std::move(**found);
+      return domain::Fail(domain::ErrorCode::kIdempotencyKeyReused, "answered from the record");
+    }
+    return {};
+  };
+  hooks.before_commit = [&](domain::Store& store, const T& value) -> domain::Result<void> {
+    StoredResponse response = respond(domain::Result<T>(value));
+    if (response.status < 500 && !StoreRecord(store, request, response, clock_.Now())) {
+      raced = true;
+      return domain::Fail(domain::ErrorCode::kIdempotencyInProgress,
+                          "a repeat of this request committed first");
+    }
+    fresh = std::move(response);
+    return {};
+  };
+
+  auto result = execute(hooks);
+  if (refused) return *refused;
+  if (earlier) return IdempotentReply{*std::move(earlier), true};
+  if (result && fresh) return IdempotentReply{*std::move(fresh), false};
+  // A repeat committed the business effect and its record first. (The use case may also report
+  // success without having committed anything itself, when it found that repeat's writes.)
+  if (raced || result) return Committed(request);
+  StoredResponse response = respond(result);
+  if (response.status >= 500) return IdempotentReply{std::move(response), false};
+  return StoreOutcome(request, response);
+}
 
 }  // namespace boxoffice::application

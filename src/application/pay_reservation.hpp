@@ -1,5 +1,6 @@
 #pragma once
 
+#include "application/idempotency_guard.hpp"
 #include "application/queue_access.hpp"
 #include "domain/model/reservation.hpp"
 #include "domain/ports/clock.hpp"
@@ -22,12 +23,16 @@ struct PaidReservation {
 // reservation -> seats -> wallet (+ ledger) -> payment -> outbox (PaymentCompleted).
 // reservation_not_found (also another user's); reservation_already_confirmed;
 // reservation_expired (deadline passed, cancelled or expired); insufficient_balance.
+// `hooks` run inside the same transaction (the Idempotency-Key record, IdempotencyGuard::Run).
 class PayReservation {
  public:
   PayReservation(domain::Database& db, const domain::Clock& clock);
-  domain::Result<PaidReservation> Execute(const PayReservationCommand& cmd);
+  domain::Result<PaidReservation> Execute(const PayReservationCommand& cmd,
+                                          const TransactionHooks<PaidReservation>& hooks = {});
 
  private:
+  domain::Result<PaidReservation> Pay(domain::Store& store, const PayReservationCommand& cmd);
+
   domain::Database& db_;
   const domain::Clock& clock_;
 };

@@ -484,6 +484,10 @@ class ProcessedEvents : public ProcessedEventRepository {
 class Idempotency : public IdempotencyRepository {
  public:
   explicit Idempotency(Tables& t) : t_(t) {}
+  bool TryStore(UserId user, const std::string& scope, const std::string& key,
+                const IdempotencyRecord& record) override {
+    return t_.idempotency.try_emplace({user.value, scope, key}, record).second;
+  }
   bool TryBegin(UserId user, const std::string& scope, const std::string& key,
                 const std::string& request_hash, Instant now) override {
     IdempotencyRecord record{request_hash, false, 0, "", now};

@@ -7,7 +7,8 @@
 
 namespace boxoffice::domain {
 
-// A stored response for an Idempotency-Key, scoped to a user and an operation.
+// A stored response for an Idempotency-Key, scoped to a user and an operation. A record that is
+// not completed was written in flight by an older version of the service (ADR 0003).
 struct IdempotencyRecord {
   std::string request_hash;
   bool completed = false;
@@ -19,7 +20,13 @@ struct IdempotencyRecord {
 class IdempotencyRepository {
  public:
   virtual ~IdempotencyRepository() = default;
-  // Inserts an in-flight record. Returns false when (user, scope, key) already exists.
+  // Inserts `record` (normally completed, with its response) unless (user, scope, key) exists;
+  // returns false when it does and changes nothing then. On MySQL a concurrent transaction that
+  // inserted the same key and has not ended yet makes this wait for it.
+  virtual bool TryStore(UserId user, const std::string& scope, const std::string& key,
+                        const IdempotencyRecord& record) = 0;
+  // Inserts an in-flight record, as the two-phase IdempotencyGuard::Begin does. Returns false
+  // when (user, scope, key) already exists.
   virtual bool TryBegin(UserId user, const std::string& scope, const std::string& key,
                         const std::string& request_hash, Instant now) = 0;
   virtual std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,

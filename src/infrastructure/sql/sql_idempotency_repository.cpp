@@ -6,7 +6,10 @@
 namespace boxoffice::infra {
 namespace {
 
-// Run with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
+// Both run with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
+constexpr const char* kStoreRecord =
+    "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
+    "created_at) VALUES (:user, :scope, :key, :hash, :completed, :status, :body, :now)";
 constexpr const char* kInsertRecord =
     "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
     "created_at) VALUES (:user, :scope, :key, :hash, 0, 0, '', :now)";
@@ -21,6 +24,19 @@ constexpr const char* kDeleteRecord =
 constexpr const char* kPurgeRecords = "DELETE FROM idempotency_key WHERE created_at < :cutoff";
 
 }  // namespace
+
+bool SqlIdempotencyRepository::TryStore(domain::UserId user, const std::string& scope,
+                                        const std::string& key,
+                                        const domain::IdempotencyRecord& record) {
+  const int completed = record.completed ? 1 : 0;
+  const std::int64_t at = sql::ToMs(record.created_at);
+  soci::statement st =
+      (session_.prepare << kStoreRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
+       soci::use(key, "key"), soci::use(record.request_hash, "hash"),
+       soci::use(completed, "completed"), soci::use(record.status, "status"),
+       soci::use(record.body, "body"), soci::use(at, "now"));
+  return dialect_.InsertUnlessDuplicate(st);
+}
 
 bool SqlIdempotencyRepository::TryBegin(domain::UserId user, const std::string& scope,
                                         const std::string& key, const std::string& request_hash,

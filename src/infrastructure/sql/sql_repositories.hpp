@@ -191,6 +191,8 @@ class SqlProcessedEventRepository final : public domain::ProcessedEventRepositor
 class SqlIdempotencyRepository final : public domain::IdempotencyRepository, SqlRepository {
  public:
   using SqlRepository::SqlRepository;
+  bool TryStore(domain::UserId user, const std::string& scope, const std::string& key,
+                const domain::IdempotencyRecord& record) override;
   bool TryBegin(domain::UserId user, const std::string& scope, const std::string& key,
                 const std::string& request_hash, domain::Instant now) override;
   std::optional<domain::IdempotencyRecord> Find(domain::UserId user, const std::string& scope,

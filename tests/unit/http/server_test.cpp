@@ -362,6 +362,250 @@ TEST_F(ServerTest, ConcurrentIdenticalChargesApplyOnce) {
   EXPECT_EQ(ErrorCode(other), "idempotency_key_reused");
 }
 
+// A user with 5,000 won, admitted to a concert, with a PENDING reservation of two seats (2,000
+// won), for the Idempotency-Key paths of charges and payments. Transactions are counted with
+// the in-memory database: a first charge or payment must be ONE write transaction (ADR 0003).
+class IdempotentWriteTest : public ServerTest {
+ protected:
+  using Money = domain::Money;
+  using PaidReservation = application::PaidReservation;
+  using StoredResponse = application::StoredResponse;
+  template <class T>
+  using Hooks = application::TransactionHooks<T>;
+
+  void SetUp() override {
+    const auto now = clock_.Now();
+    std::vector<domain::SeatId> seats;
+    auto seeded = db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+      user_ = s.Users().Create("payer", now).id;
+      s.Wallets().Create(user_, now);
+      s.Wallets().Credit(user_, Money{5000}, domain::kMaxWalletBalance, now);
+      (void)s.Wallets().AppendEntry(
+          {0, user_, domain::WalletEntryType::kCharge, Money{5000}, std::nullopt, now});
+      concert_ = s.Catalogue().CreateConcert({"Title", "Singer", ""}, now).id;
+      domain::NewConcertEvent e;
+      e.concert_id = concert_;
+      e.venue = "Hall";
+      e.start_at = now + std::chrono::hours(48);
+      e.duration_minutes = 120;
+      e.reservation_start_at = now - std::chrono::hours(1);
+      e.reservation_end_at = now + std::chrono::hours(24);
+      e.seat_count = 4;
+      e.price = Money{1000};
+      event_ = s.Catalogue().CreateEvent(e, now).id;
+      for (const auto& seat : s.Catalogue().ListSeats(event_, now)) seats.push_back(seat.id);
+      return true;
+    });
+    ASSERT_TRUE(seeded.ok());
+    const auto place = room_.Admitted(concert_, user_, now + std::chrono::hours(1));
+    queue_token_ = tokens_.IssueQueue({.user_id = user_,
+                                       .concert_id = concert_,
+                                       .sequence = place.sequence,
+                                       .generation = place.generation},
+                                      now);
+    auth_ = "Bearer " + tokens_.IssueAccess(user_, now);
+    auto hold = occupy_.Execute({{user_, concert_}, event_, {seats[0], seats[1]}});
+    ASSERT_TRUE(hold.ok());
+    auto reservation = reserve_.Execute({{user_, concert_}, event_, hold->id});
+    ASSERT_TRUE(reservation.ok());
+    reservation_ = reservation->id;
+    StartServer();
+  }
+
+  Reply Charge(const std::string& key, std::int64_t amount) {
+    return Send(bhttp::verb::patch,
+                "/api/v1/users/" + std::to_string(user_.value) + "/wallet/charge",
+                R"({"amount": )" + std::to_string(amount) + "}",
+                {{"Authorization", auth_}, {"Idempotency-Key", key}});
+  }
+  Reply Pay(const std::string& key, std::int64_t reservation) {
+    return Send(bhttp::verb::post, "/api/v1/payments",
+                R"({"reservationId": )" + std::to_string(reservation) + "}",
+                {{"User-Token", queue_token_}, {"Idempotency-Key", key}});
+  }
+  Money Balance() { return db_.Snapshot().wallets.at(user_.value); }
+  std::optional<domain::IdempotencyRecord> Record(const std::string& scope,
+                                                  const std::string& key) {
+    auto tables = db_.Snapshot();
+    auto it = tables.idempotency.find({user_.value, scope, key});
+    if (it == tables.idempotency.end()) return std::nullopt;
+    return it->second;
+  }
+  // The use cases run with the guard's lookup left out, as for a repeat whose lookup ran before
+  // the first request committed (MySQL, READ COMMITTED); the insert of the record still counts.
+  template <class T>
+  static Hooks<T> Blind(const Hooks<T>& hooks) {
+    Hooks<T> blind = hooks;
+    blind.at_start = nullptr;
+    return blind;
+  }
+  template <class T>
+  static StoredResponse Respond(const domain::Result<T>& result) {
+    if (result) return {200, "fresh"};
+    return {409, result.error().message};
+  }
+
+  domain::UserId user_;
+  domain::ConcertId concert_;
+  domain::EventId event_;
+  domain::ReservationId reservation_;
+  std::string queue_token_;
+  std::string auth_;
+};
+
+TEST_F(IdempotentWriteTest, AFirstChargeIsOneWriteTransactionAndARepeatWritesNothing) {
+  const int commits = db_.Commits();
+  const int rollbacks = db_.Rollbacks();
+  auto first = Charge("c1", 1000);
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body, R"({"data":{"balance":6000}})");
+  EXPECT_EQ(first.headers["Idempotent-Replay"], "");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+  EXPECT_EQ(db_.Rollbacks() - rollbacks, 0);
+  auto record = Record("wallet.charge", "c1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->completed);
+  EXPECT_EQ(record->status, 200);
+  EXPECT_EQ(record->body, first.body);
+
+  auto again = Charge("c1", 1000);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["Idempotent-Replay"], "true");
+  EXPECT_EQ(db_.Commits() - commits, 1) << "a replay commits nothing";
+  EXPECT_EQ(Balance(), Money{6000});
+  EXPECT_EQ(ErrorCode(Charge("c1", 999)), "idempotency_key_reused");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+}
+
+TEST_F(IdempotentWriteTest, AFirstPaymentIsOneWriteTransactionAndARepeatReplaysIt) {
+  const int commits = db_.Commits();
+  const int rollbacks = db_.Rollbacks();
+  auto first = Pay("p1", reservation_.value);
+  EXPECT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(first.headers["Idempotent-Replay"], "");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+  EXPECT_EQ(db_.Rollbacks() - rollbacks, 0);
+  EXPECT_EQ(Balance(), Money{3000});
+
+  auto again = Pay("p1", reservation_.value);
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["Idempotent-Replay"], "true");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+  EXPECT_EQ(Balance(), Money{3000});
+  EXPECT_EQ(db_.Snapshot().payments.size(), 1u);
+}
+
+TEST_F(IdempotentWriteTest, ABusinessErrorIsStoredBesideTheRolledBackWorkAndReplayed) {
+  const int commits = db_.Commits();
+  auto first = Pay("p404", reservation_.value + 1000);
+  EXPECT_EQ(first.status, 404);
+  EXPECT_EQ(ErrorCode(first), "reservation_not_found");
+  EXPECT_EQ(db_.Commits() - commits, 1) << "only the record of the 404";
+  auto again = Pay("p404", reservation_.value + 1000);
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["Idempotent-Replay"], "true");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+}
+
+TEST_F(IdempotentWriteTest, ARepeatThatMissedThePaymentsRecordGetsTheWinnersResponse) {
+  auto winner = Pay("p2", reservation_.value);
+  ASSERT_EQ(winner.status, 201) << winner.body;
+  const auto hash = Record("payments", "p2")->request_hash;
+  // Its payment finds the reservation confirmed (409), and storing that finds the winner's record.
+  auto reply = idempotency_.Run<PaidReservation>(
+      {user_, "payments", "p2", hash},
+      [&](const Hooks<PaidReservation>& hooks) {
+        return pay_.Execute({{user_, concert_}, reservation_}, Blind(hooks));
+      },
+      Respond<PaidReservation>);
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(reply->replay);
+  EXPECT_EQ(reply->response.status, 201);
+  EXPECT_EQ(reply->response.body, winner.body);
+  EXPECT_EQ(Balance(), Money{3000});
+  EXPECT_EQ(db_.Snapshot().payments.size(), 1u);
+}
+
+TEST_F(IdempotentWriteTest, ARepeatThatMissedTheChargesRecordGetsTheWinnersResponse) {
+  auto winner = Charge("c2", 1000);
+  ASSERT_EQ(winner.status, 200) << winner.body;
+  const auto hash = Record("wallet.charge", "c2")->request_hash;
+  // Its charge finds the winner's ledger row (a no-op success); its record insert finds the
+  // winner's record, so it rolls back and replays it.
+  auto reply = idempotency_.Run<Money>(
+      {user_, "wallet.charge", "c2", hash},
+      [&](const Hooks<Money>& hooks) {
+        return charge_.Execute({user_, Money{1000}, std::string("c2")}, Blind(hooks));
+      },
+      Respond<Money>);
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(reply->replay);
+  EXPECT_EQ(reply->response.body, winner.body);
+  EXPECT_EQ(Balance(), Money{6000});
+}
+
+TEST_F(IdempotentWriteTest, TheRecordsKeyLetsOneOutcomeCommit) {
+  // A record stored first (here a 409) makes a later success under the same key roll back whole.
+  ASSERT_TRUE(db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+                   return s.Idempotency().TryStore(
+                       user_, "wallet.charge", "c3",
+                       {"h", true, 409, R"({"error":"first"})", clock_.Now()});
+                 })
+                  .ok());
+  const int commits = db_.Commits();
+  auto reply = idempotency_.Run<Money>(
+      {user_, "wallet.charge", "c3", "h"},
+      [&](const Hooks<Money>& hooks) {
+        return charge_.Execute({user_, Money{1000}, std::string("c3")}, Blind(hooks));
+      },
+      Respond<Money>);
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(reply->replay);
+  EXPECT_EQ(reply->response.status, 409);
+  EXPECT_EQ(reply->response.body, R"({"error":"first"})");
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_EQ(Balance(), Money{5000});
+  for (const auto& entry : db_.Snapshot().entries) {
+    EXPECT_NE(entry.idempotency_key, std::optional<std::string>("c3"));
+  }
+}
+
+TEST_F(IdempotentWriteTest, AnInFlightRecordOfTheTwoPhaseFormWaitsThenIsTakenOver) {
+  ASSERT_TRUE(idempotency_.Begin(user_, "wallet.charge", "c4", "h").ok());
+  auto run = [&] {
+    return idempotency_.Run<Money>(
+        {user_, "wallet.charge", "c4", "h"},
+        [&](const Hooks<Money>& hooks) {
+          return charge_.Execute({user_, Money{1000}, std::string("c4")}, hooks);
+        },
+        Respond<Money>);
+  };
+  auto waiting = run();
+  ASSERT_FALSE(waiting.ok());
+  EXPECT_EQ(waiting.error().code, domain::ErrorCode::kIdempotencyInProgress);
+  EXPECT_EQ(Balance(), Money{5000});
+  clock_.Advance(std::chrono::seconds(61));  // abandoned: its process died mid-request
+  const int commits = db_.Commits();
+  auto taken = run();
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_FALSE(taken->replay);
+  EXPECT_EQ(taken->response.body, "fresh");
+  EXPECT_EQ(db_.Commits() - commits, 1);
+  EXPECT_EQ(Balance(), Money{6000});
+  EXPECT_TRUE(Record("wallet.charge", "c4")->completed);
+  auto again = run();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replay);
+}
+
+TEST_F(IdempotentWriteTest, KeyLengthIsChecked) {
+  EXPECT_EQ(ErrorCode(Charge(std::string(256, 'k'), 1000)), "invalid_request");
+  EXPECT_EQ(Charge(std::string(255, 'k'), 1000).status, 200);
+}
+
 TEST_F(ServerTest, RateLimitAnswers429) {
   HttpSettings settings;
   settings.rate_limit_per_second = 0.001;

@@ -1,7 +1,5 @@
 #include "interfaces/http/handlers/common.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/json/serialize.hpp>
 
 #include "interfaces/http/digest.hpp"
@@ -89,53 +87,31 @@ domain::Result<boost::json::object> BodyObject(const RequestContext& ctx) {
   return ParseObject(ctx.request.body);
 }
 
-Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::string_view scope,
-                      const boost::json::object& body, const std::function<Response()>& run) {
-  auto key_header = ctx.request.Header("Idempotency-Key");
-  if (!key_header || key_header->empty()) {
-    return ErrorResponse(ErrorCode::kInvalidRequest, "the Idempotency-Key header is required");
+domain::Result<application::IdempotentRequest> IdempotentRequestOf(
+    const RequestContext& ctx, domain::UserId user, std::string_view scope,
+    const boost::json::object& body) {
+  auto key = ctx.request.Header("Idempotency-Key");
+  if (!key || key->empty()) {
+    return Fail(ErrorCode::kInvalidRequest, "the Idempotency-Key header is required");
   }
-  const std::string key(*key_header);
-  const std::string scope_name(scope);
-  const std::string hash = RequestHash(ctx, user, body);
+  return application::IdempotentRequest{.user = user,
+                                        .scope = std::string(scope),
+                                        .key = std::string(*key),
+                                        .request_hash = RequestHash(ctx, user, body)};
+}
 
-  auto decision = ctx.services.idempotency.Begin(user, scope_name, key, hash);
-  if (!decision) {
-    if (decision.error().code == ErrorCode::kIdempotencyInProgress &&
+Outcome IdempotentOutcome(const RequestContext& ctx,
+                          const domain::Result<application::IdempotentReply>& reply,
+                          Response fresh) {
+  if (!reply) {
+    if (reply.error().code == ErrorCode::kIdempotencyInProgress &&
         ctx.attempt < kIdempotencyMaxAttempts) {
       return RetryLater{};
     }
-    return ErrorResponse(decision.error());
+    return ErrorResponse(reply.error());
   }
-  if (const auto* stored = std::get_if<application::StoredResponse>(&*decision)) {
-    return ReplayOf(*stored);
-  }
-
-  Response response;
-  try {
-    response = run();
-  } catch (...) {
-    try {
-      ctx.services.idempotency.Forget(user, scope_name, key);
-    } catch (const std::exception& e) {
-      spdlog::warn("idempotency key left in flight: {}", e.what());
-    }
-    throw;
-  }
-  try {
-    if (response.status < 500) {
-      ctx.services.idempotency.Complete(
-          user, scope_name, key, application::StoredResponse{response.status, response.body});
-    } else {
-      ctx.services.idempotency.Forget(user, scope_name, key);
-    }
-  } catch (const std::exception& e) {
-    // The outcome is committed and must be reported as it is. The key stays in flight: repeats
-    // get 409 until it is taken over as abandoned, and the conditional writes behind payments
-    // and charges keep a takeover from moving money twice.
-    spdlog::warn("idempotency response not stored: {}", e.what());
-  }
-  return response;
+  if (reply->replay) return ReplayOf(reply->response);
+  return fresh;
 }
 
 std::optional<Response> StoredReplay(const RequestContext& ctx, domain::UserId user,

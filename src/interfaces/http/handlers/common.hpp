@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "application/idempotency_guard.hpp"
 #include "application/queue_access.hpp"
 #include "domain/result.hpp"
 #include "interfaces/http/handlers/context.hpp"
@@ -25,16 +26,55 @@ domain::Result<void> RequireAdmin(const RequestContext& ctx);
 // The request body as a JSON object.
 domain::Result<boost::json::object> BodyObject(const RequestContext& ctx);
 
-// How long a request waits for an identical one still in flight: 500 steps of 20 ms.
+// How long a request waits for an identical one still in flight (a record written by the
+// two-phase form of an older version): 500 steps of 20 ms.
 inline constexpr int kIdempotencyMaxAttempts = 500;
 
 // The stored response of an earlier identical request with this Idempotency-Key, if any.
 std::optional<Response> StoredReplay(const RequestContext& ctx, domain::UserId user,
                                      std::string_view scope, const boost::json::object& body);
 
-// Runs `run` at most once per (user, scope, Idempotency-Key) for the same request; a repeat
-// replays the stored response, a repeat during the first one waits for it (RetryLater).
-Outcome RunIdempotent(const RequestContext& ctx, domain::UserId user, std::string_view scope,
-                      const boost::json::object& body, const std::function<Response()>& run);
+// The Idempotency-Key request of `ctx` for `user` and `scope`; invalid_request without a key.
+domain::Result<application::IdempotentRequest> IdempotentRequestOf(const RequestContext& ctx,
+                                                                   domain::UserId user,
+                                                                   std::string_view scope,
+                                                                   const boost::json::object& body);
+// What to send for the guard's reply: `fresh` (the response built by this request) unless the
+// reply is a replay; RetryLater while a record is in flight.
+Outcome IdempotentOutcome(const RequestContext& ctx,
+                          const domain::Result<application::IdempotentReply>& reply,
+                          Response fresh);
+
+// Runs a use case at most once per (user, scope, Idempotency-Key) for the same request, with
+// the key's record written in the use case's own transaction (IdempotencyGuard::Run); a repeat
+// replays the stored response. `execute` runs the use case with the hooks it is given,
+// `respond` builds the response of a success (errors use ErrorResponse), and `committed`, if
+// given, runs once for a first request whose success was committed (never for a replay).
+template <class T>
+Outcome RunIdempotent(
+    const RequestContext& ctx, domain::UserId user, std::string_view scope,
+    const boost::json::object& body,
+    const std::function<domain::Result<T>(const application::TransactionHooks<T>&)>& execute,
+    const std::function<Response(const T&)>& respond,
+    const std::function<void(const T&)>& committed = {}) {
+  auto request = IdempotentRequestOf(ctx, user, scope, body);
+  if (!request) return ErrorResponse(request.error());
+  // The last response built and its result: a fresh answer is sent whole (headers too).
+  Response built;
+  std::optional<T> succeeded;
+  auto reply = ctx.services.idempotency.Run<T>(
+      *request, execute, [&](const domain::Result<T>& result) -> application::StoredResponse {
+        if (result) {
+          succeeded = *result;
+          built = respond(*result);
+        } else {
+          succeeded.reset();
+          built = ErrorResponse(result.error());
+        }
+        return application::StoredResponse{built.status, built.body};
+      });
+  if (reply && !reply->replay && succeeded && committed) committed(*succeeded);
+  return IdempotentOutcome(ctx, reply, std::move(built));
+}
 
 }  // namespace boxoffice::http

@@ -25,13 +25,15 @@ Outcome Pay(RequestContext& ctx) {
 
   const application::ActiveUser active = *who;
   const domain::ReservationId reservation_id{*reservation};
-  return RunIdempotent(ctx, active.user_id, "payments", *body, [&]() -> Response {
-    auto payment =
-        ctx.services.pay_reservation.Execute({.who = active, .reservation_id = reservation_id});
-    if (!payment) return ErrorResponse(payment.error());
-    ctx.metrics.PaymentCompleted(payment->seat_count);
-    return DataResponse(ToJson(payment->payment), 201);
-  });
+  using application::PaidReservation;
+  return RunIdempotent<PaidReservation>(
+      ctx, active.user_id, "payments", *body,
+      [&](const application::TransactionHooks<PaidReservation>& hooks) {
+        return ctx.services.pay_reservation.Execute(
+            {.who = active, .reservation_id = reservation_id}, hooks);
+      },
+      [](const PaidReservation& paid) { return DataResponse(ToJson(paid.payment), 201); },
+      [&](const PaidReservation& paid) { ctx.metrics.PaymentCompleted(paid.seat_count); });
 }
 
 }  // namespace boxoffice::http::handlers

@@ -60,12 +60,13 @@ Outcome WalletCharge(RequestContext& ctx) {
   const domain::UserId user_id = *user;
   const domain::Money money{*amount};
   const std::string key(ctx.request.Header("Idempotency-Key").value_or(""));
-  return RunIdempotent(ctx, user_id, "wallet.charge", *body, [&]() -> Response {
-    auto balance = ctx.services.charge_wallet.Execute(
-        {.user_id = user_id, .amount = money, .idempotency_key = key});
-    if (!balance) return ErrorResponse(balance.error());
-    return Balance(*balance);
-  });
+  return RunIdempotent<domain::Money>(
+      ctx, user_id, "wallet.charge", *body,
+      [&](const application::TransactionHooks<domain::Money>& hooks) {
+        return ctx.services.charge_wallet.Execute(
+            {.user_id = user_id, .amount = money, .idempotency_key = key}, hooks);
+      },
+      Balance);
 }
 
 Outcome WalletTransactions(RequestContext& ctx) {

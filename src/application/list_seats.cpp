@@ -19,11 +19,8 @@ Result<std::vector<Seat>> ListSeats::Execute(const ActiveUser& who, const ListSe
     if (event->concert_id != who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
-    auto seats = store.Catalogue().ListSeats(q.event_id, now);
-    if (q.only_available) {
-      std::erase_if(seats, [](const Seat& s) { return s.state != domain::SeatState::kAvailable; });
-    }
-    return seats;
+    return q.only_available ? store.Catalogue().ListFreeSeats(q.event_id, now)
+                            : store.Catalogue().ListSeats(q.event_id, now);
   });
 }
 

@@ -123,6 +123,22 @@ TEST_P(CatalogueRepositoryContract, AvailableCountsExcludeLiveHoldsAndSalesButNo
   EXPECT_EQ(listed[2].state, SeatState::kReserved);
   EXPECT_EQ(listed[3].state, SeatState::kAvailable);
   EXPECT_EQ(Seats(later.id, T(500))[0].state, SeatState::kHeld);
+
+  // The free seats are those that read AVAILABLE, in seat order, at each moment.
+  auto free_at = [&](domain::Instant now) {
+    std::vector<std::int32_t> numbers;
+    auto free = Query(db(), [&](Store& s) { return s.Catalogue().ListFreeSeats(later.id, now); });
+    for (const auto& seat : free) {
+      EXPECT_EQ(seat.state, SeatState::kAvailable);
+      EXPECT_EQ(seat.event_id, later.id);
+      EXPECT_EQ(seat.price.won, 1000);
+      numbers.push_back(seat.seat_number);
+    }
+    return numbers;
+  };
+  EXPECT_EQ(free_at(T(2000)), (std::vector<std::int32_t>{1, 4}));
+  EXPECT_EQ(free_at(T(500)), (std::vector<std::int32_t>{4}));
+  EXPECT_EQ(free_at(T(6000)), (std::vector<std::int32_t>{1, 2, 4}));
 }
 
 TEST_P(CatalogueRepositoryContract, ListEventsOfAConcertWithoutDatesIsEmpty) {

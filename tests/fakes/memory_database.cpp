@@ -107,6 +107,11 @@ class Catalogue : public CatalogueRepository {
               [](const auto& a, const auto& b) { return a.seat_number < b.seat_number; });
     return out;
   }
+  std::vector<Seat> ListFreeSeats(EventId event, Instant now) override {
+    auto seats = ListSeats(event, now);
+    std::erase_if(seats, [](const Seat& s) { return s.state != domain::SeatState::kAvailable; });
+    return seats;
+  }
   std::int64_t CountBuyableSeats(ConcertId concert, Instant now) override {
     std::int64_t n = 0;
     for (const auto& [id, row] : t_.seats) {

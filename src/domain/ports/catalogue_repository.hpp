@@ -29,6 +29,9 @@ class CatalogueRepository {
   // Seats of a date ordered by seat number. A HELD seat whose hold lapsed before `now` reads
   // AVAILABLE.
   virtual std::vector<Seat> ListSeats(EventId event, Instant now) = 0;
+  // The seats of ListSeats that read AVAILABLE at `now`, in the same order: the database leaves
+  // out the others, which are most of a date once its sale is under way.
+  virtual std::vector<Seat> ListFreeSeats(EventId event, Instant now) = 0;
 
   // Seats of the concert that could still be bought: not RESERVED, in dates whose reservation
   // window has not ended at `now`.

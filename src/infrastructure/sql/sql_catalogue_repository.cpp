@@ -59,6 +59,9 @@ constexpr const char* kSelectSeatsOfEvent =
     "CASE WHEN " BOXOFFICE_SEAT_FREE
     " THEN 'AVAILABLE' ELSE s.state END "
     "FROM seat s WHERE s.concert_event_id = :event ORDER BY s.seat_number";
+constexpr const char* kSelectFreeSeatsOfEvent =
+    "SELECT s.id, s.seat_number, s.price FROM seat s WHERE s.concert_event_id = :event "
+    "AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number";
 constexpr const char* kCountBuyable =
     "SELECT COUNT(*) FROM seat s JOIN concert_event e ON e.id = s.concert_event_id "
     "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED'";
@@ -229,6 +232,19 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId even
     row.state = sql::SeatStateFrom(state);
     out.push_back(row);
   }
+  return out;
+}
+
+std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId event,
+                                                                domain::Instant now) {
+  const std::int64_t at = sql::ToMs(now);
+  domain::Seat row{.event_id = event, .state = domain::SeatState::kAvailable};
+  soci::statement st = (session_.prepare << kSelectFreeSeatsOfEvent, soci::into(row.id.value),
+                        soci::into(row.seat_number), soci::into(row.price.won),
+                        soci::use(event.value, "event"), soci::use(at, "now"));
+  st.execute();
+  std::vector<domain::Seat> out;
+  while (st.fetch()) out.push_back(row);
   return out;
 }
 

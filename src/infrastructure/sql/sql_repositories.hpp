@@ -63,6 +63,7 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
   std::vector<domain::ConcertEvent> ListEvents(domain::ConcertId concert,
                                                domain::Instant now) override;
   std::vector<domain::Seat> ListSeats(domain::EventId event, domain::Instant now) override;
+  std::vector<domain::Seat> ListFreeSeats(domain::EventId event, domain::Instant now) override;
   std::int64_t CountBuyableSeats(domain::ConcertId concert, domain::Instant now) override;
 };
 

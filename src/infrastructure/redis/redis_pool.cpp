@@ -81,19 +81,36 @@ bool ClosedWhileIdle(const redisContext& context) {
   return ready != 0;  // ready > 0: an event; ready < 0: the descriptor itself is unusable
 }
 
+// The arguments of one command, pointing into strings the caller keeps alive until Append.
+class Argv {
+ public:
+  explicit Argv(std::size_t size) {
+    argv_.reserve(size);
+    lengths_.reserve(size);
+  }
+  void Add(std::string_view arg) {
+    argv_.push_back(arg.data());
+    lengths_.push_back(arg.size());
+  }
+  void Add(const std::vector<std::string>& args) {
+    for (const auto& arg : args) Add(arg);
+  }
+  void Append(redisContext* context) {
+    if (redisAppendCommandArgv(context, static_cast<int>(argv_.size()), argv_.data(),
+                               lengths_.data()) != REDIS_OK) {
+      throw UnavailableError("redis: out of memory queueing a command");
+    }
+  }
+
+ private:
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> lengths_;
+};
+
 void Append(redisContext* context, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (const auto& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  if (redisAppendCommandArgv(context, static_cast<int>(args.size()), argv.data(),
-                             lengths.data()) != REDIS_OK) {
-    throw UnavailableError("redis: out of memory queueing a command");
-  }
+  Argv argv(args.size());
+  argv.Add(args);
+  argv.Append(context);
 }
 
 ReplyPtr NextReply(redisContext* context) {
@@ -255,13 +272,23 @@ RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScr
                                 const std::vector<std::string>& keys,
                                 const std::vector<std::string>& args) {
   Lease lease(*this, Acquire());
-  std::vector<std::string> command;
-  command.reserve(3 + keys.size() + args.size());
-  command.emplace_back("EVALSHA");
-  command.emplace_back();
-  command.push_back(std::to_string(keys.size()));
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), args.begin(), args.end());
+  // EVALSHA sha numkeys keys... args..., sent without copying the keys and arguments.
+  const std::string key_count = std::to_string(keys.size());
+  auto evalsha = [&](const std::string& sha) {
+    Argv command(3 + keys.size() + args.size());
+    command.Add("EVALSHA");
+    command.Add(sha);
+    command.Add(key_count);
+    command.Add(keys);
+    command.Add(args);
+    return command;
+  };
+  auto run = [&](const std::string& sha) {
+    return lease.With([&](Connection& c) {
+      evalsha(sha).Append(c.context);
+      return Convert(*NextReply(c.context));
+    });
+  };
 
   // At most two rounds: a NOSCRIPT answer (the server lost its script cache) loads it again.
   bool before_done = before.empty();
@@ -274,10 +301,9 @@ RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScr
     if (!before_done && !sha.empty()) {
       // Both commands in one round trip. A NOSCRIPT reply means the script did not run: it is
       // loaded and run alone below; `before` ran either way.
-      command[1] = sha;
       auto [first, second] = lease.With([&](Connection& c) {
         Append(c.context, before);
-        Append(c.context, command);
+        evalsha(sha).Append(c.context);
         ReplyPtr a = NextReply(c.context);
         ReplyPtr b = NextReply(c.context);
         return std::make_pair(std::move(a), std::move(b));
@@ -296,9 +322,8 @@ RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScr
       std::lock_guard lock(script.mu_);
       script.sha_ = sha;
     }
-    command[1] = sha;
     try {
-      return lease.Run(command);
+      return run(sha);
     } catch (const ReplyError& e) {
       if (attempt > 0 || std::string_view(e.what()).find("NOSCRIPT") == std::string_view::npos) {
         throw;

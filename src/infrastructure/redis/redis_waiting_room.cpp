@@ -1,8 +1,11 @@
 #include "infrastructure/redis/redis_waiting_room.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <iterator>
+#include <limits>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -34,12 +37,21 @@ local ticksum_key, seq_key, gens, seqs, idle = KEYS[9], KEYS[10], KEYS[11], KEYS
 local fence_key, rate_key = KEYS[14], KEYS[15]
 
 -- The user's stage, and their score in that stage's set (an active user's idle deadline, a
--- waiting or pre-queue user's arrival sequence).
-local function stage_of(user)
-  local score = redis.call('ZSCORE', active, user)
+-- waiting or pre-queue user's arrival sequence). A user is in one set at most: every script that
+-- moves a user removes them from one set and adds them to the other. So the order of the lookups
+-- decides only how many it takes; `waiting_first` suits callers that mostly see waiting users.
+local function stage_of(user, waiting_first)
+  local score
+  if waiting_first then
+    score = redis.call('ZSCORE', waiting, user)
+    if score then return 'wait', score end
+  end
+  score = redis.call('ZSCORE', active, user)
   if score then return 'active', score end
-  score = redis.call('ZSCORE', waiting, user)
-  if score then return 'wait', score end
+  if not waiting_first then
+    score = redis.call('ZSCORE', waiting, user)
+    if score then return 'wait', score end
+  end
   score = redis.call('ZSCORE', pre, user)
   if score then return 'pre', score end
   return 'gone'
@@ -105,9 +117,12 @@ local function with_stats(reply, pre_count)
 end
 
 -- The concert's next arrival number. If the counter was lost, it restarts above everyone still
--- waiting, so new arrivals never jump ahead of them.
+-- waiting, so new arrivals never jump ahead of them. `fresh` tells whether the counter was made
+-- here: the concert's first arrival, or the first after its keys were lost.
+local fresh = 0
 local function next_seq()
   if redis.call('EXISTS', seq_key) == 0 then
+    fresh = 1
     local high = 0
     for _, set in ipairs({waiting, pre}) do
       local top = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
@@ -151,18 +166,22 @@ end
 )lua";
 
 // ARGV: user, now, opens_at, grace_ms, seed, limit
-//   -> {sequence, generation, state, position, idle deadline (the view as in Touch), stats...}
+//   -> {sequence, generation, state, position, idle deadline (the view as in Touch), stats...,
+//       fresh (1 when this join made the concert's arrival counter, see next_seq)}
 constexpr const char* kJoin = R"lua(
 -- pre_count: the pre-queue's size when unchanged since flush, else nil.
 local function joined(seq, gen, stage, pre_count)
   local score = stage == 'wait' and seq or nil
   local v = view_of(ARGV[1], stage, score, pre_count) or {0, 0, 0}
-  return with_stats({tonumber(seq), gen, v[1], v[2], v[3]}, pre_count)
+  local reply = with_stats({tonumber(seq), gen, v[1], v[2], v[3]}, pre_count)
+  table.insert(reply, fresh)
+  return reply
 end
 local user, now, opens_at = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('SET', opens_key, ARGV[3])
 local pre_count = flush(now, tonumber(ARGV[5]), tonumber(ARGV[6]))
-local stage, score = stage_of(user)
+-- Most joins are re-issues to users still waiting (asking again keeps the place).
+local stage, score = stage_of(user, true)
 if stage == 'active' then
   if now >= tonumber(score) then remove(user); stage = 'gone' end
 elseif stage ~= 'gone' then
@@ -356,20 +375,52 @@ struct RedisWaitingRoom::Scripts {
   RedisScript count{WithPrelude(kCount)};
 };
 
+// A concert's keys (the scripts' KEYS, listed in the header) and when this process last added the
+// concert to the concerts set, in the callers' `now` (ms).
+struct RedisWaitingRoom::Concert {
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
+  std::string id;
+  std::vector<std::string> keys;
+  std::atomic<std::int64_t> listed_at_ms{kNever};
+};
+
+namespace {
+
+// How long a join leaves the concerts set alone after this process added the concert to it. The
+// set is only ever added to, so repeating the SADD on every join (as an extra command in every
+// round trip) protects against nothing but the set's loss; a join that finds the concert's keys
+// gone adds it at once, and this bounds how long a loss of the set alone goes unrepaired.
+constexpr std::int64_t kListAgainAfterMs = 1000;
+// Concerts whose keys are kept; past it the cache starts over (concerts are few).
+constexpr std::size_t kMaxCachedConcerts = 4096;
+
+}  // namespace
+
 RedisWaitingRoom::RedisWaitingRoom(std::shared_ptr<RedisPool> pool, std::string key_prefix,
                                    std::int64_t work_limit)
     : pool_(std::move(pool)),
       prefix_(std::move(key_prefix)),
+      concerts_key_(prefix_ + ":concerts"),
       work_limit_(std::to_string(std::max<std::int64_t>(1, work_limit))),
       scripts_(std::make_unique<Scripts>()) {}
 
 RedisWaitingRoom::~RedisWaitingRoom() = default;
 
-std::vector<std::string> RedisWaitingRoom::Keys(ConcertId concert) const {
-  const std::string base = prefix_ + ":{c:" + std::to_string(concert.value) + "}:";
-  return {base + "waiting", base + "seen",  base + "prequeue", base + "active",  base + "opens",
-          base + "soldout", base + "total", base + "ticks",    base + "ticksum", base + "seq",
-          base + "gens",    base + "seqs",  base + "idle",     base + "fence",   base + "rate"};
+std::shared_ptr<RedisWaitingRoom::Concert> RedisWaitingRoom::ConcertOf(ConcertId concert) {
+  {
+    std::shared_lock lock(concerts_mu_);
+    if (auto it = concerts_.find(concert.value); it != concerts_.end()) return it->second;
+  }
+  auto made = std::make_shared<Concert>();
+  made->id = std::to_string(concert.value);
+  const std::string base = prefix_ + ":{c:" + made->id + "}:";
+  made->keys = {base + "waiting", base + "seen",    base + "prequeue", base + "active",
+                base + "opens",   base + "soldout", base + "total",    base + "ticks",
+                base + "ticksum", base + "seq",     base + "gens",     base + "seqs",
+                base + "idle",    base + "fence",   base + "rate"};
+  std::unique_lock lock(concerts_mu_);
+  if (concerts_.size() >= kMaxCachedConcerts) concerts_.clear();
+  return concerts_.try_emplace(concert.value, std::move(made)).first->second;
 }
 
 namespace {
@@ -422,17 +473,36 @@ QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, I
   return JoinWithStats(concert, user, now, opens_at, policies).place;
 }
 
-domain::PlaceWithStats RedisWaitingRoom::JoinWithStats(ConcertId concert, UserId user,
-                                                       Instant now, Instant opens_at,
+domain::PlaceWithStats RedisWaitingRoom::JoinWithStats(ConcertId concert, UserId user, Instant now,
+                                                       Instant opens_at,
                                                        const domain::Policies& policies) {
+  const auto c = ConcertOf(concert);
+  const std::vector<std::string> args{
+      std::to_string(user.value),         Ms(now),       Ms(opens_at),
+      Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_};
   // The concerts set lies outside the concert's hash slot, so it is written by a command of its
-  // own, sent with the script in one round trip. The arrival sequence is taken inside the
-  // script, so the line order is the order scripts ran in; the counts come back with the place.
-  const RedisValue reply = pool_->EvalAfter(
-      {"SADD", prefix_ + ":concerts", std::to_string(concert.value)}, scripts_->join,
-      Keys(concert),
-      {std::to_string(user.value), Ms(now), Ms(opens_at), Ms(policies.waiting_grace_seconds),
-       ShuffleSeed(), work_limit_});
+  // own. When due (see kListAgainAfterMs) it is sent with the script in one round trip. The
+  // arrival sequence is taken inside the script, so the line order is the order scripts ran in;
+  // the counts come back with the place.
+  const std::int64_t now_ms = now.time_since_epoch().count();
+  std::int64_t listed = c->listed_at_ms.load(std::memory_order_relaxed);
+  const bool list =
+      (listed == Concert::kNever || now_ms < listed || now_ms - listed >= kListAgainAfterMs) &&
+      c->listed_at_ms.compare_exchange_strong(listed, now_ms);
+  RedisValue reply;
+  try {
+    reply = list ? pool_->EvalAfter({"SADD", concerts_key_, c->id}, scripts_->join, c->keys, args)
+                 : pool_->Eval(scripts_->join, c->keys, args);
+  } catch (...) {
+    if (list) c->listed_at_ms.store(Concert::kNever);  // the SADD may not have run: next join
+    throw;
+  }
+  if (!list && At(reply, 12).AsInteger() == 1) {
+    // The concert's keys were gone (its first join anywhere, or Redis lost its data), so the
+    // set may have lost it too: list it now rather than leave it unadmitted until the next SADD.
+    pool_->Command({"SADD", concerts_key_, c->id});
+    c->listed_at_ms.store(now_ms);
+  }
   return {QueuePlace{concert, user, At(reply, 0).AsInteger(),
                      static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)},
           StatsAt(reply, 5, now)};
@@ -447,20 +517,20 @@ domain::ViewWithStats RedisWaitingRoom::TouchWithStats(ConcertId concert, UserId
                                                        std::int32_t generation, Instant now,
                                                        const domain::Policies& policies) {
   const RedisValue reply =
-      pool_->Eval(scripts_->touch, Keys(concert),
+      pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
                   {std::to_string(user.value), std::to_string(generation), Ms(now),
                    Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
   return {ViewAt(reply, 0), StatsAt(reply, 3, now)};
 }
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {
-  pool_->Eval(scripts_->leave, Keys(concert), {std::to_string(user.value)});
+  pool_->Eval(scripts_->leave, ConcertOf(concert)->keys, {std::to_string(user.value)});
 }
 
 AdmissionResult RedisWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,
                                         Instant now, std::int64_t fencing_token) {
   const RedisValue reply = pool_->Eval(
-      scripts_->admit, Keys(concert),
+      scripts_->admit, ConcertOf(concert)->keys,
       {Ms(now), Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds),
        std::to_string(policies.admit_batch), std::to_string(policies.max_active), ShuffleSeed(),
        work_limit_, std::to_string(fencing_token)});
@@ -470,7 +540,7 @@ AdmissionResult RedisWaitingRoom::Admit(ConcertId concert, const domain::Policie
 }
 
 void RedisWaitingRoom::SetSoldOut(ConcertId concert, bool sold_out) {
-  const std::string key = Keys(concert)[5];
+  const std::string key = ConcertOf(concert)->keys[5];
   if (sold_out) {
     pool_->Command({"SET", key, "1"});
   } else {
@@ -479,17 +549,17 @@ void RedisWaitingRoom::SetSoldOut(ConcertId concert, bool sold_out) {
 }
 
 QueueStats RedisWaitingRoom::Stats(ConcertId concert, Instant now) {
-  return StatsAt(pool_->Eval(scripts_->stats, Keys(concert), {}), 0, now);
+  return StatsAt(pool_->Eval(scripts_->stats, ConcertOf(concert)->keys, {}), 0, now);
 }
 
 std::vector<ConcertId> RedisWaitingRoom::ConcertsWithQueues() {
   // The set is never pruned: removing a concert that just emptied would race with a Join, and a
   // script cannot check and remove atomically across hash slots. Concerts are few.
-  const RedisValue members = pool_->Command({"SMEMBERS", prefix_ + ":concerts"});
+  const RedisValue members = pool_->Command({"SMEMBERS", concerts_key_});
   std::vector<ConcertId> result;
   for (const RedisValue& member : members.elements) {
     const ConcertId concert{member.AsInteger()};
-    if (pool_->Eval(scripts_->count, Keys(concert), {}).AsInteger() > 0) {
+    if (pool_->Eval(scripts_->count, ConcertOf(concert)->keys, {}).AsInteger() > 0) {
       result.push_back(concert);
     }
   }

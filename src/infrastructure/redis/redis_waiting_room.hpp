@@ -2,7 +2,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "domain/ports/waiting_room.hpp"
 
@@ -16,7 +19,10 @@ class RedisPool;
 //
 // Keys, under `key_prefix` (so several rooms can share one database); every key a script
 // touches is one of the concert's and is passed in KEYS:
-//   concerts                 SET of concert ids that ever had a queue (filtered when listed)
+//   concerts                 SET of concert ids that ever had a queue (filtered when listed);
+//                            each process adds a concert at its first join, again at most once
+//                            a second (kListAgainAfter), and whenever a join finds the concert's
+//                            keys gone (its arrival counter made anew), rather than on every join
 //   {c:ID}:seq               INCR: the concert's arrival sequence (reseeded above the line if lost)
 //   {c:ID}:waiting           ZSET user -> line order (the arrival sequence)
 //   {c:ID}:seen              ZSET user -> last sign of life (ms), waiting and pre-queue users
@@ -56,12 +62,17 @@ class RedisWaitingRoom : public domain::WaitingRoom {
 
  private:
   struct Scripts;
-  std::vector<std::string> Keys(domain::ConcertId concert) const;
+  struct Concert;
+  // The concert's keys and listing state, made once and kept (a few hundred bytes a concert).
+  std::shared_ptr<Concert> ConcertOf(domain::ConcertId concert);
 
   std::shared_ptr<RedisPool> pool_;
   std::string prefix_;
+  std::string concerts_key_;
   std::string work_limit_;
   std::unique_ptr<Scripts> scripts_;
+  std::shared_mutex concerts_mu_;
+  std::unordered_map<std::int64_t, std::shared_ptr<Concert>> concerts_;
 };
 
 }  // namespace boxoffice::infra

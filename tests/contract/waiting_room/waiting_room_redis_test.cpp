@@ -150,6 +150,51 @@ TEST(RedisWaitingRoomRestart, ARestartedServerServesJoinsAndAdmissionsAtOnce) {
   EXPECT_EQ(room.Admit(concert, policies, t0 + 3s, *old_token).admitted, 0);
 }
 
+// Deletes every key of the room under `prefix`, as a loss of Redis's data would.
+void LoseKeys(infra::RedisPool& pool, const std::string& prefix) {
+  const infra::RedisValue keys = pool.Command({"KEYS", prefix + ":*"});
+  for (const infra::RedisValue& key : keys.elements) pool.Command({"DEL", key.string});
+}
+
+// A join does not add the concert to the concerts set every time (only at this room's first
+// join of the concert and at most once a second after that), so these check that the admission
+// ticker still finds the concert when the set was lost.
+TEST(RedisWaitingRoomListing, AJoinListsTheConcertAgainAtOnceAfterItsKeysWereLost) {
+  auto pool = SharedPool();
+  if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set";
+  const std::string prefix = UniquePrefix();
+  infra::RedisWaitingRoom room(pool, prefix);
+  const domain::ConcertId concert{9};
+  const domain::Policies policies;
+  const auto t0 = domain::Instant{std::chrono::milliseconds{1'800'000'000'000}};
+
+  room.Join(concert, domain::UserId{1}, t0, t0, policies);
+  ASSERT_EQ(room.ConcertsWithQueues(), std::vector<domain::ConcertId>{concert});
+  LoseKeys(*pool, prefix);
+  ASSERT_TRUE(room.ConcertsWithQueues().empty());
+
+  // The same instant: nothing is due by time, but the join finds the concert's line gone.
+  const auto place = room.Join(concert, domain::UserId{2}, t0, t0, policies);
+  EXPECT_EQ(place.view.position, 1);
+  EXPECT_EQ(room.ConcertsWithQueues(), std::vector<domain::ConcertId>{concert});
+}
+
+TEST(RedisWaitingRoomListing, AJoinListsTheConcertAgainWithinASecondWhenOnlyTheSetWasLost) {
+  auto pool = SharedPool();
+  if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set";
+  const std::string prefix = UniquePrefix();
+  infra::RedisWaitingRoom room(pool, prefix);
+  const domain::ConcertId concert{10};
+  const domain::Policies policies;
+  const auto t0 = domain::Instant{std::chrono::milliseconds{1'800'000'000'000}};
+
+  room.Join(concert, domain::UserId{1}, t0, t0, policies);
+  pool->Command({"DEL", prefix + ":concerts"});
+  room.Join(concert, domain::UserId{2}, t0 + 200ms, t0, policies);
+  room.Join(concert, domain::UserId{1}, t0 + 1s, t0, policies);
+  EXPECT_EQ(room.ConcertsWithQueues(), std::vector<domain::ConcertId>{concert});
+}
+
 TEST(RedisWaitingRoomUnavailable, AnUnreachableServerThrowsUnavailable) {
   // Port 1 on localhost refuses connections at once.
   infra::RedisPool pool(infra::RedisSettings{"redis://127.0.0.1:1", 1, 200ms});

@@ -15,7 +15,7 @@ RUN apt-get update \
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
        libsoci-dev libsoci-sqlite3-4.0 libsqlite3-dev sqlite3 \
        libsoci-mysql4.0 libmariadb-dev libhiredis-dev librdkafka-dev \
-       libssl-dev libspdlog-dev libcli11-dev libtoml11-dev \
+       libssl-dev libspdlog-dev libcli11-dev libtoml11-dev libjemalloc-dev \
        libgtest-dev libgmock-dev libbenchmark-dev \
        python3-venv \
     && rm -rf /var/lib/apt/lists/*
@@ -33,7 +33,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
        libboost-json1.81.0 libboost-url1.81.0 libfmt9 libspdlog1.10 \
        libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-mysql4.0 libsqlite3-0 libmariadb3 \
-       libhiredis0.14 librdkafka1 librdkafka++1 libssl3 \
+       libhiredis0.14 librdkafka1 librdkafka++1 libssl3 libjemalloc2 \
        curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/boxoffice --create-home \

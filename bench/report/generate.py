@@ -59,7 +59,7 @@ BOUND = {
     },
     "cluster": {
         "queue_token": ("ceiling.redis", "EVAL (3-command script)",
-                        "Redis EVAL × 1 per request (join with counts; SADD pipelined)", 1),
+                        "Redis EVAL × 1 per request (join with counts)", 1),
         "queue_status": ("ceiling.redis", "EVAL (3-command script)",
                          "Redis EVAL × 1 per request (touch with counts)", 1),
         "concerts_cached": ("cluster.http_ceiling", None,

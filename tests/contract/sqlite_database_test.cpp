@@ -178,12 +178,14 @@ TEST_F(SqliteDatabaseTest, WritersTakeTurnsAndReadersNeedNone) {
 TEST_F(SqliteDatabaseTest, TheKeptAvailableCountFollowsEverySeatChange) {
   infra::MigrateSqlite(settings_);
   RawSqlite db(settings_.path);
-  db.Exec("INSERT INTO concert (id, title, singer, description, created_at) "
-          "VALUES (1, 't', 's', '', 0)");
+  db.Exec(
+      "INSERT INTO concert (id, title, singer, description, created_at) "
+      "VALUES (1, 't', 's', '', 0)");
   for (int date = 1; date <= 3; ++date) {
-    db.Exec("INSERT INTO concert_event (id, concert_id, venue, start_at, duration_minutes, "
-            "reservation_start_at, reservation_end_at, max_seat_count, created_at) VALUES (" +
-            std::to_string(date) + ", 1, 'v', 0, 60, 0, 1, 40, 0)");
+    db.Exec(
+        "INSERT INTO concert_event (id, concert_id, venue, start_at, duration_minutes, "
+        "reservation_start_at, reservation_end_at, max_seat_count, created_at) VALUES (" +
+        std::to_string(date) + ", 1, 'v', 0, 60, 0, 1, 40, 0)");
     for (int n = 1; n <= 40; ++n) {
       db.Exec("INSERT INTO seat (concert_event_id, seat_number, price) VALUES (" +
               std::to_string(date) + ", " + std::to_string(n) + ", 10)");
@@ -313,6 +315,28 @@ TEST_F(SqliteDatabaseTest, QueuedWritesCommitAsOneGroupAndAreAnsweredAfterItsCom
   ASSERT_TRUE(results[3].has_value());
   EXPECT_EQ(results[3]->error().code, domain::ErrorCode::kInvalidRequest);
   EXPECT_TRUE(threw[4]);
+}
+
+// A write alone in its group whose work fails or throws is undone whole, and others go on.
+TEST_F(SqliteDatabaseTest, ALoneWriteThatFailsOrThrowsLeavesNothing) {
+  infra::MigrateSqlite(settings_);
+  auto db = infra::OpenSqlite(settings_);
+  auto refused = db->Write([](Store& s) -> domain::Result<domain::User> {
+    s.Users().Create("refused", At(0));
+    return domain::Fail(domain::ErrorCode::kInvalidRequest, "refused");
+  });
+  EXPECT_EQ(refused.error().code, domain::ErrorCode::kInvalidRequest);
+  EXPECT_THROW(db->Write([](Store& s) -> domain::Result<domain::User> {
+    s.Users().Create("thrown", At(0));
+    throw std::runtime_error("work failed");
+  }),
+               std::runtime_error);
+  auto kept = db->Write(
+      [](Store& s) { return domain::Result<domain::User>(s.Users().Create("kept", At(0))); });
+  ASSERT_TRUE(kept.ok());
+  RawSqlite reader(settings_.path);
+  EXPECT_EQ(reader.Text("SELECT group_concat(name, ',') FROM users"), "kept");
+  EXPECT_EQ(db->WriteGroups().groups, 3u);
 }
 
 // Many threads write at once; every write that succeeded is committed exactly once with its

@@ -71,14 +71,14 @@ class MysqlDatabaseTest : public testing::Test {
     return static_cast<int>(ids.size());
   }
 
-  // A user with a wallet, and a date with one seat, created through `db`.
-  struct OneSeat {
+  // A user with a wallet, and a date with `seat_count` seats, created through `db`.
+  struct Date {
     domain::UserId user;
     domain::EventId event;
-    domain::SeatId seat;
+    std::vector<domain::Seat> seats;
   };
-  OneSeat SeedOneSeat(domain::Database& db) {
-    return Commit(db, [](Store& s) {
+  Date SeedDate(domain::Database& db, int seat_count) {
+    return Commit(db, [&](Store& s) {
       auto user = s.Users().Create("kim", At(0)).id;
       s.Wallets().Create(user, At(0));
       auto concert = s.Catalogue().CreateConcert({"Title", "Singer", ""}, At(0)).id;
@@ -88,11 +88,21 @@ class MysqlDatabaseTest : public testing::Test {
                                                                      .duration_minutes = 60,
                                                                      .reservation_start_at = At(0),
                                                                      .reservation_end_at = At(kFar),
-                                                                     .seat_count = 1,
+                                                                     .seat_count = seat_count,
                                                                      .price = domain::Money{1000}},
                                              At(0));
-      return OneSeat{user, event.id, s.Catalogue().ListSeats(event.id, At(0)).at(0).id};
+      return Date{user, event.id, s.Catalogue().ListSeats(event.id, At(0))};
     });
+  }
+  // The same with one seat.
+  struct OneSeat {
+    domain::UserId user;
+    domain::EventId event;
+    domain::SeatId seat;
+  };
+  OneSeat SeedOneSeat(domain::Database& db) {
+    auto date = SeedDate(db, 1);
+    return OneSeat{date.user, date.event, date.seats.at(0).id};
   }
 
   // Polls the server's process list (the test user sees its own sessions) until a statement of
@@ -326,25 +336,7 @@ TEST_F(MysqlDatabaseTest, ASecondHoldOfOneUserCountsTheFirstOnceItCommits) {
   settings_.pool_size = 2;
   settings_.lock_wait_timeout_seconds = 30;
   auto db = infra::OpenMysql(settings_);
-  struct Date {
-    domain::UserId user;
-    domain::EventId event;
-    std::vector<domain::Seat> seats;
-  };
-  auto date = Commit(*db, [](Store& s) {
-    auto user = s.Users().Create("kim", At(0)).id;
-    auto concert = s.Catalogue().CreateConcert({"Title", "Singer", ""}, At(0)).id;
-    auto event = s.Catalogue().CreateEvent(domain::NewConcertEvent{.concert_id = concert,
-                                                                   .venue = "Hall",
-                                                                   .start_at = At(kFar),
-                                                                   .duration_minutes = 60,
-                                                                   .reservation_start_at = At(0),
-                                                                   .reservation_end_at = At(kFar),
-                                                                   .seat_count = 2,
-                                                                   .price = domain::Money{1000}},
-                                           At(0));
-    return Date{user, event.id, s.Catalogue().ListSeats(event.id, At(0))};
-  });
+  auto date = SeedDate(*db, 2);
   ASSERT_EQ(date.seats.size(), 2u);
   // As OccupySeats does it, with a limit of one live seat per user.
   auto hold_one = [&](Store& s, const domain::Seat& seat) {

@@ -179,10 +179,18 @@ class Lease {
 };
 
 // Called from a catch block: busy or locked becomes UnavailableError (answered 503), anything
-// else propagates unchanged.
+// else is kept as thrown (its dynamic type intact).
+std::exception_ptr Translated(const Dialect& dialect, const soci::soci_error& e) {
+  if (dialect.IsBusy(e)) {
+    return std::make_exception_ptr(
+        domain::UnavailableError(std::string("database busy: ") + e.what()));
+  }
+  return std::current_exception();
+}
+
+// As Translated, thrown.
 [[noreturn]] void RethrowTranslated(const Dialect& dialect, const soci::soci_error& e) {
-  if (dialect.IsBusy(e)) throw domain::UnavailableError(std::string("database busy: ") + e.what());
-  throw;
+  std::rethrow_exception(Translated(dialect, e));
 }
 
 // Attempts in all, counting the first: a deadlock victim is usually through on its second run;
@@ -437,16 +445,6 @@ class PooledSqlDatabase final : public SqlDatabase {
     } catch (const soci::soci_error&) {
       return false;
     }
-  }
-
-  // Called from a catch block, like RethrowTranslated: busy or locked becomes UnavailableError,
-  // anything else is kept as thrown (its dynamic type intact).
-  static std::exception_ptr Translated(const Dialect& dialect, const soci::soci_error& e) {
-    if (dialect.IsBusy(e)) {
-      return std::make_exception_ptr(
-          domain::UnavailableError(std::string("database busy: ") + e.what()));
-    }
-    return std::current_exception();
   }
 
   // Writes per group: bounds how long the first of them waits for the group's commit.

@@ -36,6 +36,8 @@ REFERENCE = {
     "available_seats": "n/a",
 }
 RACE_REFERENCE_MS = {10: 222.8, 100: 255.2, 1000: 409.2, 5000: 1825.0}
+# The rush's target at 5,000 users: requests/s through the funnel (the performance issue).
+RUSH_TARGET = 4_170
 MAX_BAD_FRACTION = 0.01  # more non-2xx answers than this makes a throughput figure invalid
 
 ENDPOINTS = [
@@ -507,7 +509,7 @@ def rush_settings(settings: dict[str, Any]) -> list[str]:
     return lines
 
 
-def loadgen_section(steps: dict[str, Any]) -> list[str]:
+def loadgen_section(steps: dict[str, Any], cores: int | None = None) -> list[str]:
     lines = ["## Ticket-opening rush", "",
              "Users arrive, queue, poll, are admitted, hold, reserve, charge and pay, as in a "
              "ticket opening; then the invariants are checked through the API. Tool: "
@@ -565,7 +567,156 @@ def loadgen_section(steps: dict[str, Any]) -> list[str]:
         if step.get("notes"):
             lines += ["", "Notes: " + "; ".join(step["notes"])]
         lines += ["", f"Command (per run): `{step['command']}`", ""]
+        lines += rush_cpu_section(step, cores)
     return lines
+
+
+def funnel_requests(data: dict[str, Any]) -> float | None:
+    """The requests of one rush that "requests/s through the funnel" counts: all requests of
+    the virtual users (the tool's funnel_requests, which it divides by wall_s)."""
+    count = data.get("funnel_requests")
+    if isinstance(count, (int, float)) and not isinstance(count, bool):
+        return float(count)
+    rate, wall = data.get("funnel_requests_per_s"), data.get("wall_s")
+    if isinstance(rate, (int, float)) and isinstance(wall, (int, float)):
+        return float(rate) * float(wall)
+    return None
+
+
+# Rows of the rush's CPU table that add processes up, by the roles scripts/bench gives them.
+CPU_WITH_LOADGEN = ("server", "service", "load generator")
+CPU_WITHOUT_LOADGEN = ("server", "service")
+
+
+def rush_cpu_rows(step: dict[str, Any], cores: int | None) -> dict[str, Any] | None:
+    """Per row of the CPU table, over the runs that recorded CPU: CPU seconds, CPU µs per
+    funnel request and share of cores × wall time, each a list with one value per run.
+    None when no run recorded CPU."""
+    rows: dict[str, dict[str, list[float]]] = {}
+    runs, whole_tool_runs = 0, []
+
+    def add(row: str, cpu_s: float, requests: float, capacity: float) -> None:
+        r = rows.setdefault(row, {"cpu_s": [], "us_per_request": [], "share": []})
+        r["cpu_s"].append(cpu_s)
+        r["us_per_request"].append(cpu_s / requests * 1e6)
+        r["share"].append(cpu_s / capacity)
+
+    order: list[str] = []
+    for index, run in enumerate(step.get("runs") or [], start=1):
+        cpu, data = run.get("cpu"), run.get("data")
+        if not isinstance(cpu, dict) or not isinstance(data, dict):
+            continue
+        requests = funnel_requests(data)
+        n_cores = cpu.get("cores") or cores
+        wall = cpu.get("wall_s")
+        processes = [p for p in cpu.get("processes") or []
+                     if isinstance(p.get("cpu_s"), (int, float))]
+        if not requests or not n_cores or not wall or not processes:
+            continue
+        runs += 1
+        if cpu.get("window") != "rush":
+            whole_tool_runs.append(index)
+        capacity = n_cores * wall
+        for p in processes:
+            if p["name"] not in order:
+                order.append(p["name"])
+            add(p["name"], p["cpu_s"], requests, capacity)
+        add("with", sum(p["cpu_s"] for p in processes if p.get("role") in CPU_WITH_LOADGEN),
+            requests, capacity)
+        add("without", sum(p["cpu_s"] for p in processes
+                           if p.get("role") in CPU_WITHOUT_LOADGEN), requests, capacity)
+        machine = cpu.get("machine") or {}
+        if isinstance(machine.get("busy_s"), (int, float)):
+            add("other", machine["busy_s"] - sum(p["cpu_s"] for p in processes), requests,
+                capacity)
+            add("machine", machine["busy_s"], requests, capacity)
+        for part in ("nice_s", "irq_s", "steal_s"):
+            if isinstance(machine.get(part), (int, float)):
+                add(part, machine[part], requests, capacity)
+    if not runs:
+        return None
+    return {"runs": runs, "order": order, "rows": rows, "whole_tool_runs": whole_tool_runs,
+            "roles": {p["name"]: p.get("role") for r in step.get("runs") or []
+                      for p in ((r.get("cpu") or {}).get("processes") or [])}}
+
+
+def cores_needed(rate: float, us_per_request: float) -> float:
+    """Cores of CPU a rate of requests needs at a cost of CPU µs per request."""
+    return rate * us_per_request / 1e6
+
+
+def rush_cpu_section(step: dict[str, Any], cores: int | None) -> list[str]:
+    table = rush_cpu_rows(step, cores)
+    lines = ["#### CPU during the rush", ""]
+    if table is None:
+        return lines + ["_Not recorded by this run._", ""]
+    rows = table["rows"]
+    # The cores the runs counted (os.cpu_count() when they ran), else the machine's.
+    n_cores = next((r["cpu"]["cores"] for r in step.get("runs") or []
+                    if isinstance(r.get("cpu"), dict) and r["cpu"].get("cores")), cores or 0)
+    lines += [f"User + system CPU seconds of each process during the rush, from /proc/PID/stat "
+              "(all its threads) before and after, and of the whole machine from /proc/stat; "
+              "the rush is the time boxoffice-loadgen runs its users (setup and checks "
+              f"excluded). {table['runs']} run(s), median (min–max) over the runs; a request is "
+              "one of the funnel's requests counted above.", "",
+              f"| Process | CPU s | CPU µs per funnel request | Share of {n_cores} cores × "
+              "wall time |", "|---|---|---|---|"]
+
+    def seconds(v: float) -> str:
+        return num(v, 2)
+
+    def micros(v: float) -> str:
+        return num(v, 1) if abs(v) < 99.95 else num(v)  # 99.96 reads 100, not 100.0
+
+    def share(v: float) -> str:
+        return f"{v:.0%}"
+
+    def row(label: str, key: str, bold: bool = False) -> None:
+        if key not in rows:
+            return
+        r = rows[key]
+        cells = [spread_cell(r["cpu_s"], seconds), spread_cell(r["us_per_request"], micros),
+                 spread_cell(r["share"], share)]
+        if bold:
+            label, cells = f"**{label}**", [f"**{c}**" for c in cells]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    roles = table["roles"]
+    measured = [n for n in table["order"] if roles.get(n) in CPU_WITH_LOADGEN]
+    for name in measured:
+        row(name, name)
+    row("all of the above (servers, services, load generator)", "with", bold=True)
+    row("the same without the load generator", "without", bold=True)
+    for name in table["order"]:
+        if name not in measured:
+            row(name, name)
+    row("everything else on the machine (other work, the kernel)", "other")
+    row("whole machine (/proc/stat, all processes)", "machine")
+    row("of it, processes at lowered priority (nice > 0, such as builds)", "nice_s")
+    row("of it, interrupt handling (irq + softirq, loopback networking)", "irq_s")
+    if any(v > 0 for v in rows.get("steal_s", {}).get("cpu_s", [])):
+        row("not in it: stolen by the hypervisor (steal)", "steal_s")
+    if table["whole_tool_runs"]:
+        lines += ["", "In run(s) " + ", ".join(str(i) for i in table["whole_tool_runs"]) +
+                  " the rush could not be told apart from the tool's setup and checks: those "
+                  "figures cover the tool's whole run and so overstate the CPU per request."]
+    with_us = statistics.median(rows["with"]["us_per_request"])
+    without_us = statistics.median(rows["without"]["us_per_request"])
+    lines += ["", f"At the measured {micros(with_us)} µs of CPU per funnel request (servers, "
+              f"services and load generator; median of {table['runs']} run(s)), "
+              f"{RUSH_TARGET:,} requests/s through the funnel need {RUSH_TARGET:,} × "
+              f"{micros(with_us)} µs = {cores_needed(RUSH_TARGET, with_us):.2f} cores of CPU; "
+              f"without the load generator ({micros(without_us)} µs per request), "
+              f"{cores_needed(RUSH_TARGET, without_us):.2f} cores. This machine has "
+              f"{n_cores} cores.", ""]
+    return lines
+
+
+def spread_cell(values: list[float], fmt) -> str:
+    """Median (min–max) of the runs' values; the median alone where min and max read the same
+    (sums and differences of CPU seconds are rarely exactly equal)."""
+    low, mid, high = fmt(min(values)), fmt(statistics.median(values)), fmt(max(values))
+    return mid if low == high else f"{mid} ({low}–{high})"
 
 
 def analysis(existing: Path) -> list[str]:
@@ -585,7 +736,7 @@ def render(results: dict[str, Any], existing: Path) -> str:
     lines += endpoints_section(steps)
     lines += concert_list_section(steps, meta["plan"])
     lines += race_section(steps)
-    lines += loadgen_section(steps)
+    lines += loadgen_section(steps, meta["machine"].get("cores"))
     lines += analysis(existing)
     return "\n".join(lines).rstrip("\n") + "\n"
 

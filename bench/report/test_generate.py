@@ -164,6 +164,94 @@ class ReportTest(unittest.TestCase):
         self.assertIn("1 date(s) × 1,000 seats", text)
         self.assertNotIn("more seats than the users want", text)
 
+    def cpu_rush(self, *runs: tuple[float, float, float, float], requests: int = 50_000,
+                 window: str = "rush", steal: float = 0.0) -> dict:
+        """A cluster rush whose runs used (server, mariadbd, redis-server, load generator) CPU
+        seconds over 10 s on 2 cores, the harness 0.1 s, the machine 1 s more than all."""
+        rushed = copy.deepcopy(RESULTS)
+        recorded = []
+        for server, mariadb, redis, tool in runs:
+            names = [("boxoffice server", "server", server), ("mariadbd", "service", mariadb),
+                     ("redis-server", "service", redis),
+                     ("boxoffice-loadgen", "load generator", tool),
+                     ("scripts/bench (this harness)", "harness", 0.1)]
+            cpu = {"window": window, "wall_s": 10.0, "cores": 2,
+                   "processes": [{"name": n, "role": r, "cpu_s": c} for n, r, c in names],
+                   "machine": {"busy_s": server + mariadb + redis + tool + 0.1 + 1.0,
+                               "nice_s": 0.6, "irq_s": 0.4, "steal_s": steal, "idle_s": 1.0}}
+            data = {"funnel_requests": requests, "funnel_requests_per_s": requests / 9.9,
+                    "wall_s": 9.9, "invariants": {"ok": True}, "failures": {}}
+            recorded.append({"data": data, "exit_code": 0, "cpu": cpu})
+        rushed["steps"]["cluster.loadgen"] = {"status": "ok", "command": "boxoffice-loadgen ...",
+                                              "notes": [], "runs": recorded, "settings": {}}
+        return rushed
+
+    def cpu_table(self, results: dict) -> str:
+        return self.render(results).split("### cluster")[1].split("#### CPU during the rush")[1]
+
+    def test_the_rush_cpu_table_has_each_process_per_funnel_request(self) -> None:
+        table = self.cpu_table(self.cpu_rush((9, 3, 1, 2), (10, 3, 1, 2), (11, 4, 1, 2)))
+        self.assertIn("| Process | CPU s | CPU µs per funnel request | Share of 2 cores × wall "
+                      "time |", table)
+        # 10 s of 2 cores; 50,000 requests: 10 CPU s is 200 µs per request and 50% of the cores.
+        self.assertIn("| boxoffice server | 10.00 (9.00–11.00) | 200 (180–220) | "
+                      "50% (45%–55%) |", table)
+        self.assertIn("| mariadbd | 3.00 (3.00–4.00) | 60.0 (60.0–80.0) | 15% (15%–20%) |",
+                      table)
+        self.assertIn("| redis-server | 1.00 | 20.0 | 5% |", table)
+        self.assertIn("| boxoffice-loadgen | 2.00 | 40.0 | 10% |", table)
+        # Sums per run (15, 16, 18 with the load generator; 13, 14, 16 without).
+        self.assertIn("| **all of the above (servers, services, load generator)** | "
+                      "**16.00 (15.00–18.00)** | **320 (300–360)** | **80% (75%–90%)** |", table)
+        self.assertIn("| **the same without the load generator** | **14.00 (13.00–16.00)** | "
+                      "**280 (260–320)** | **70% (65%–80%)** |", table)
+        self.assertIn("| scripts/bench (this harness) | 0.10 | 2.0 | 0% |", table)
+        # The machine's busy time less every process measured, harness included.
+        self.assertIn("| everything else on the machine (other work, the kernel) | 1.00 | 20.0 "
+                      "| 5% |", table)
+        self.assertIn("| whole machine (/proc/stat, all processes) | 17.10 (16.10–19.10) |",
+                      table)
+        self.assertIn("| of it, processes at lowered priority (nice > 0, such as builds) | "
+                      "0.60 | 12.0 | 3% |", table)
+        self.assertIn("| of it, interrupt handling (irq + softirq, loopback networking) | 0.40 | "
+                      "8.0 | 2% |", table)
+        self.assertNotIn("steal", table)
+        # 4,170 x 320 µs = 1.33 cores; without the load generator 4,170 x 280 µs = 1.17.
+        self.assertIn("At the measured 320 µs of CPU per funnel request", table)
+        self.assertIn("4,170 × 320 µs = 1.33 cores of CPU", table)
+        self.assertIn("without the load generator (280 µs per request), 1.17 cores", table)
+        self.assertIn("This machine has 2 cores.", table)
+        self.assertNotIn("could not be told apart", table)
+
+    def test_the_cpu_projection_follows_the_cost_per_request(self) -> None:
+        table = self.cpu_table(self.cpu_rush((10, 3, 1, 2), requests=25_000))
+        # Twice the CPU per request: 640 µs, 4,170 x 640 µs = 2.67 cores.
+        self.assertIn("4,170 × 640 µs = 2.67 cores of CPU", table)
+        self.assertIn("without the load generator (560 µs per request), 2.34 cores", table)
+
+    def test_the_funnel_count_comes_from_the_rate_when_the_tool_gave_no_count(self) -> None:
+        rushed = self.cpu_rush((10, 3, 1, 2))
+        data = rushed["steps"]["cluster.loadgen"]["runs"][0]["data"]
+        del data["funnel_requests"]
+        data["funnel_requests_per_s"], data["wall_s"] = 4_000.0, 12.5  # 50,000 requests
+        self.assertIn("| boxoffice server | 10.00 | 200 | 50% |", self.cpu_table(rushed))
+
+    def test_time_stolen_by_the_hypervisor_shows_when_there_was_some(self) -> None:
+        table = self.cpu_table(self.cpu_rush((10, 3, 1, 2), steal=2.0))
+        self.assertIn("| not in it: stolen by the hypervisor (steal) | 2.00 | 40.0 | 10% |",
+                      table)
+
+    def test_cpu_over_the_whole_tool_run_is_flagged(self) -> None:
+        table = self.cpu_table(self.cpu_rush((10, 3, 1, 2), window="tool run"))
+        self.assertIn("In run(s) 1 the rush could not be told apart", table)
+
+    def test_a_rush_without_cpu_figures_says_so(self) -> None:
+        rushed = self.cpu_rush((10, 3, 1, 2))
+        del rushed["steps"]["cluster.loadgen"]["runs"][0]["cpu"]
+        table = self.cpu_table(rushed)
+        self.assertIn("_Not recorded by this run._", table)
+        self.assertNotIn("cores of CPU", table)
+
     def test_the_hand_written_analysis_is_kept(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "performance.md"

@@ -11,7 +11,8 @@ using domain::Result;
 namespace {
 
 constexpr std::size_t kMaxKeyLength = 255;
-// An in-flight record this old was left by a process that died mid-request.
+// An in-flight record (written only by an older version) this old was left by a process that
+// died mid-request.
 constexpr auto kAbandonedAfter = std::chrono::seconds(60);
 
 }  // namespace
@@ -38,9 +39,11 @@ Result<std::optional<StoredResponse>> IdempotencyGuard::Lookup(domain::Store& st
   if (existing->completed) {
     return std::optional<StoredResponse>{StoredResponse{existing->status, existing->body}};
   }
-  // In flight: written by the two-phase form (an older version, or a request still running).
-  if (now - existing->created_at > kAbandonedAfter) {
-    repo.Forget(request.user, request.scope, request.key);
+  // In flight: written by an older version (ADR 0003), whose request may still be running. An
+  // abandoned one is taken over; if the drop finds nothing to drop, a concurrent repeat took it
+  // over first (MySQL) and the request asks again, to be answered from that repeat's record.
+  if (now - existing->created_at > kAbandonedAfter &&
+      repo.DropAbandoned(request.user, request.scope, request.key, now - kAbandonedAfter)) {
     return std::optional<StoredResponse>{};
   }
   return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
@@ -60,8 +63,8 @@ Result<IdempotentReply> IdempotencyGuard::Committed(const IdempotentRequest& req
       return Fail(ErrorCode::kIdempotencyKeyReused, "Idempotency-Key reused for another request");
     }
     if (!record || !record->completed) {
-      // Only a record written in flight by the two-phase form, or one dropped since (5xx),
-      // leads here: the repeat is asked to try again.
+      // Only a record written in flight by an older version, or one such a version dropped
+      // since (after a 5xx), leads here: the repeat is asked to try again.
       return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
     }
     return IdempotentReply{StoredResponse{record->status, record->body}, true};
@@ -84,38 +87,6 @@ Result<IdempotentReply> IdempotencyGuard::StoreOutcome(const IdempotentRequest& 
   });
 }
 
-Result<IdempotencyDecision> IdempotencyGuard::Begin(domain::UserId user, const std::string& scope,
-                                                    const std::string& key,
-                                                    const std::string& request_hash) {
-  if (auto valid = ValidKey(key); !valid) return valid.error();
-  const auto now = clock_.Now();
-  return db_.Write([&](domain::Store& store) -> Result<IdempotencyDecision> {
-    auto& repo = store.Idempotency();
-    if (repo.TryBegin(user, scope, key, request_hash, now)) return IdempotencyDecision{Proceed{}};
-    auto existing = repo.Find(user, scope, key);
-    if (!existing) {
-      // Forgotten between the two statements: the key is free again.
-      if (repo.TryBegin(user, scope, key, request_hash, now)) {
-        return IdempotencyDecision{Proceed{}};
-      }
-      return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
-    }
-    if (existing->request_hash != request_hash) {
-      return Fail(ErrorCode::kIdempotencyKeyReused, "Idempotency-Key reused for another request");
-    }
-    if (existing->completed) {
-      return IdempotencyDecision{StoredResponse{existing->status, existing->body}};
-    }
-    if (now - existing->created_at > kAbandonedAfter) {
-      repo.Forget(user, scope, key);
-      if (repo.TryBegin(user, scope, key, request_hash, now)) {
-        return IdempotencyDecision{Proceed{}};
-      }
-    }
-    return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
-  });
-}
-
 std::optional<StoredResponse> IdempotencyGuard::Replay(domain::UserId user,
                                                        const std::string& scope,
                                                        const std::string& key,
@@ -128,22 +99,6 @@ std::optional<StoredResponse> IdempotencyGuard::Replay(domain::UserId user,
     return std::optional<StoredResponse>{StoredResponse{record->status, record->body}};
   });
   return found.ok() ? found.value() : std::nullopt;
-}
-
-void IdempotencyGuard::Complete(domain::UserId user, const std::string& scope,
-                                const std::string& key, const StoredResponse& response) {
-  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
-    store.Idempotency().Complete(user, scope, key, response.status, response.body);
-    return true;
-  });
-}
-
-void IdempotencyGuard::Forget(domain::UserId user, const std::string& scope,
-                              const std::string& key) {
-  (void)db_.Write([&](domain::Store& store) -> Result<bool> {
-    store.Idempotency().Forget(user, scope, key);
-    return true;
-  });
 }
 
 }  // namespace boxoffice::application

@@ -3,7 +3,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "domain/ports/clock.hpp"
 #include "domain/ports/store.hpp"
@@ -17,9 +16,6 @@ struct StoredResponse {
   int status = 0;
   std::string body;
 };
-struct Proceed {};  // first time: run the request, then Complete (or Forget on 5xx)
-
-using IdempotencyDecision = std::variant<Proceed, StoredResponse>;
 
 // A request under an Idempotency-Key: one key space per user and operation (scope).
 struct IdempotentRequest {
@@ -60,7 +56,8 @@ class IdempotencyGuard {
   // response is replayed. A 5xx is not stored, so the client may retry.
   // Errors: invalid_request (key empty or longer than 255 characters); idempotency_key_reused
   // (same key, another request hash); idempotency_in_progress (a record left in flight by an
-  // older version is younger than the abandonment age: ask again later).
+  // older version is younger than the abandonment age, or a concurrent repeat took an abandoned
+  // one over first: ask again later).
   template <class T>
   domain::Result<IdempotentReply> Run(
       const IdempotentRequest& request,
@@ -73,21 +70,10 @@ class IdempotencyGuard {
   std::optional<StoredResponse> Replay(domain::UserId user, const std::string& scope,
                                        const std::string& key, const std::string& request_hash);
 
-  // The two-phase form, for work that cannot run inside one transaction: Begin inserts an
-  // in-flight record (its own write transaction), then Complete stores the response or Forget
-  // drops the record. Proceed for a new key; the stored response for a completed one with the
-  // same request hash; idempotency_key_reused for another hash; idempotency_in_progress while
-  // the first is running; invalid_request for a key that is empty or over 255 characters.
-  domain::Result<IdempotencyDecision> Begin(domain::UserId user, const std::string& scope,
-                                            const std::string& key,
-                                            const std::string& request_hash);
-  void Complete(domain::UserId user, const std::string& scope, const std::string& key,
-                const StoredResponse& response);
-  void Forget(domain::UserId user, const std::string& scope, const std::string& key);
-
  private:
   // The record of `request` read in `store`: nothing (go ahead), its stored response, or an
-  // error (reused; in progress). Drops an abandoned in-flight record so the request can go ahead.
+  // error (reused; in progress). Takes over an abandoned in-flight record (one an older version
+  // left) by dropping it, so the request can go ahead.
   static domain::Result<std::optional<StoredResponse>> Lookup(domain::Store& store,
                                                               const IdempotentRequest& request,
                                                               domain::Instant now);

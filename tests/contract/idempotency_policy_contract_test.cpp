@@ -13,10 +13,25 @@ using domain::UserId;
 
 class IdempotencyRepositoryContract : public SqlContractTest {
  protected:
-  bool Begin(UserId user, const std::string& scope, const std::string& key, std::int64_t at = 0,
-             const std::string& hash = "h1") {
-    return Commit(
-        db(), [&](Store& s) { return s.Idempotency().TryBegin(user, scope, key, hash, T(at)); });
+  // Stores a completed record, as IdempotencyGuard does.
+  bool Put(UserId user, const std::string& scope, const std::string& key, std::int64_t at = 0,
+           const std::string& hash = "h1", int status = 200, const std::string& body = "{}") {
+    return Commit(db(), [&](Store& s) {
+      return s.Idempotency().TryStore(user, scope, key, {hash, true, status, body, T(at)});
+    });
+  }
+  // Stores an in-flight record, as the two-phase form of an older version did.
+  bool InFlight(UserId user, const std::string& scope, const std::string& key, std::int64_t at = 0,
+                const std::string& hash = "h1") {
+    return Commit(db(), [&](Store& s) {
+      return s.Idempotency().TryStore(user, scope, key, {hash, false, 0, "", T(at)});
+    });
+  }
+  bool DropAbandoned(UserId user, const std::string& scope, const std::string& key,
+                     std::int64_t started_before) {
+    return Commit(db(), [&](Store& s) {
+      return s.Idempotency().DropAbandoned(user, scope, key, T(started_before));
+    });
   }
   std::optional<domain::IdempotencyRecord> Find(UserId user, const std::string& scope,
                                                 const std::string& key) {
@@ -26,46 +41,127 @@ class IdempotencyRepositoryContract : public SqlContractTest {
 BOXOFFICE_SQL_CONTRACT(IdempotencyRepositoryContract);
 
 TEST_P(IdempotencyRepositoryContract, DuplicateKeyIsRefusedWithinUserAndScope) {
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "k"));
-  EXPECT_FALSE(Begin(UserId{1}, "pay", "k", 5, "other"));
-  EXPECT_TRUE(Begin(UserId{1}, "charge", "k"));
-  EXPECT_TRUE(Begin(UserId{2}, "pay", "k"));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "k"));
+  EXPECT_FALSE(Put(UserId{1}, "pay", "k", 5, "other"));
+  EXPECT_FALSE(InFlight(UserId{1}, "pay", "k", 5, "other"));
+  EXPECT_TRUE(Put(UserId{1}, "charge", "k"));
+  EXPECT_TRUE(Put(UserId{2}, "pay", "k"));
   auto record = Find(UserId{1}, "pay", "k");
   ASSERT_TRUE(record.has_value());
-  EXPECT_EQ(record->request_hash, "h1");  // the refused attempt changed nothing
-  EXPECT_FALSE(record->completed);
+  EXPECT_EQ(record->request_hash, "h1");  // the refused attempts changed nothing
+  EXPECT_TRUE(record->completed);
   EXPECT_EQ(record->created_at, T(0));
   EXPECT_FALSE(Find(UserId{1}, "pay", "missing").has_value());
 }
 
 TEST_P(IdempotencyRepositoryContract, KeysCompareExactly) {
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "Key"));
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "key"));
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "key "));
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "k\u00e9y"));
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "key-e"));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "Key"));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "key", 0, "h2"));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "key "));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "k\u00e9y"));
+  EXPECT_TRUE(Put(UserId{1}, "pay", "key-e"));
   EXPECT_EQ(Find(UserId{1}, "pay", "key ")->request_hash, "h1");
+  EXPECT_EQ(Find(UserId{1}, "pay", "key")->request_hash, "h2");
+  EXPECT_FALSE(Find(UserId{1}, "pay", "KEY").has_value());
+  // The longest key IdempotencyGuard takes.
+  EXPECT_TRUE(Put(UserId{1}, "pay", std::string(255, 'k')));
+  EXPECT_TRUE(Find(UserId{1}, "pay", std::string(255, 'k')).has_value());
 }
 
-TEST_P(IdempotencyRepositoryContract, CompleteStoresTheResponse) {
-  ASSERT_TRUE(Begin(UserId{1}, "pay", "k"));
-  const std::string body = R"({"data":{"id":1,"note":"it's \"quoted\""}})";
-  Commit(db(), [&](Store& s) { s.Idempotency().Complete(UserId{1}, "pay", "k", 201, body); });
+TEST_P(IdempotencyRepositoryContract, TheStoredResponseIsReadBackExactly) {
+  const std::string body = R"({"data":{"id":1,"note":"it's \"quoted\", caf)"
+                           "\u00e9"
+                           R"( \\ 100%"}})";
+  ASSERT_TRUE(Put(UserId{1}, "pay", "k", 3, "h1", 201, body));
   auto record = Find(UserId{1}, "pay", "k");
   ASSERT_TRUE(record.has_value());
   EXPECT_TRUE(record->completed);
   EXPECT_EQ(record->status, 201);
   EXPECT_EQ(record->body, body);
+  EXPECT_EQ(record->created_at, T(3));
+  ASSERT_TRUE(InFlight(UserId{1}, "pay", "running", 4));
+  auto running = Find(UserId{1}, "pay", "running");
+  ASSERT_TRUE(running.has_value());
+  EXPECT_FALSE(running->completed);
+  EXPECT_EQ(running->created_at, T(4));
 }
 
-TEST_P(IdempotencyRepositoryContract, ForgetAllowsARetryAndPurgeDropsOldRecords) {
-  ASSERT_TRUE(Begin(UserId{1}, "pay", "k"));
-  Commit(db(), [&](Store& s) { s.Idempotency().Forget(UserId{1}, "pay", "k"); });
+// An in-flight record left by an older version is dropped for a takeover only while it is in
+// flight and older than the cutoff; the key can then be stored again.
+TEST_P(IdempotencyRepositoryContract, DropAbandonedDropsOnlyAnOldInFlightRecord) {
+  ASSERT_TRUE(InFlight(UserId{1}, "pay", "k", 100));
+  EXPECT_FALSE(DropAbandoned(UserId{1}, "pay", "k", 100)) << "not older than the cutoff";
+  EXPECT_TRUE(Find(UserId{1}, "pay", "k").has_value());
+  EXPECT_FALSE(DropAbandoned(UserId{2}, "pay", "k", 101));
+  EXPECT_FALSE(DropAbandoned(UserId{1}, "charge", "k", 101));
+  EXPECT_TRUE(Find(UserId{1}, "pay", "k").has_value());
+  EXPECT_TRUE(DropAbandoned(UserId{1}, "pay", "k", 101));
   EXPECT_FALSE(Find(UserId{1}, "pay", "k").has_value());
-  EXPECT_TRUE(Begin(UserId{1}, "pay", "k", 100));
-  ASSERT_TRUE(Begin(UserId{1}, "pay", "old", 10));
-  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Idempotency().Purge(T(100)); }), 1);
+  EXPECT_FALSE(DropAbandoned(UserId{1}, "pay", "k", 101)) << "nothing left to drop";
+  EXPECT_TRUE(Put(UserId{1}, "pay", "k", 200));  // the takeover's record
+
+  // A completed record is never dropped, however old.
+  EXPECT_FALSE(DropAbandoned(UserId{1}, "pay", "k", 10'000));
+  ASSERT_TRUE(Find(UserId{1}, "pay", "k").has_value());
+  EXPECT_TRUE(Find(UserId{1}, "pay", "k")->completed);
+
+  // Rolled back with the transaction it ran in.
+  ASSERT_TRUE(InFlight(UserId{1}, "pay", "undone", 0));
+  auto rolled_back = db().Write([&](Store& s) -> domain::Result<bool> {
+    EXPECT_TRUE(s.Idempotency().DropAbandoned(UserId{1}, "pay", "undone", T(1)));
+    return domain::Fail(domain::ErrorCode::kInsufficientBalance, "business error");
+  });
+  EXPECT_FALSE(rolled_back.ok());
+  EXPECT_TRUE(Find(UserId{1}, "pay", "undone").has_value());
+}
+
+// On MySQL a repeat reads an abandoned record without locking it. If a concurrent repeat takes it
+// over and commits in between, the first one's drop must leave the completed record alone (it
+// then asks again and replays that record). SQLite runs one write transaction at a time, so the
+// interleaving cannot happen there.
+TEST_P(IdempotencyRepositoryContract, ALateDropLeavesTheRecordOfAConcurrentTakeover) {
+  if (GetParam().name != "Mysql") GTEST_SKIP() << "write transactions do not interleave";
+  ASSERT_TRUE(InFlight(UserId{1}, "pay", "k", 0));
+  const domain::IdempotencyRecord taken_over{"h1", true, 201, R"({"data":"first"})", T(61'000)};
+  std::latch read(1);
+  std::latch committed(1);
+  std::atomic<bool> dropped{true};
+  std::thread late([&] {
+    bool waited = false;  // the transaction may run again: meet the other thread once
+    auto result = db().Write([&](Store& s) -> domain::Result<bool> {
+      auto seen = s.Idempotency().Find(UserId{1}, "pay", "k");
+      if (!waited) {
+        EXPECT_TRUE(seen.has_value() && !seen->completed);
+        waited = true;
+        read.count_down();
+        committed.wait();
+      }
+      dropped = s.Idempotency().DropAbandoned(UserId{1}, "pay", "k", T(1'000));
+      return true;
+    });
+    EXPECT_TRUE(result.ok());
+  });
+  read.wait();
+  EXPECT_TRUE(Commit(db(), [&](Store& s) {
+    return s.Idempotency().DropAbandoned(UserId{1}, "pay", "k", T(1'000)) &&
+           s.Idempotency().TryStore(UserId{1}, "pay", "k", taken_over);
+  }));
+  committed.count_down();
+  late.join();
+  EXPECT_FALSE(dropped.load());
+  auto record = Find(UserId{1}, "pay", "k");
+  ASSERT_TRUE(record.has_value()) << "the takeover's record was deleted";
+  EXPECT_TRUE(record->completed);
+  EXPECT_EQ(record->body, taken_over.body);
+}
+
+TEST_P(IdempotencyRepositoryContract, PurgeDropsOldRecords) {
+  ASSERT_TRUE(Put(UserId{1}, "pay", "k", 100));
+  ASSERT_TRUE(Put(UserId{1}, "pay", "old", 10));
+  ASSERT_TRUE(InFlight(UserId{1}, "pay", "old-in-flight", 99));
+  EXPECT_EQ(Commit(db(), [](Store& s) { return s.Idempotency().Purge(T(100)); }), 2);
   EXPECT_FALSE(Find(UserId{1}, "pay", "old").has_value());
+  EXPECT_FALSE(Find(UserId{1}, "pay", "old-in-flight").has_value());
   EXPECT_TRUE(Find(UserId{1}, "pay", "k").has_value());
   EXPECT_EQ(Commit(db(), [](Store& s) { return s.Idempotency().Purge(T(100)); }), 0);
 }
@@ -79,7 +175,7 @@ TEST_P(IdempotencyRepositoryContract, TryStoreInsertsACompletedRecordUnlessTheKe
   };
   EXPECT_TRUE(store("k", {"h1", true, 200, body, T(5)}));
   EXPECT_FALSE(store("k", {"h2", true, 409, "{}", T(6)}));
-  ASSERT_TRUE(Begin(UserId{1}, "wallet.charge", "in-flight"));
+  ASSERT_TRUE(InFlight(UserId{1}, "wallet.charge", "in-flight"));
   EXPECT_FALSE(store("in-flight", {"h1", true, 200, body, T(6)}));
   auto record = Find(UserId{1}, "wallet.charge", "k");
   ASSERT_TRUE(record.has_value());

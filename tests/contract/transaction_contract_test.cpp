@@ -81,7 +81,7 @@ class TransactionContract : public SqlContractTest {
                     .has_value());
     s.Outbox().Append(domain::ReservationCancelled{.reservation_id = w.reservation}, T(1));
     EXPECT_TRUE(s.ProcessedEvents().MarkProcessed("c", 1, T(1)));
-    EXPECT_TRUE(s.Idempotency().TryBegin(payer_, "pay", "k", "h", T(1)));
+    EXPECT_TRUE(s.Idempotency().TryStore(payer_, "pay", "k", {"h", true, 201, "{}", T(1)}));
     s.Policy().Save(domain::Policies{.hold_ttl_seconds = 42}, T(1));
     return w;
   }

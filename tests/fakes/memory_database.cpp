@@ -493,27 +493,21 @@ class Idempotency : public IdempotencyRepository {
                 const IdempotencyRecord& record) override {
     return t_.idempotency.try_emplace({user.value, scope, key}, record).second;
   }
-  bool TryBegin(UserId user, const std::string& scope, const std::string& key,
-                const std::string& request_hash, Instant now) override {
-    IdempotencyRecord record{request_hash, false, 0, "", now};
-    return t_.idempotency.try_emplace({user.value, scope, key}, record).second;
-  }
   std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                         const std::string& key) override {
     auto it = t_.idempotency.find({user.value, scope, key});
     if (it == t_.idempotency.end()) return std::nullopt;
     return it->second;
   }
-  void Complete(UserId user, const std::string& scope, const std::string& key, int status,
-                const std::string& body) override {
+  bool DropAbandoned(UserId user, const std::string& scope, const std::string& key,
+                     Instant started_before) override {
     auto it = t_.idempotency.find({user.value, scope, key});
-    if (it == t_.idempotency.end()) return;
-    it->second.completed = true;
-    it->second.status = status;
-    it->second.body = body;
-  }
-  void Forget(UserId user, const std::string& scope, const std::string& key) override {
-    t_.idempotency.erase({user.value, scope, key});
+    if (it == t_.idempotency.end() || it->second.completed ||
+        it->second.created_at >= started_before) {
+      return false;
+    }
+    t_.idempotency.erase(it);
+    return true;
   }
   int Purge(Instant cutoff) override {
     return static_cast<int>(std::erase_if(

@@ -20,21 +20,20 @@ struct IdempotencyRecord {
 class IdempotencyRepository {
  public:
   virtual ~IdempotencyRepository() = default;
-  // Inserts `record` (normally completed, with its response) unless (user, scope, key) exists;
-  // returns false when it does and changes nothing then. On MySQL a concurrent transaction that
+  // Inserts `record` (completed, with its response; tests also write in-flight ones as an older
+  // version did) unless (user, scope, key) exists; returns false when it does and changes nothing
+  // then. On MySQL a concurrent transaction that
   // inserted the same key and has not ended yet makes this wait for it.
   virtual bool TryStore(UserId user, const std::string& scope, const std::string& key,
                         const IdempotencyRecord& record) = 0;
-  // Inserts an in-flight record, as the two-phase IdempotencyGuard::Begin does. Returns false
-  // when (user, scope, key) already exists.
-  virtual bool TryBegin(UserId user, const std::string& scope, const std::string& key,
-                        const std::string& request_hash, Instant now) = 0;
   virtual std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                                 const std::string& key) = 0;
-  virtual void Complete(UserId user, const std::string& scope, const std::string& key, int status,
-                        const std::string& body) = 0;
-  // Deletes the record so the request can be retried (after a 5xx).
-  virtual void Forget(UserId user, const std::string& scope, const std::string& key) = 0;
+  // Deletes the record of (user, scope, key) if it is in flight (not completed) and was created
+  // before `started_before`: one left by an older version whose request died with its process,
+  // which the next repeat takes over (ADR 0003). Returns false, changing nothing, for any other
+  // record, such as the completed one of a concurrent repeat that took it over first.
+  virtual bool DropAbandoned(UserId user, const std::string& scope, const std::string& key,
+                             Instant started_before) = 0;
   // Deletes records created before `cutoff`. Returns how many.
   virtual int Purge(Instant cutoff) = 0;
 };

@@ -6,21 +6,19 @@
 namespace boxoffice::infra {
 namespace {
 
-// Both run with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
+// Runs with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
 constexpr const char* kStoreRecord =
     "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
     "created_at) VALUES (:user, :scope, :key, :hash, :completed, :status, :body, :now)";
-constexpr const char* kInsertRecord =
-    "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
-    "created_at) VALUES (:user, :scope, :key, :hash, 0, 0, '', :now)";
 constexpr const char* kSelectRecord =
     "SELECT request_hash, completed, status, body, created_at FROM idempotency_key "
     "WHERE user_id = :user AND scope = :scope AND idem_key = :key";
-constexpr const char* kCompleteRecord =
-    "UPDATE idempotency_key SET completed = 1, status = :status, body = :body "
-    "WHERE user_id = :user AND scope = :scope AND idem_key = :key";
-constexpr const char* kDeleteRecord =
-    "DELETE FROM idempotency_key WHERE user_id = :user AND scope = :scope AND idem_key = :key";
+// Conditional on the row still being in flight and old: on MySQL a repeat that read the
+// abandoned record before a concurrent repeat took it over must not delete the completed record
+// that replaced it (the delete reads the latest committed row).
+constexpr const char* kDropAbandoned =
+    "DELETE FROM idempotency_key WHERE user_id = :user AND scope = :scope AND idem_key = :key "
+    "AND completed = 0 AND created_at < :cutoff";
 constexpr const char* kPurgeRecords = "DELETE FROM idempotency_key WHERE created_at < :cutoff";
 
 }  // namespace
@@ -35,16 +33,6 @@ bool SqlIdempotencyRepository::TryStore(domain::UserId user, const std::string& 
        soci::use(key, "key"), soci::use(record.request_hash, "hash"),
        soci::use(completed, "completed"), soci::use(record.status, "status"),
        soci::use(record.body, "body"), soci::use(at, "now"));
-  return dialect_.InsertUnlessDuplicate(st);
-}
-
-bool SqlIdempotencyRepository::TryBegin(domain::UserId user, const std::string& scope,
-                                        const std::string& key, const std::string& request_hash,
-                                        domain::Instant now) {
-  const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kInsertRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
-       soci::use(key, "key"), soci::use(request_hash, "hash"), soci::use(at, "now"));
   return dialect_.InsertUnlessDuplicate(st);
 }
 
@@ -63,17 +51,15 @@ std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(domain::
   return record;
 }
 
-void SqlIdempotencyRepository::Complete(domain::UserId user, const std::string& scope,
-                                        const std::string& key, int status,
-                                        const std::string& body) {
-  session_ << kCompleteRecord, soci::use(status, "status"), soci::use(body, "body"),
-      soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key");
-}
-
-void SqlIdempotencyRepository::Forget(domain::UserId user, const std::string& scope,
-                                      const std::string& key) {
-  session_ << kDeleteRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
-      soci::use(key, "key");
+bool SqlIdempotencyRepository::DropAbandoned(domain::UserId user, const std::string& scope,
+                                             const std::string& key,
+                                             domain::Instant started_before) {
+  const std::int64_t cutoff = sql::ToMs(started_before);
+  soci::statement st =
+      (session_.prepare << kDropAbandoned, soci::use(user.value, "user"), soci::use(scope, "scope"),
+       soci::use(key, "key"), soci::use(cutoff, "cutoff"));
+  st.execute(true);
+  return st.get_affected_rows() > 0;
 }
 
 int SqlIdempotencyRepository::Purge(domain::Instant cutoff) {

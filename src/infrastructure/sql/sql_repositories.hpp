@@ -194,13 +194,10 @@ class SqlIdempotencyRepository final : public domain::IdempotencyRepository, Sql
   using SqlRepository::SqlRepository;
   bool TryStore(domain::UserId user, const std::string& scope, const std::string& key,
                 const domain::IdempotencyRecord& record) override;
-  bool TryBegin(domain::UserId user, const std::string& scope, const std::string& key,
-                const std::string& request_hash, domain::Instant now) override;
   std::optional<domain::IdempotencyRecord> Find(domain::UserId user, const std::string& scope,
                                                 const std::string& key) override;
-  void Complete(domain::UserId user, const std::string& scope, const std::string& key, int status,
-                const std::string& body) override;
-  void Forget(domain::UserId user, const std::string& scope, const std::string& key) override;
+  bool DropAbandoned(domain::UserId user, const std::string& scope, const std::string& key,
+                     domain::Instant started_before) override;
   int Purge(domain::Instant cutoff) override;
 };
 

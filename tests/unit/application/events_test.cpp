@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "app_test.hpp"
+#include "application/charge_wallet.hpp"
 #include "application/consumers.hpp"
 #include "application/idempotency_guard.hpp"
 #include "application/relay_outbox.hpp"
@@ -12,6 +13,7 @@ namespace boxoffice::application {
 namespace {
 
 using domain::ErrorCode;
+using domain::Result;
 using fakes::Delivery;
 
 class EventsTest : public AppTest {
@@ -238,57 +240,186 @@ TEST_F(EventsTest, RelayThroughConsumersEndToEnd) {
   EXPECT_FALSE(room_.HasPlace(domain::ConcertId{4}, domain::UserId{8}));
 }
 
+// IdempotencyGuard::Run around a real use case (a charge without a ledger key, so that every
+// run that reaches the database credits the wallet again: the balance shows how often the
+// business effect committed).
 class IdempotencyTest : public AppTest {
  protected:
+  void SetUp() override { user_ = NewUser(); }
+
+  // A charge of `amount` under `key`; `status` is the status of a successful run's response.
+  Result<IdempotentReply> Charge(const std::string& key, const std::string& hash,
+                                 std::int64_t amount = 100, domain::UserId user = {},
+                                 const std::string& scope = "wallet.charge", int status = 200) {
+    const domain::UserId who = user.value != 0 ? user : user_;
+    return guard_.Run<domain::Money>(
+        {who, scope, key, hash},
+        [&](const TransactionHooks<domain::Money>& hooks) {
+          ++runs_;
+          return charge_.Execute({who, domain::Money{amount}, std::nullopt}, hooks);
+        },
+        [&](const Result<domain::Money>& result) -> StoredResponse {
+          if (!result) return {409, result.error().message};
+          return {status, std::to_string(result->won)};
+        });
+  }
+  // Fills the wallet to its limit, so that a charge fails inside its transaction.
+  void Fill() {
+    Seed([&](domain::Store& s) {
+      const auto room = domain::kMaxWalletBalance - *s.Wallets().Balance(user_);
+      ASSERT_TRUE(s.Wallets().Credit(user_, room, domain::kMaxWalletBalance, clock_.Now()));
+    });
+  }
+  domain::Money Balance(domain::UserId user = {}) {
+    return db_.Snapshot().wallets.at(user.value != 0 ? user.value : user_.value);
+  }
+  // A record as the two-phase form of an older version left it while its request ran.
+  void InFlight(const std::string& key, const std::string& hash) {
+    Seed([&](domain::Store& s) {
+      ASSERT_TRUE(s.Idempotency().TryStore(user_, "wallet.charge", key,
+                                           {hash, false, 0, "", clock_.Now()}));
+    });
+  }
+  std::optional<domain::IdempotencyRecord> Record(const std::string& key,
+                                                  const std::string& scope = "wallet.charge") {
+    auto tables = db_.Snapshot();
+    auto it = tables.idempotency.find({user_.value, scope, key});
+    if (it == tables.idempotency.end()) return std::nullopt;
+    return it->second;
+  }
+
   IdempotencyGuard guard_{db_, clock_};
-  domain::UserId user_{1};
+  ChargeWallet charge_{db_, clock_};
+  domain::UserId user_;
+  int runs_ = 0;
 };
 
 TEST_F(IdempotencyTest, KeyLength) {
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "", "h")), ErrorCode::kInvalidRequest);
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", std::string(256, 'k'), "h")),
-            ErrorCode::kInvalidRequest);
-  EXPECT_TRUE(guard_.Begin(user_, "pay", std::string(255, 'k'), "h").ok());
+  EXPECT_EQ(CodeOf(Charge("", "h")), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(CodeOf(Charge(std::string(256, 'k'), "h")), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(runs_, 0) << "a refused key runs nothing";
+  auto longest = Charge(std::string(255, 'k'), "h");
+  ASSERT_TRUE(longest.ok()) << longest.error().message;
+  EXPECT_FALSE(longest->replay);
+  EXPECT_EQ(Balance(), domain::Money{100});
+  EXPECT_TRUE(Record(std::string(255, 'k')).has_value());
 }
 
 TEST_F(IdempotencyTest, Outcomes) {
-  auto first = guard_.Begin(user_, "pay", "k", "h1");
-  ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(std::holds_alternative<Proceed>(*first));
+  auto first = Charge("k", "h1", 100, {}, "wallet.charge", 201);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replay);
+  EXPECT_EQ(first->response.status, 201);
+  EXPECT_EQ(first->response.body, "100");
+  EXPECT_EQ(runs_, 1);
 
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "k", "h1")), ErrorCode::kIdempotencyInProgress);
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "k", "h2")), ErrorCode::kIdempotencyKeyReused);
-
-  guard_.Complete(user_, "pay", "k", {201, "{\"data\":{}}"});
-  auto replay = guard_.Begin(user_, "pay", "k", "h1");
-  ASSERT_TRUE(replay.ok());
-  const auto* stored = std::get_if<StoredResponse>(&*replay);
-  ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(stored->status, 201);
-  EXPECT_EQ(stored->body, "{\"data\":{}}");
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "k", "h2")), ErrorCode::kIdempotencyKeyReused);
+  EXPECT_EQ(CodeOf(Charge("k", "h2")), ErrorCode::kIdempotencyKeyReused);
+  auto replay = Charge("k", "h1");
+  ASSERT_TRUE(replay.ok()) << replay.error().message;
+  EXPECT_TRUE(replay->replay);
+  EXPECT_EQ(replay->response.status, 201);
+  EXPECT_EQ(replay->response.body, "100");
+  EXPECT_EQ(Balance(), domain::Money{100}) << "a replay charges nothing";
+  EXPECT_EQ(CodeOf(Charge("k", "h2")), ErrorCode::kIdempotencyKeyReused);
+  EXPECT_EQ(Record("k")->request_hash, "h1");
 
   // Scopes and users are separate key spaces.
-  EXPECT_TRUE(std::holds_alternative<Proceed>(*guard_.Begin(user_, "charge", "k", "h2")));
-  EXPECT_TRUE(std::holds_alternative<Proceed>(*guard_.Begin({2}, "pay", "k", "h2")));
+  auto other_scope = Charge("k", "h2", 100, {}, "pay");
+  ASSERT_TRUE(other_scope.ok()) << other_scope.error().message;
+  EXPECT_FALSE(other_scope->replay);
+  EXPECT_EQ(Balance(), domain::Money{200});
+  const domain::UserId other_user = NewUser();
+  auto other = Charge("k", "h2", 100, other_user);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_FALSE(other->replay);
+  EXPECT_EQ(Balance(other_user), domain::Money{100});
 }
 
-TEST_F(IdempotencyTest, ForgetAllowsARetry) {
-  ASSERT_TRUE(guard_.Begin(user_, "pay", "k", "h").ok());
-  guard_.Forget(user_, "pay", "k");
-  EXPECT_TRUE(std::holds_alternative<Proceed>(*guard_.Begin(user_, "pay", "k", "h")));
+TEST_F(IdempotencyTest, KeysCompareExactly) {
+  ASSERT_TRUE(Charge("Key", "h").ok());
+  for (const std::string key : {"key", "key ", "k\u00e9y", "KEY"}) {
+    auto reply = Charge(key, "h");
+    ASSERT_TRUE(reply.ok()) << key << ": " << reply.error().message;
+    EXPECT_FALSE(reply->replay) << key;
+  }
+  EXPECT_EQ(Balance(), domain::Money{500});
+  EXPECT_TRUE(Charge("Key", "h")->replay);
 }
 
-TEST_F(IdempotencyTest, AbandonedInFlightRecordIsTakenOver) {
-  ASSERT_TRUE(guard_.Begin(user_, "pay", "k", "h").ok());
+TEST_F(IdempotencyTest, ABusinessErrorIsStoredAndReplayed) {
+  // The use case's error (the wallet is full) rolls its transaction back; its response is
+  // stored all the same.
+  Fill();
+  auto refused = Charge("k", "h");
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_FALSE(refused->replay);
+  EXPECT_EQ(refused->response.status, 409);
+  EXPECT_TRUE(Record("k")->completed);
+  auto again = Charge("k", "h");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replay);
+  EXPECT_EQ(again->response.status, 409);
+  EXPECT_EQ(again->response.body, refused->response.body);
+  EXPECT_EQ(Balance(), domain::kMaxWalletBalance);
+}
+
+TEST_F(IdempotencyTest, A5xxIsNotStoredSoTheRequestMayBeRetried) {
+  auto failed = Charge("k", "h", 100, {}, "wallet.charge", 503);
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_FALSE(failed->replay);
+  EXPECT_EQ(failed->response.status, 503);
+  EXPECT_FALSE(Record("k").has_value());
+  auto retried = Charge("k", "h");
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_FALSE(retried->replay);
+  EXPECT_EQ(retried->response.status, 200);
+  EXPECT_EQ(runs_, 2);
+  EXPECT_TRUE(Record("k")->completed);
+}
+
+// Records written in flight by the two-phase form of an older version, during a rolling upgrade.
+TEST_F(IdempotencyTest, AnInFlightRecordOfAnOlderVersionIsAnsweredThenTakenOverWhenAbandoned) {
+  InFlight("k", "h");
+  EXPECT_EQ(CodeOf(Charge("k", "h")), ErrorCode::kIdempotencyInProgress);
+  EXPECT_EQ(CodeOf(Charge("k", "other")), ErrorCode::kIdempotencyKeyReused);
   clock_.Advance(60s);
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "k", "h")), ErrorCode::kIdempotencyInProgress);
-  clock_.Advance(1ms);
-  auto retried = guard_.Begin(user_, "pay", "k", "h");
-  ASSERT_TRUE(retried.ok());
-  EXPECT_TRUE(std::holds_alternative<Proceed>(*retried));
-  EXPECT_EQ(CodeOf(guard_.Begin(user_, "pay", "k", "h")), ErrorCode::kIdempotencyInProgress)
-      << "the takeover starts a fresh in-flight record";
+  EXPECT_EQ(CodeOf(Charge("k", "h")), ErrorCode::kIdempotencyInProgress);
+  EXPECT_EQ(Balance(), domain::Money{0}) << "nothing is charged while the first may be running";
+  EXPECT_FALSE(Record("k")->completed);
+
+  clock_.Advance(1ms);  // abandoned: its process died mid-request
+  auto taken = Charge("k", "h");
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_FALSE(taken->replay);
+  EXPECT_EQ(Balance(), domain::Money{100});
+  auto record = Record("k");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->completed) << "the takeover stores its response with its charge";
+  EXPECT_EQ(record->created_at, clock_.Now());
+  auto again = Charge("k", "h");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replay);
+  EXPECT_EQ(again->response.body, taken->response.body);
+  EXPECT_EQ(Balance(), domain::Money{100});
+}
+
+TEST_F(IdempotencyTest, AnAbandonedInFlightRecordIsTakenOverByABusinessErrorToo) {
+  InFlight("k", "h");
+  Fill();
+  clock_.Advance(61s);
+  // The drop rolls back with the failed charge and is done again where the 409 is stored.
+  auto refused = Charge("k", "h");
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_FALSE(refused->replay);
+  EXPECT_EQ(refused->response.status, 409);
+  auto record = Record("k");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->completed);
+  EXPECT_EQ(record->status, 409);
+  auto again = Charge("k", "h");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replay);
+  EXPECT_EQ(again->response.body, refused->response.body);
 }
 
 }  // namespace

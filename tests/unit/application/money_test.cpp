@@ -202,14 +202,22 @@ TEST_F(MoneyTest, SeatsTakenOverAfterTheDeadlineCannotBeConfirmed) {
 TEST_F(MoneyTest, SweeperExpiresLapsedHoldsAndPurgesOldKeys) {
   OccupySeats occupy(db_, policies_, clock_);
   ASSERT_TRUE(occupy.Execute({{bob_, show_.concert}, show_.event, {show_.seats[5]}}).ok());
-  Seed([&](domain::Store& s) { s.Idempotency().TryBegin(bob_, "pay", "old", "h", clock_.Now()); });
+  // Records older than 24 h go, completed or left in flight by an older version.
+  Seed([&](domain::Store& s) {
+    s.Idempotency().TryStore(bob_, "pay", "old", {"h", true, 201, "{}", clock_.Now()});
+    s.Idempotency().TryStore(bob_, "pay", "old-in-flight", {"h", false, 0, "", clock_.Now()});
+  });
   clock_.Advance(24h + 1s);
-  Seed([&](domain::Store& s) { s.Idempotency().TryBegin(bob_, "pay", "new", "h", clock_.Now()); });
+  Seed([&](domain::Store& s) {
+    s.Idempotency().TryStore(bob_, "pay", "new", {"h", true, 201, "{}", clock_.Now()});
+  });
   auto swept = sweep_.Execute();
   EXPECT_EQ(swept.holds_expired, 1);
   EXPECT_EQ(swept.seats_released, 1);
-  EXPECT_EQ(swept.idempotency_purged, 1);
-  EXPECT_EQ(db_.Snapshot().idempotency.size(), 1u);
+  EXPECT_EQ(swept.idempotency_purged, 2);
+  const auto records = db_.Snapshot().idempotency;
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(std::get<2>(records.begin()->first), "new");
 }
 
 TEST_F(MoneyTest, CancelFreesSeatsAndPublishes) {

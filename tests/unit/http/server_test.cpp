@@ -573,8 +573,13 @@ TEST_F(IdempotentWriteTest, TheRecordsKeyLetsOneOutcomeCommit) {
   }
 }
 
-TEST_F(IdempotentWriteTest, AnInFlightRecordOfTheTwoPhaseFormWaitsThenIsTakenOver) {
-  ASSERT_TRUE(idempotency_.Begin(user_, "wallet.charge", "c4", "h").ok());
+// A record written in flight by the two-phase form of an older version (rolling upgrade).
+TEST_F(IdempotentWriteTest, AnInFlightRecordOfAnOlderVersionWaitsThenIsTakenOver) {
+  ASSERT_TRUE(db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+                   return s.Idempotency().TryStore(user_, "wallet.charge", "c4",
+                                                   {"h", false, 0, "", clock_.Now()});
+                 })
+                  .value());
   auto run = [&] {
     return idempotency_.Run<Money>(
         {user_, "wallet.charge", "c4", "h"},

@@ -7,6 +7,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include "infrastructure/sql/statement_cache.hpp"
+
 namespace boxoffice::infra {
 namespace {
 
@@ -47,14 +49,14 @@ std::string_view Dialect::BeginRead() const {
                                          : "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
 }
 
-bool Dialect::InsertUnlessDuplicate(soci::statement& insert) const {
+bool Dialect::InsertUnlessDuplicate(sql::Statement& insert) const {
   try {
-    insert.execute(true);
+    insert.Execute();
   } catch (const soci::soci_error& e) {
     if (IsUniqueViolation(e)) return false;
     throw;
   }
-  return insert.get_affected_rows() > 0;
+  return insert.AffectedRows() > 0;
 }
 
 std::string_view Dialect::SkipLockedSuffix() const {

@@ -12,6 +12,10 @@ class statement;
 
 namespace boxoffice::infra {
 
+namespace sql {
+class Statement;
+}
+
 enum class SqlBackend { kSqlite, kMysql };
 
 // Everything that differs between the SQL databases we support. Repository statements are
@@ -42,7 +46,7 @@ class Dialect {
   // inserted: false when the key already existed. Every other failure (a foreign key, a CHECK,
   // NOT NULL) propagates, which MySQL's INSERT IGNORE would have turned into a warning. A
   // duplicate key fails only its statement on both databases; the transaction goes on.
-  bool InsertUnlessDuplicate(soci::statement& insert) const;
+  bool InsertUnlessDuplicate(sql::Statement& insert) const;
 
   // Appended to a SELECT whose rows the transaction is about to claim. Empty on SQLite, where
   // the single writer already excludes other claimers.

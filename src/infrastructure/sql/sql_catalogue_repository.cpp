@@ -84,16 +84,10 @@ struct EventRow {
   int max_seats = 0;
   long long available = 0;
 
-  void Into(soci::statement& st) {
-    st.exchange(soci::into(id));
-    st.exchange(soci::into(concert_id));
-    st.exchange(soci::into(venue));
-    st.exchange(soci::into(start_at));
-    st.exchange(soci::into(duration));
-    st.exchange(soci::into(open));
-    st.exchange(soci::into(close));
-    st.exchange(soci::into(max_seats));
-    st.exchange(soci::into(available));
+  void Into(sql::Statement& st) {
+    st.Bind(soci::into(id), soci::into(concert_id), soci::into(venue), soci::into(start_at),
+            soci::into(duration), soci::into(open), soci::into(close), soci::into(max_seats),
+            soci::into(available));
   }
 
   domain::ConcertEvent ToEvent() const {
@@ -112,19 +106,16 @@ struct EventRow {
 };
 
 // `now` is bound when the query counts available seats at that moment.
-std::vector<domain::ConcertEvent> QueryEvents(soci::session& session, const char* sql,
-                                              std::int64_t key, const std::int64_t* now) {
+// The dates `st` selects, given the key it binds as :id and, unless null, the instant :now.
+std::vector<domain::ConcertEvent> QueryEvents(sql::Statement& st, std::int64_t key,
+                                              const std::int64_t* now) {
   EventRow row;
-  soci::statement st(session);
   row.Into(st);
-  st.exchange(soci::use(key, "id"));
-  if (now != nullptr) st.exchange(soci::use(*now, "now"));
-  st.alloc();
-  st.prepare(sql);
-  st.define_and_bind();
-  st.execute();
+  st.Bind(soci::use(key, "id"));
+  if (now != nullptr) st.Bind(soci::use(*now, "now"));
+  st.Execute(false);
   std::vector<domain::ConcertEvent> out;
-  while (st.fetch()) out.push_back(row.ToEvent());
+  while (st.Fetch()) out.push_back(row.ToEvent());
   return out;
 }
 
@@ -158,9 +149,10 @@ std::vector<domain::Concert> SqlCatalogueRepository::ListConcerts() {
 
 std::optional<domain::Concert> SqlCatalogueRepository::FindConcert(domain::ConcertId id) {
   domain::Concert c{.id = id};
-  session_ << kSelectConcert, soci::use(id.value, "id"), soci::into(c.title), soci::into(c.singer),
-      soci::into(c.description);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectConcert, soci::use(id.value, "id"), soci::into(c.title), soci::into(c.singer),
+           soci::into(c.description))) {
+    return std::nullopt;
+  }
   return c;
 }
 
@@ -198,14 +190,15 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
 std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEvent(domain::EventId id,
                                                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  auto events =
-      QueryEvents(session_, KeepsCounts(dialect_) ? kSelectEventKept : kSelectEvent, id.value, &at);
+  sql::Statement st = Prepare(KeepsCounts(dialect_) ? kSelectEventKept : kSelectEvent);
+  auto events = QueryEvents(st, id.value, &at);
   if (events.empty()) return std::nullopt;
   return events.front();
 }
 
 std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEventUncounted(domain::EventId id) {
-  auto events = QueryEvents(session_, kSelectEventUncounted, id.value, nullptr);
+  sql::Statement st = Prepare(kSelectEventUncounted);
+  auto events = QueryEvents(st, id.value, nullptr);
   if (events.empty()) return std::nullopt;
   return events.front();
 }
@@ -213,9 +206,9 @@ std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEventUncounted(d
 std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::ConcertId concert,
                                                                      domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  return QueryEvents(session_,
-                     KeepsCounts(dialect_) ? kSelectEventsOfConcertKept : kSelectEventsOfConcert,
-                     concert.value, &at);
+  sql::Statement st =
+      Prepare(KeepsCounts(dialect_) ? kSelectEventsOfConcertKept : kSelectEventsOfConcert);
+  return QueryEvents(st, concert.value, &at);
 }
 
 std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId event,
@@ -223,12 +216,12 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId even
   const std::int64_t at = sql::ToMs(now);
   domain::Seat row{.event_id = event};
   std::string state;
-  soci::statement st = (session_.prepare << kSelectSeatsOfEvent, soci::into(row.id.value),
-                        soci::into(row.seat_number), soci::into(row.price.won), soci::into(state),
-                        soci::use(event.value, "event"), soci::use(at, "now"));
-  st.execute();
+  sql::Statement st = Prepare(kSelectSeatsOfEvent);
+  st.Bind(soci::into(row.id.value), soci::into(row.seat_number), soci::into(row.price.won),
+          soci::into(state), soci::use(event.value, "event"), soci::use(at, "now"));
+  st.Execute(false);
   std::vector<domain::Seat> out;
-  while (st.fetch()) {
+  while (st.Fetch()) {
     row.state = sql::SeatStateFrom(state);
     out.push_back(row);
   }
@@ -239,12 +232,12 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId 
                                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   domain::Seat row{.event_id = event, .state = domain::SeatState::kAvailable};
-  soci::statement st = (session_.prepare << kSelectFreeSeatsOfEvent, soci::into(row.id.value),
-                        soci::into(row.seat_number), soci::into(row.price.won),
-                        soci::use(event.value, "event"), soci::use(at, "now"));
-  st.execute();
+  sql::Statement st = Prepare(kSelectFreeSeatsOfEvent);
+  st.Bind(soci::into(row.id.value), soci::into(row.seat_number), soci::into(row.price.won),
+          soci::use(event.value, "event"), soci::use(at, "now"));
+  st.Execute(false);
   std::vector<domain::Seat> out;
-  while (st.fetch()) out.push_back(row);
+  while (st.Fetch()) out.push_back(row);
   return out;
 }
 
@@ -252,8 +245,7 @@ std::int64_t SqlCatalogueRepository::CountBuyableSeats(domain::ConcertId concert
                                                        domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   long long count = 0;
-  session_ << kCountBuyable, soci::use(concert.value, "concert"), soci::use(at, "now"),
-      soci::into(count);
+  Run(kCountBuyable, soci::use(concert.value, "concert"), soci::use(at, "now"), soci::into(count));
   return count;
 }
 

@@ -4,8 +4,8 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include <boost/url/parse.hpp>
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -25,6 +25,7 @@
 #include "infrastructure/sql/migrations.hpp"
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_util.hpp"
+#include "infrastructure/sql/statement_cache.hpp"
 
 namespace boxoffice::infra {
 namespace {
@@ -99,14 +100,19 @@ class SessionPool {
  public:
   struct Slot {
     std::unique_ptr<soci::session> session;
+    // Declared after the session: its statements are finalised before the session closes.
+    std::unique_ptr<sql::StatementCache> statements;  // SQLite only
     bool broken = false;  // failed with a lost connection: reconnect before the next use
   };
 
   SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait,
-              Configure configure)
+              Configure configure, bool cache_statements)
       : wait_(wait), configure_(std::move(configure)) {
     slots_.reserve(sessions.size());
-    for (auto& s : sessions) slots_.push_back(Slot{std::move(s)});
+    for (auto& s : sessions) {
+      slots_.push_back(
+          Slot{std::move(s), cache_statements ? std::make_unique<sql::StatementCache>() : nullptr});
+    }
     for (auto& slot : slots_) free_.push_back(&slot);
   }
 
@@ -144,6 +150,7 @@ class SessionPool {
   // marked broken, when the server cannot be reached.
   void Reconnect(Slot& slot) {
     slot.broken = true;
+    if (slot.statements) slot.statements->Clear();
     try {
       slot.session->reconnect();
       if (configure_) configure_(*slot.session);
@@ -169,6 +176,11 @@ class Lease {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   soci::session& session() { return *slot_.session; }
+  sql::StatementCache* statements() { return slot_.statements.get(); }
+  // Runs a statement without bindings (transaction control), prepared once per connection.
+  void Run(std::string_view sql) {
+    sql::Statement(session(), statements(), std::string(sql)).Execute();
+  }
   // Called when the session failed with a lost connection.
   void MarkBroken() { slot_.broken = true; }
   void Reconnect() { pool_.Reconnect(slot_); }
@@ -236,7 +248,8 @@ class PooledSqlDatabase final : public SqlDatabase {
                     std::chrono::milliseconds wait, Configure configure = {},
                     bool single_writer = false, WriteBegin write_begin = WriteBegin::kExplicit)
       : dialect_(dialect),
-        pool_(std::move(sessions), wait, std::move(configure)),
+        pool_(std::move(sessions), wait, std::move(configure),
+              dialect.backend() == SqlBackend::kSqlite),
         wait_(wait),
         single_writer_(single_writer),
         write_begin_(write_begin) {}
@@ -288,17 +301,17 @@ class PooledSqlDatabase final : public SqlDatabase {
       bool committing = false;
       try {
         if (mode == domain::TxMode::kWrite) {
-          if (!implicit_begin) session << dialect_.BeginWrite();
+          if (!implicit_begin) lease.Run(dialect_.BeginWrite());
         } else {
-          if (!dialect_.BeforeRead().empty()) session << dialect_.BeforeRead();
-          session << dialect_.BeginRead();
+          if (!dialect_.BeforeRead().empty()) lease.Run(dialect_.BeforeRead());
+          lease.Run(dialect_.BeginRead());
         }
         begun = true;
         const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
-        SqlStore store(session, dialect);
+        SqlStore store(session, dialect, lease.statements());
         if (work(store)) {
           committing = true;
-          session << "COMMIT";
+          lease.Run("COMMIT");
         } else {
           RollbackQuietly(session);
         }
@@ -394,7 +407,7 @@ class PooledSqlDatabase final : public SqlDatabase {
       Lease lease(pool_);
       soci::session& session = lease.session();
       try {
-        session << dialect_.BeginWrite();
+        lease.Run(dialect_.BeginWrite());
       } catch (const soci::soci_error& e) {
         fail_uncommitted(Translated(dialect_, e));
         return;
@@ -403,10 +416,10 @@ class PooledSqlDatabase final : public SqlDatabase {
       bool transaction_lost = false;
       for (auto* member : group) {
         try {
-          session << "SAVEPOINT grouped_write";
-          SqlStore store(session, dialect);
+          lease.Run("SAVEPOINT grouped_write");
+          SqlStore store(session, dialect, lease.statements());
           if (!(*member->work)(store)) session << "ROLLBACK TO grouped_write";
-          session << "RELEASE grouped_write";
+          lease.Run("RELEASE grouped_write");
         } catch (const soci::soci_error& e) {
           member->error = Translated(dialect_, e);
         } catch (...) {
@@ -426,7 +439,7 @@ class PooledSqlDatabase final : public SqlDatabase {
         return;
       }
       try {
-        session << "COMMIT";
+        lease.Run("COMMIT");
       } catch (const soci::soci_error& e) {
         RollbackQuietly(session);
         fail_uncommitted(Translated(dialect_, e));

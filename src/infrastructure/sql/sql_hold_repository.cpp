@@ -129,16 +129,17 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
   LockSeats(seats);
   if (max_live_seats) {
     const int n = static_cast<int>(seats.size());
-    soci::statement insert = (session_.prepare << (IsMysql(dialect_) ? kInsertHoldWithinLimitMysql
-                                                                     : kInsertHoldWithinLimit),
-                              soci::use(user.value, "user"), soci::use(event.value, "event"),
-                              soci::use(expires, "expires"), soci::use(at, "now"),
-                              soci::use(n, "n"), soci::use(*max_live_seats, "max"));
-    insert.execute(true);
-    if (insert.get_affected_rows() == 0) return std::nullopt;
+    sql::Statement insert =
+        Prepare(IsMysql(dialect_) ? kInsertHoldWithinLimitMysql : kInsertHoldWithinLimit);
+    insert
+        .Bind(soci::use(user.value, "user"), soci::use(event.value, "event"),
+              soci::use(expires, "expires"), soci::use(at, "now"), soci::use(n, "n"),
+              soci::use(*max_live_seats, "max"))
+        .Execute();
+    if (insert.AffectedRows() == 0) return std::nullopt;
   } else {
-    session_ << kInsertHold, soci::use(user.value, "user"), soci::use(event.value, "event"),
-        soci::use(expires, "expires"), soci::use(at, "now");
+    Run(kInsertHold, soci::use(user.value, "user"), soci::use(event.value, "event"),
+        soci::use(expires, "expires"), soci::use(at, "now"));
   }
   const std::int64_t id = dialect_.LastInsertId(session_);
 
@@ -146,22 +147,22 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
     // All seats in one statement: values bound by name, one set per seat.
     std::vector<domain::HeldSeat> rows = seats;
     std::string values;
-    soci::statement insert_seats(session_);
-    insert_seats.exchange(soci::use(id, "hold"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const std::string k = std::to_string(i);
       if (i > 0) values += ',';
       values += "(:hold, :s" + k + ", :num" + k + ", :price" + k + ")";
-      insert_seats.exchange(soci::use(rows[i].seat_id.value, "s" + k));
-      insert_seats.exchange(soci::use(rows[i].seat_number, "num" + k));
-      insert_seats.exchange(soci::use(rows[i].price.won, "price" + k));
     }
     std::string text = kInsertHoldSeats;
     text.replace(text.find("{rows}"), 6, values);
-    insert_seats.alloc();
-    insert_seats.prepare(text);
-    insert_seats.define_and_bind();
-    insert_seats.execute(true);
+    sql::Statement insert_seats = Prepare(text);
+    insert_seats.Bind(soci::use(id, "hold"));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const std::string k = std::to_string(i);
+      insert_seats.Bind(soci::use(rows[i].seat_id.value, "s" + k),
+                        soci::use(rows[i].seat_number, "num" + k),
+                        soci::use(rows[i].price.won, "price" + k));
+    }
+    insert_seats.Execute();
   }
   return domain::Hold{.id = domain::HoldId{id},
                       .user_id = user,
@@ -177,19 +178,21 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
   std::string status;
   std::int64_t created = 0;
   std::int64_t expires = 0;
-  session_ << kSelectHold, soci::use(id.value, "id"), soci::into(hold.user_id.value),
-      soci::into(hold.event_id.value), soci::into(status), soci::into(created), soci::into(expires);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectHold, soci::use(id.value, "id"), soci::into(hold.user_id.value),
+           soci::into(hold.event_id.value), soci::into(status), soci::into(created),
+           soci::into(expires))) {
+    return std::nullopt;
+  }
   hold.status = sql::HoldStatusFrom(status);
   hold.created_at = sql::FromMs(created);
   hold.expires_at = sql::FromMs(expires);
 
   domain::HeldSeat seat;
-  soci::statement st =
-      (session_.prepare << kSelectHoldSeats, soci::use(id.value, "id"),
-       soci::into(seat.seat_id.value), soci::into(seat.seat_number), soci::into(seat.price.won));
-  st.execute();
-  while (st.fetch()) hold.seats.push_back(seat);
+  sql::Statement st = Prepare(kSelectHoldSeats);
+  st.Bind(soci::use(id.value, "id"), soci::into(seat.seat_id.value), soci::into(seat.seat_number),
+          soci::into(seat.price.won));
+  st.Execute(false);
+  while (st.Fetch()) hold.seats.push_back(seat);
   return hold;
 }
 
@@ -198,11 +201,11 @@ bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
   const std::string from_text = sql::ToText(from);
   const std::string to_text = sql::ToText(to);
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kTransitionHold, soci::use(to_text, "to"), soci::use(at, "now"),
-       soci::use(id.value, "id"), soci::use(from_text, "from"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  sql::Statement st = Prepare(kTransitionHold);
+  st.Bind(soci::use(to_text, "to"), soci::use(at, "now"), soci::use(id.value, "id"),
+          soci::use(from_text, "from"))
+      .Execute();
+  return st.AffectedRows() > 0;
 }
 
 int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event,
@@ -212,9 +215,8 @@ int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event
   // locked first (see CreateWithinLimit), so concurrent holds of one user count one at a time.
   LockUser(user);
   int count = 0;
-  session_ << (IsMysql(dialect_) ? kCountLiveSeatsMysql : kCountLiveSeats),
-      soci::use(user.value, "user"), soci::use(event.value, "event"), soci::use(at, "now"),
-      soci::into(count);
+  Run(IsMysql(dialect_) ? kCountLiveSeatsMysql : kCountLiveSeats, soci::use(user.value, "user"),
+      soci::use(event.value, "event"), soci::use(at, "now"), soci::into(count));
   return count;
 }
 

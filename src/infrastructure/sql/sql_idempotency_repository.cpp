@@ -28,11 +28,10 @@ bool SqlIdempotencyRepository::TryStore(domain::UserId user, const std::string& 
                                         const domain::IdempotencyRecord& record) {
   const int completed = record.completed ? 1 : 0;
   const std::int64_t at = sql::ToMs(record.created_at);
-  soci::statement st =
-      (session_.prepare << kStoreRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
-       soci::use(key, "key"), soci::use(record.request_hash, "hash"),
-       soci::use(completed, "completed"), soci::use(record.status, "status"),
-       soci::use(record.body, "body"), soci::use(at, "now"));
+  sql::Statement st = Prepare(kStoreRecord);
+  st.Bind(soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key"),
+          soci::use(record.request_hash, "hash"), soci::use(completed, "completed"),
+          soci::use(record.status, "status"), soci::use(record.body, "body"), soci::use(at, "now"));
   return dialect_.InsertUnlessDuplicate(st);
 }
 
@@ -42,10 +41,11 @@ std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(domain::
   domain::IdempotencyRecord record;
   int completed = 0;
   std::int64_t created = 0;
-  session_ << kSelectRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
-      soci::use(key, "key"), soci::into(record.request_hash), soci::into(completed),
-      soci::into(record.status), soci::into(record.body), soci::into(created);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectRecord, soci::use(user.value, "user"), soci::use(scope, "scope"),
+           soci::use(key, "key"), soci::into(record.request_hash), soci::into(completed),
+           soci::into(record.status), soci::into(record.body), soci::into(created))) {
+    return std::nullopt;
+  }
   record.completed = completed != 0;
   record.created_at = sql::FromMs(created);
   return record;
@@ -55,18 +55,19 @@ bool SqlIdempotencyRepository::DropAbandoned(domain::UserId user, const std::str
                                              const std::string& key,
                                              domain::Instant started_before) {
   const std::int64_t cutoff = sql::ToMs(started_before);
-  soci::statement st =
-      (session_.prepare << kDropAbandoned, soci::use(user.value, "user"), soci::use(scope, "scope"),
-       soci::use(key, "key"), soci::use(cutoff, "cutoff"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  sql::Statement st = Prepare(kDropAbandoned);
+  st.Bind(soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key"),
+          soci::use(cutoff, "cutoff"));
+  st.Execute();
+  return st.AffectedRows() > 0;
 }
 
 int SqlIdempotencyRepository::Purge(domain::Instant cutoff) {
   const std::int64_t at = sql::ToMs(cutoff);
-  soci::statement st = (session_.prepare << kPurgeRecords, soci::use(at, "cutoff"));
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  sql::Statement st = Prepare(kPurgeRecords);
+  st.Bind(soci::use(at, "cutoff"));
+  st.Execute();
+  return static_cast<int>(st.AffectedRows());
 }
 
 }  // namespace boxoffice::infra

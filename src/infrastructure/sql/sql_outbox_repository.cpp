@@ -38,8 +38,8 @@ void SqlOutboxRepository::Append(const domain::DomainEvent& event, domain::Insta
   const std::string key = domain::EventKey(event);
   const std::string payload = EncodeEventPayload(event);
   const std::int64_t at = sql::ToMs(now);
-  session_ << kInsertEvent, soci::use(type, "type"), soci::use(key, "key"),
-      soci::use(payload, "payload"), soci::use(at, "now");
+  Run(kInsertEvent, soci::use(type, "type"), soci::use(key, "key"), soci::use(payload, "payload"),
+      soci::use(at, "now"));
 }
 
 std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now,
@@ -52,14 +52,13 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
   std::string payload;
   std::int64_t created = 0;
   int attempts = 0;
-  soci::statement st =
-      (session_.prepare << std::string(kSelectDue) + std::string(dialect_.SkipLockedSuffix()),
-       soci::use(at, "now"), soci::use(limit, "limit"), soci::into(id), soci::into(type),
-       soci::into(payload), soci::into(created), soci::into(attempts));
-  st.execute();
+  sql::Statement st = Prepare(std::string(kSelectDue) + std::string(dialect_.SkipLockedSuffix()));
+  st.Bind(soci::use(at, "now"), soci::use(limit, "limit"), soci::into(id), soci::into(type),
+          soci::into(payload), soci::into(created), soci::into(attempts));
+  st.Execute(false);
   std::vector<domain::OutboxRecord> out;
   std::vector<std::int64_t> undecodable;
-  while (st.fetch()) {
+  while (st.Fetch()) {
     auto event = DecodeEventPayload(type, payload);
     if (!event) {
       undecodable.push_back(id);
@@ -88,19 +87,18 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
 
 void SqlOutboxRepository::MarkPublished(std::int64_t id, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  session_ << kMarkPublished, soci::use(at, "now"), soci::use(id, "id");
+  Run(kMarkPublished, soci::use(at, "now"), soci::use(id, "id"));
 }
 
 void SqlOutboxRepository::MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) {
   const std::int64_t next = sql::ToMs(next_attempt_at);
   const int dead_flag = dead ? 1 : 0;
-  session_ << kMarkFailed, soci::use(next, "next"), soci::use(dead_flag, "dead"),
-      soci::use(id, "id");
+  Run(kMarkFailed, soci::use(next, "next"), soci::use(dead_flag, "dead"), soci::use(id, "id"));
 }
 
 std::int64_t SqlOutboxRepository::CountUnpublished() {
   long long count = 0;
-  session_ << kCountUnpublished, soci::into(count);
+  Run(kCountUnpublished, soci::into(count));
   return count;
 }
 

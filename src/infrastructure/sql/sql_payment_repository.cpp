@@ -27,10 +27,10 @@ std::optional<domain::Payment> SqlPaymentRepository::Create(const domain::Paymen
   const std::int64_t paid = sql::ToMs(paid_at);
   const std::int64_t at = sql::ToMs(now);
   try {
-    session_ << kInsertPayment, soci::use(payment.user_id.value, "user"),
+    Run(kInsertPayment, soci::use(payment.user_id.value, "user"),
         soci::use(payment.reservation_id.value, "reservation"),
         soci::use(payment.wallet_entry_id, "entry"), soci::use(payment.amount.won, "amount"),
-        soci::use(status, "status"), soci::use(paid, "paid"), soci::use(at, "now");
+        soci::use(status, "status"), soci::use(paid, "paid"), soci::use(at, "now"));
   } catch (const soci::soci_error& e) {
     if (dialect_.IsUniqueViolation(e)) return std::nullopt;
     throw;
@@ -45,13 +45,13 @@ std::vector<domain::Payment> SqlPaymentRepository::Query(const char* sql, std::i
   domain::Payment row;
   std::string status;
   std::int64_t paid = 0;
-  soci::statement st = (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
-                        soci::into(row.user_id.value), soci::into(row.reservation_id.value),
-                        soci::into(row.wallet_entry_id), soci::into(row.amount.won),
-                        soci::into(status), soci::into(paid));
-  st.execute();
+  sql::Statement st = Prepare(sql);
+  st.Bind(soci::use(key, "key"), soci::into(row.id.value), soci::into(row.user_id.value),
+          soci::into(row.reservation_id.value), soci::into(row.wallet_entry_id),
+          soci::into(row.amount.won), soci::into(status), soci::into(paid));
+  st.Execute(false);
   std::vector<domain::Payment> out;
-  while (st.fetch()) {
+  while (st.Fetch()) {
     row.status = sql::PaymentStatusFrom(status);
     row.paid_at = sql::FromMs(paid);
     out.push_back(row);

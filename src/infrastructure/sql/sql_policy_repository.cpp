@@ -22,11 +22,12 @@ constexpr const char* kInsertPolicy =
 
 std::optional<domain::Policies> SqlPolicyRepository::Load() {
   domain::Policies p;
-  session_ << kSelectPolicy, soci::into(p.hold_ttl_seconds), soci::into(p.admit_batch),
-      soci::into(p.admit_interval_ms), soci::into(p.max_active),
-      soci::into(p.active_idle_ttl_seconds), soci::into(p.waiting_grace_seconds),
-      soci::into(p.max_seats_per_hold);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectPolicy, soci::into(p.hold_ttl_seconds), soci::into(p.admit_batch),
+           soci::into(p.admit_interval_ms), soci::into(p.max_active),
+           soci::into(p.active_idle_ttl_seconds), soci::into(p.waiting_grace_seconds),
+           soci::into(p.max_seats_per_hold))) {
+    return std::nullopt;
+  }
   return p;
 }
 
@@ -35,14 +36,14 @@ void SqlPolicyRepository::Save(const domain::Policies& p, domain::Instant now) {
   // Update-then-insert needs no dialect-specific upsert. Two first saves racing on MySQL: the
   // loser's insert hits the primary key and its values are written by the update instead.
   auto run = [&](const char* sql) {
-    soci::statement st =
-        (session_.prepare << sql, soci::use(p.hold_ttl_seconds, "ttl"),
-         soci::use(p.admit_batch, "batch"), soci::use(p.admit_interval_ms, "interval"),
-         soci::use(p.max_active, "active"), soci::use(p.active_idle_ttl_seconds, "idle"),
-         soci::use(p.waiting_grace_seconds, "grace"), soci::use(p.max_seats_per_hold, "seats"),
-         soci::use(at, "now"));
-    st.execute(true);
-    return st.get_affected_rows();
+    sql::Statement st = Prepare(sql);
+    st.Bind(soci::use(p.hold_ttl_seconds, "ttl"), soci::use(p.admit_batch, "batch"),
+            soci::use(p.admit_interval_ms, "interval"), soci::use(p.max_active, "active"),
+            soci::use(p.active_idle_ttl_seconds, "idle"),
+            soci::use(p.waiting_grace_seconds, "grace"), soci::use(p.max_seats_per_hold, "seats"),
+            soci::use(at, "now"));
+    st.Execute();
+    return st.AffectedRows();
   };
   if (run(kUpdatePolicy) > 0) return;
   try {

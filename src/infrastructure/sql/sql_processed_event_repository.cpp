@@ -18,15 +18,15 @@ constexpr const char* kCountProcessed =
 bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer, std::int64_t event_id,
                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kInsertProcessed, soci::use(consumer, "consumer"),
-                        soci::use(event_id, "event"), soci::use(at, "now"));
+  sql::Statement st = Prepare(kInsertProcessed);
+  st.Bind(soci::use(consumer, "consumer"), soci::use(event_id, "event"), soci::use(at, "now"));
   return dialect_.InsertUnlessDuplicate(st);
 }
 
 bool SqlProcessedEventRepository::IsProcessed(const std::string& consumer, std::int64_t event_id) {
   long long count = 0;
-  session_ << kCountProcessed, soci::use(consumer, "consumer"), soci::use(event_id, "event"),
-      soci::into(count);
+  Run(kCountProcessed, soci::use(consumer, "consumer"), soci::use(event_id, "event"),
+      soci::into(count));
   return count > 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "domain/ports/store.hpp"
 #include "infrastructure/sql/dialect.hpp"
+#include "infrastructure/sql/statement_cache.hpp"
 
 namespace soci {
 class session;
@@ -17,12 +18,23 @@ namespace boxoffice::infra {
 // Every repository is bound to the session of one transaction and lives only as long as it.
 class SqlRepository {
  public:
-  SqlRepository(soci::session& session, const Dialect& dialect)
-      : session_(session), dialect_(dialect) {}
+  SqlRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements)
+      : session_(session), dialect_(dialect), statements_(statements) {}
 
  protected:
+  // `sql`, prepared once per connection where the connection keeps a cache (SQLite).
+  sql::Statement Prepare(const std::string& sql) { return {session_, statements_, sql}; }
+  // Runs `sql` with its use and into elements; true when it returned a row.
+  template <class... Elements>
+  bool Run(const std::string& sql, Elements&&... elements) {
+    sql::Statement st(session_, statements_, sql);
+    st.Bind(std::forward<Elements>(elements)...);
+    return st.Execute(true);
+  }
+
   soci::session& session_;
   const Dialect& dialect_;
+  sql::StatementCache* statements_;
 };
 
 // Rows the current transaction has locked for update (MySQL), so that a repository does not
@@ -69,8 +81,9 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
 
 class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
  public:
-  SqlSeatRepository(soci::session& session, const Dialect& dialect, TransactionLocks& locks)
-      : SqlRepository(session, dialect), locks_(locks) {}
+  SqlSeatRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements,
+                    TransactionLocks& locks)
+      : SqlRepository(session, dialect, statements), locks_(locks) {}
   std::vector<domain::Seat> Find(domain::EventId event, const std::vector<domain::SeatId>& ids,
                                  domain::Instant now) override;
   std::vector<domain::Seat> FindForHold(domain::EventId event,
@@ -99,8 +112,9 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
 
 class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
  public:
-  SqlHoldRepository(soci::session& session, const Dialect& dialect, TransactionLocks& locks)
-      : SqlRepository(session, dialect), locks_(locks) {}
+  SqlHoldRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements,
+                    TransactionLocks& locks)
+      : SqlRepository(session, dialect, statements), locks_(locks) {}
   domain::Hold Create(domain::UserId user, domain::EventId event,
                       const std::vector<domain::HeldSeat>& seats, domain::Instant expires_at,
                       domain::Instant now) override;
@@ -211,18 +225,19 @@ class SqlPolicyRepository final : public domain::PolicyRepository, SqlRepository
 // The repositories of one transaction.
 class SqlStore final : public domain::Store {
  public:
-  SqlStore(soci::session& session, const Dialect& dialect)
-      : users_(session, dialect),
-        catalogue_(session, dialect),
-        seats_(session, dialect, locks_),
-        holds_(session, dialect, locks_),
-        reservations_(session, dialect),
-        payments_(session, dialect),
-        wallets_(session, dialect),
-        outbox_(session, dialect),
-        processed_(session, dialect),
-        idempotency_(session, dialect),
-        policy_(session, dialect) {}
+  // `statements`: the connection's prepared statements, or null (MySQL).
+  SqlStore(soci::session& session, const Dialect& dialect, sql::StatementCache* statements)
+      : users_(session, dialect, statements),
+        catalogue_(session, dialect, statements),
+        seats_(session, dialect, statements, locks_),
+        holds_(session, dialect, statements, locks_),
+        reservations_(session, dialect, statements),
+        payments_(session, dialect, statements),
+        wallets_(session, dialect, statements),
+        outbox_(session, dialect, statements),
+        processed_(session, dialect, statements),
+        idempotency_(session, dialect, statements),
+        policy_(session, dialect, statements) {}
 
   domain::UserRepository& Users() override { return users_; }
   domain::CatalogueRepository& Catalogue() override { return catalogue_; }

@@ -57,22 +57,21 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
   const std::int64_t expires = sql::ToMs(reservation.expires_at);
   const std::int64_t start = sql::ToMs(reservation.concert_start_at);
   const std::int64_t at = sql::ToMs(now);
-  session_ << kInsertReservation, soci::use(reservation.user_id.value, "user"),
+  Run(kInsertReservation, soci::use(reservation.user_id.value, "user"),
       soci::use(reservation.concert_id.value, "concert"),
       soci::use(reservation.event_id.value, "event"), soci::use(reservation.hold_id.value, "hold"),
       soci::use(status, "status"), soci::use(reservation.total_seats, "seats"),
       soci::use(reservation.total_amount.won, "amount"), soci::use(expires, "expires"),
-      soci::use(start, "start"), soci::use(at, "now");
+      soci::use(start, "start"), soci::use(at, "now"));
   const std::int64_t id = dialect_.LastInsertId(session_);
 
   domain::HeldSeat seat;
-  soci::statement insert_seat =
-      (session_.prepare << kInsertReservationSeat, soci::use(id, "reservation"),
-       soci::use(seat.seat_id.value, "seat"), soci::use(seat.seat_number, "number"),
-       soci::use(seat.price.won, "price"));
+  sql::Statement insert_seat = Prepare(kInsertReservationSeat);
+  insert_seat.Bind(soci::use(id, "reservation"), soci::use(seat.seat_id.value, "seat"),
+                   soci::use(seat.seat_number, "number"), soci::use(seat.price.won, "price"));
   for (const auto& s : reservation.seats) {
     seat = s;
-    insert_seat.execute(true);
+    insert_seat.Execute();
   }
   domain::Reservation out = reservation;
   out.id = domain::ReservationId{id};
@@ -87,16 +86,16 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
   std::int64_t expires = 0;
   std::int64_t start = 0;
   std::int64_t created = 0;
-  soci::statement st =
-      (session_.prepare << sql, soci::use(key, "key"), soci::into(row.id.value),
-       soci::into(row.user_id.value), soci::into(row.concert_id.value),
-       soci::into(row.event_id.value), soci::into(row.hold_id.value), soci::into(status),
-       soci::into(row.total_seats), soci::into(row.total_amount.won), soci::into(expires),
-       soci::into(start), soci::into(created));
-  st.execute();
+  sql::Statement st = Prepare(sql);
+  st.Bind(soci::use(key, "key"), soci::into(row.id.value), soci::into(row.user_id.value),
+          soci::into(row.concert_id.value), soci::into(row.event_id.value),
+          soci::into(row.hold_id.value), soci::into(status), soci::into(row.total_seats),
+          soci::into(row.total_amount.won), soci::into(expires), soci::into(start),
+          soci::into(created));
+  st.Execute(false);
   std::vector<domain::Reservation> out;
   std::vector<std::int64_t> ids;
-  while (st.fetch()) {
+  while (st.Fetch()) {
     row.status = sql::ReservationStatusFrom(status);
     row.expires_at = sql::FromMs(expires);
     row.concert_start_at = sql::FromMs(start);
@@ -110,19 +109,14 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
   sql::InList list("r", ids);
   std::int64_t reservation_id = 0;
   domain::HeldSeat seat;
-  soci::statement seats(session_);
-  seats.exchange(soci::into(reservation_id));
-  seats.exchange(soci::into(seat.seat_id.value));
-  seats.exchange(soci::into(seat.seat_number));
-  seats.exchange(soci::into(seat.price.won));
+  sql::Statement seats = Prepare(sql::WithInList(kSelectSeats, list));
+  seats.Bind(soci::into(reservation_id), soci::into(seat.seat_id.value),
+             soci::into(seat.seat_number), soci::into(seat.price.won));
   list.BindTo(seats);
-  seats.alloc();
-  seats.prepare(sql::WithInList(kSelectSeats, list));
-  seats.define_and_bind();
-  seats.execute();
+  seats.Execute(false);
   std::unordered_map<std::int64_t, std::size_t> index;
   for (std::size_t i = 0; i < out.size(); ++i) index[out[i].id.value] = i;
-  while (seats.fetch()) out[index.at(reservation_id)].seats.push_back(seat);
+  while (seats.Fetch()) out[index.at(reservation_id)].seats.push_back(seat);
   return out;
 }
 
@@ -148,11 +142,11 @@ bool SqlReservationRepository::Transition(domain::ReservationId id, domain::Rese
   const std::string from_text = sql::ToText(from);
   const std::string to_text = sql::ToText(to);
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kTransitionReservation, soci::use(to_text, "to"), soci::use(at, "now"),
-       soci::use(id.value, "id"), soci::use(from_text, "from"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  sql::Statement st = Prepare(kTransitionReservation);
+  st.Bind(soci::use(to_text, "to"), soci::use(at, "now"), soci::use(id.value, "id"),
+          soci::use(from_text, "from"));
+  st.Execute();
+  return st.AffectedRows() > 0;
 }
 
 int SqlReservationRepository::ExpireLapsed(domain::Instant now, int limit) {

@@ -116,25 +116,18 @@ std::optional<std::vector<domain::Seat>> SqlSeatRepository::Read(
   const std::int64_t holder_id = holder ? holder->value : 0;
   domain::Seat row;
   std::string state;
-  soci::statement st(session_);
-  st.exchange(soci::into(row.id.value));
-  st.exchange(soci::into(row.event_id.value));
-  st.exchange(soci::into(row.seat_number));
-  st.exchange(soci::into(row.price.won));
-  st.exchange(soci::into(state));
-  st.exchange(soci::use(at, "now"));
-  if (holder) st.exchange(soci::use(holder_id, "holder"));
-  list.BindTo(st);
-  st.alloc();
   std::string text = sql::WithInList(holder ? kReadSeatsForHolder : kReadSeats, list);
   if (locking == Locking::kWait) text += dialect_.ForUpdateSuffix();
   if (locking == Locking::kNowait) text += dialect_.ForUpdateNowaitSuffix();
-  st.prepare(text);
-  st.define_and_bind();
+  sql::Statement st = Prepare(text);
+  st.Bind(soci::into(row.id.value), soci::into(row.event_id.value), soci::into(row.seat_number),
+          soci::into(row.price.won), soci::into(state), soci::use(at, "now"));
+  if (holder) st.Bind(soci::use(holder_id, "holder"));
+  list.BindTo(st);
   std::vector<domain::Seat> out;
   try {
-    st.execute();
-    while (st.fetch()) {
+    st.Execute(false);
+    while (st.Fetch()) {
       row.state = sql::SeatStateFrom(state);
       out.push_back(row);
     }
@@ -152,31 +145,25 @@ int SqlSeatRepository::Hold(domain::EventId event, const std::vector<domain::Sea
   sql::InList list("s", ids);
   const std::int64_t until_ms = sql::ToMs(until);
   const std::int64_t now_ms = sql::ToMs(now);
-  soci::statement st(session_);
-  st.exchange(soci::use(hold.value, "hold"));
-  st.exchange(soci::use(until_ms, "until"));
-  st.exchange(soci::use(event.value, "event"));
-  st.exchange(soci::use(now_ms, "now"));
+  sql::Statement st = Prepare(sql::WithInList(kHoldSeats, list));
+  st.Bind(soci::use(hold.value, "hold"), soci::use(until_ms, "until"),
+          soci::use(event.value, "event"), soci::use(now_ms, "now"));
   list.BindTo(st);
-  st.alloc();
-  st.prepare(sql::WithInList(kHoldSeats, list));
-  st.define_and_bind();
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  st.Execute();
+  return static_cast<int>(st.AffectedRows());
 }
 
 int SqlSeatRepository::Release(domain::HoldId hold) {
-  soci::statement st = (session_.prepare << kReleaseSeats, soci::use(hold.value, "hold"));
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  sql::Statement st = Prepare(kReleaseSeats);
+  st.Bind(soci::use(hold.value, "hold")).Execute();
+  return static_cast<int>(st.AffectedRows());
 }
 
 int SqlSeatRepository::Confirm(domain::HoldId hold, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kConfirmSeats, soci::use(hold.value, "hold"), soci::use(at, "now"));
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  sql::Statement st = Prepare(kConfirmSeats);
+  st.Bind(soci::use(hold.value, "hold"), soci::use(at, "now")).Execute();
+  return static_cast<int>(st.AffectedRows());
 }
 
 int SqlSeatRepository::ReleaseLapsed(domain::Instant now, int limit) {

@@ -13,14 +13,13 @@ constexpr const char* kSelectUser = "SELECT name FROM users WHERE id = :id";
 
 domain::User SqlUserRepository::Create(const std::string& name, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  session_ << kInsertUser, soci::use(name, "name"), soci::use(at, "now");
+  Run(kInsertUser, soci::use(name, "name"), soci::use(at, "now"));
   return domain::User{domain::UserId{dialect_.LastInsertId(session_)}, name};
 }
 
 std::optional<domain::User> SqlUserRepository::Find(domain::UserId id) {
   std::string name;
-  session_ << kSelectUser, soci::use(id.value, "id"), soci::into(name);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectUser, soci::use(id.value, "id"), soci::into(name))) return std::nullopt;
   return domain::User{id, name};
 }
 

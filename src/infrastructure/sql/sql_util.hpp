@@ -13,6 +13,7 @@
 #include "domain/model/reservation.hpp"
 #include "domain/model/wallet.hpp"
 #include "domain/types.hpp"
+#include "infrastructure/sql/statement_cache.hpp"
 
 namespace boxoffice::infra::sql {
 
@@ -48,6 +49,9 @@ class InList {
   const std::string& placeholders() const { return placeholders_; }
   void BindTo(soci::statement& st) {
     for (std::size_t i = 0; i < values_.size(); ++i) st.exchange(soci::use(values_[i], names_[i]));
+  }
+  void BindTo(Statement& st) {
+    for (std::size_t i = 0; i < values_.size(); ++i) st.Bind(soci::use(values_[i], names_[i]));
   }
 
  private:

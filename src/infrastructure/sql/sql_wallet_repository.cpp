@@ -32,34 +32,35 @@ constexpr const char* kLedgerSum =
 
 void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kInsertWallet, soci::use(user.value, "user"), soci::use(at, "now"));
+  sql::Statement st = Prepare(kInsertWallet);
+  st.Bind(soci::use(user.value, "user"), soci::use(at, "now"));
   dialect_.InsertUnlessDuplicate(st);
 }
 
 std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
   domain::Money balance;
-  session_ << kSelectBalance, soci::use(user.value, "user"), soci::into(balance.won);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectBalance, soci::use(user.value, "user"), soci::into(balance.won))) {
+    return std::nullopt;
+  }
   return balance;
 }
 
 bool SqlWalletRepository::Credit(domain::UserId user, domain::Money amount,
                                  domain::Money max_balance, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st =
-      (session_.prepare << kCredit, soci::use(amount.won, "amount"), soci::use(at, "now"),
-       soci::use(user.value, "user"), soci::use(max_balance.won, "max"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  sql::Statement st = Prepare(kCredit);
+  st.Bind(soci::use(amount.won, "amount"), soci::use(at, "now"), soci::use(user.value, "user"),
+          soci::use(max_balance.won, "max"));
+  st.Execute();
+  return st.AffectedRows() > 0;
 }
 
 bool SqlWalletRepository::Debit(domain::UserId user, domain::Money amount, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  soci::statement st = (session_.prepare << kDebit, soci::use(amount.won, "amount"),
-                        soci::use(at, "now"), soci::use(user.value, "user"));
-  st.execute(true);
-  return st.get_affected_rows() > 0;
+  sql::Statement st = Prepare(kDebit);
+  st.Bind(soci::use(amount.won, "amount"), soci::use(at, "now"), soci::use(user.value, "user"));
+  st.Execute();
+  return st.AffectedRows() > 0;
 }
 
 std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::WalletEntry& entry) {
@@ -68,8 +69,8 @@ std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::Walle
   soci::indicator key_ind = entry.idempotency_key ? soci::i_ok : soci::i_null;
   const std::int64_t at = sql::ToMs(entry.created_at);
   try {
-    session_ << kInsertEntry, soci::use(entry.user_id.value, "user"), soci::use(type, "type"),
-        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"), soci::use(at, "at");
+    Run(kInsertEntry, soci::use(entry.user_id.value, "user"), soci::use(type, "type"),
+        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"), soci::use(at, "at"));
   } catch (const soci::soci_error& e) {
     if (dialect_.IsUniqueViolation(e)) return std::nullopt;
     throw;
@@ -82,9 +83,10 @@ std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::U
   domain::WalletEntry entry{.user_id = user, .idempotency_key = key};
   std::string type;
   std::int64_t at = 0;
-  session_ << kSelectEntryByKey, soci::use(user.value, "user"), soci::use(key, "key"),
-      soci::into(entry.id), soci::into(type), soci::into(entry.amount.won), soci::into(at);
-  if (!session_.got_data()) return std::nullopt;
+  if (!Run(kSelectEntryByKey, soci::use(user.value, "user"), soci::use(key, "key"),
+           soci::into(entry.id), soci::into(type), soci::into(entry.amount.won), soci::into(at))) {
+    return std::nullopt;
+  }
   entry.type = sql::WalletEntryTypeFrom(type);
   entry.created_at = sql::FromMs(at);
   return entry;
@@ -97,12 +99,12 @@ std::vector<domain::WalletEntry> SqlWalletRepository::ListEntries(domain::UserId
   std::string key;
   soci::indicator key_ind = soci::i_null;
   std::int64_t at = 0;
-  soci::statement st = (session_.prepare << kSelectEntries, soci::use(user.value, "user"),
-                        soci::use(limit, "limit"), soci::into(row.id), soci::into(type),
-                        soci::into(row.amount.won), soci::into(key, key_ind), soci::into(at));
-  st.execute();
+  sql::Statement st = Prepare(kSelectEntries);
+  st.Bind(soci::use(user.value, "user"), soci::use(limit, "limit"), soci::into(row.id),
+          soci::into(type), soci::into(row.amount.won), soci::into(key, key_ind), soci::into(at));
+  st.Execute(false);
   std::vector<domain::WalletEntry> out;
-  while (st.fetch()) {
+  while (st.Fetch()) {
     row.type = sql::WalletEntryTypeFrom(type);
     row.idempotency_key = key_ind == soci::i_ok ? std::optional<std::string>(key) : std::nullopt;
     row.created_at = sql::FromMs(at);
@@ -113,7 +115,7 @@ std::vector<domain::WalletEntry> SqlWalletRepository::ListEntries(domain::UserId
 
 domain::Money SqlWalletRepository::LedgerSum(domain::UserId user) {
   long long sum = 0;
-  session_ << kLedgerSum, soci::use(user.value, "user"), soci::into(sum);
+  Run(kLedgerSum, soci::use(user.value, "user"), soci::into(sum));
   return domain::Money{sum};
 }
 

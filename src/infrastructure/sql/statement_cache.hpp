@@ -1,0 +1,84 @@
+#pragma once
+
+#include <soci/soci.h>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace boxoffice::infra::sql {
+
+// The prepared statements of one SQLite connection, kept from one transaction to the next
+// (ADR 0014). SOCI prepares a statement each time one is built, and on SQLite preparing (parsing
+// and planning) costs more than running most of this server's statements: it was 18% of the
+// embedded server's CPU in a rush. MySQL's SOCI backend prepares on the client only (it splits
+// the text at its placeholders), so a MySQL connection has no cache.
+//
+// A statement is lent to one user at a time (sql::Statement); a second user of the same text
+// while the first still holds it gets a statement of its own, as does any statement past
+// kCapacity distinct texts. Not thread-safe: a connection serves one transaction at a time.
+class StatementCache {
+ public:
+  static constexpr std::size_t kCapacity = 256;
+
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  struct Entry {
+    std::unique_ptr<soci::statement> statement;
+    bool lent = false;
+  };
+
+  // The prepared statement for `sql`, or nullptr when the caller should prepare its own.
+  Entry* Lend(soci::session& session, const std::string& sql);
+  // Takes back what Lend gave: the bindings are dropped and SQLite's statement is reset, so no
+  // read it started stays open past the transaction.
+  static void Return(Entry& entry);
+  // Finalises every statement; call before the session reconnects (the statements refer to
+  // the session's backend) and before the session is destroyed.
+  void Clear() { entries_.clear(); }
+
+  std::size_t size() const { return entries_.size(); }
+  // Statements prepared since the cache was made (a hit prepares nothing).
+  std::size_t prepared() const { return prepared_; }
+
+ private:
+  std::unordered_map<std::string, Entry> entries_;
+  std::size_t prepared_ = 0;
+};
+
+// One statement run by a repository: taken from the connection's cache when it has one and
+// prepared here otherwise; given back when this object ends. Bind the use and into elements,
+// then Execute (and Fetch for more rows), as with soci::statement.
+class Statement {
+ public:
+  Statement(soci::session& session, StatementCache* cache, const std::string& sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Adds use and into elements (soci::use, soci::into), in any order.
+  template <class... Elements>
+  Statement& Bind(Elements&&... elements) {
+    (statement_->exchange(std::forward<Elements>(elements)), ...);
+    return *this;
+  }
+  // Runs the statement; with `exchange_data`, fetches the first row into the into elements.
+  // True when a row was fetched.
+  bool Execute(bool exchange_data = true);
+  // The next row into the into elements; false when there is none.
+  bool Fetch() { return statement_->fetch(); }
+  long long AffectedRows() { return statement_->get_affected_rows(); }
+
+ private:
+  StatementCache::Entry* lent_;         // null when this statement is not the cache's
+  std::optional<soci::statement> own_;  // the statement when the cache did not lend one
+  soci::statement* statement_;
+  bool bound_ = false;
+};
+
+}  // namespace boxoffice::infra::sql

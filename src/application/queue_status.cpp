@@ -33,8 +33,13 @@ QueueStatusView MakeStatusView(const domain::QueueView& view, const domain::Queu
                           : policies.admit_batch * 1000.0 / policies.admit_interval_ms;
   const auto eta = static_cast<std::int64_t>(std::ceil(static_cast<double>(view.position) / rate));
   out.estimated_wait_seconds = eta;
-  out.poll_after_ms =
-      std::clamp<std::int64_t>(eta * 1000 / 10, 1000, std::max<std::int64_t>(1000, poll_cap));
+  // A tenth of the wait: short near the front, long far back. No shorter than one admission
+  // interval (a user is admitted by a tick, so polling between ticks learns nothing), kept
+  // within 100 ms to 1 s: with ticks every 100 ms, a user at the front polls again at the next
+  // tick rather than a second later.
+  const std::int64_t poll_floor = std::clamp<std::int64_t>(policies.admit_interval_ms, 100, 1000);
+  out.poll_after_ms = std::clamp<std::int64_t>(eta * 1000 / 10, poll_floor,
+                                               std::max<std::int64_t>(poll_floor, poll_cap));
   return out;
 }
 

@@ -95,10 +95,25 @@ TEST_F(QueueTest, StatusViewFallsBackToConfiguredRate) {
   domain::Policies p;  // 1,400 per 10 s = 140/s
   auto v = MakeStatusView({QueueState::kWaiting, 1, std::nullopt}, {}, p);
   EXPECT_EQ(v.estimated_wait_seconds, 1);
-  EXPECT_EQ(v.poll_after_ms, 1000);  // never below 1 s
+  EXPECT_EQ(v.poll_after_ms, 1000);  // not below the 10 s admission interval, kept within 1 s
   v = MakeStatusView({QueueState::kWaiting, 140 * 1000, std::nullopt}, {}, p);
   EXPECT_EQ(v.estimated_wait_seconds, 1000);
   EXPECT_EQ(v.poll_after_ms, 30'000);  // capped
+}
+
+TEST_F(QueueTest, PollIntervalNearTheFrontFollowsFastAdmissionTicks) {
+  domain::Policies p;
+  p.admit_batch = 1000;
+  p.admit_interval_ms = 100;  // 10,000 per second
+  auto v = MakeStatusView({QueueState::kWaiting, 5, std::nullopt}, {}, p);
+  EXPECT_EQ(v.estimated_wait_seconds, 1);
+  EXPECT_EQ(v.poll_after_ms, 100);  // the next tick, not a second later
+  v = MakeStatusView({QueueState::kWaiting, 50'000, std::nullopt}, {}, p);
+  EXPECT_EQ(v.poll_after_ms, 500);  // a tenth of the 5 s wait
+  p.admit_interval_ms = 40;
+  EXPECT_EQ(MakeStatusView({QueueState::kWaiting, 5, std::nullopt}, {}, p).poll_after_ms, 100);
+  p.admit_interval_ms = 400;
+  EXPECT_EQ(MakeStatusView({QueueState::kWaiting, 5, std::nullopt}, {}, p).poll_after_ms, 400);
 }
 
 TEST_F(QueueTest, PollIntervalNeverExceedsAThirdOfTheGrace) {

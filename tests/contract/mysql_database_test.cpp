@@ -2,20 +2,25 @@
 #include <soci/soci.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <latch>
+#include <map>
+#include <random>
 #include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "contract/sql_backends.hpp"
 #include "domain/errors.hpp"
 #include "infrastructure/sql/sql_database.hpp"
+#include "infrastructure/sql/sql_statements.hpp"
 
 namespace boxoffice::contract {
 namespace {
@@ -49,9 +54,9 @@ class MysqlDatabaseTest : public testing::Test {
     settings_.url = url->substr(0, url->rfind('/') + 1) + name_;
     settings_.pool_size = 1;
     infra::MigrateMysql(settings_);
-    raw_ = std::make_unique<soci::session>(
-        "mysql", "host=" + m[3].str() + " port=" + m[4].str() + " user=" + m[1].str() +
-                     " password=" + m[2].str() + " dbname=" + name_);
+    connect_ = "host=" + m[3].str() + " port=" + m[4].str() + " user=" + m[1].str() +
+               " password=" + m[2].str() + " dbname=" + name_;
+    raw_ = std::make_unique<soci::session>("mysql", connect_);
   }
   void TearDown() override {
     raw_.reset();
@@ -137,8 +142,27 @@ class MysqlDatabaseTest : public testing::Test {
     return {queued, changed};
   }
 
+  // Dates whose kept count (the sum of their shard rows, migration 0003) differs from a count
+  // of their AVAILABLE seats.
+  long long KeptCountMismatches() {
+    long long mismatches = -1;
+    *raw_ << "SELECT COUNT(*) FROM concert_event e WHERE "
+             "(SELECT COALESCE(SUM(c.available), 0) FROM seat_available_count c "
+             "WHERE c.concert_event_id = e.id) <> "
+             "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id "
+             "AND s.state = 'AVAILABLE')",
+        soci::into(mismatches);
+    return mismatches;
+  }
+  long long Number(const std::string& sql) {
+    long long n = -1;
+    *raw_ << sql, soci::into(n);
+    return n;
+  }
+
   std::string port_;
   std::string name_;
+  std::string connect_;  // SOCI connection string of the test database
   infra::MysqlSettings admin_;
   infra::MysqlSettings settings_;
   std::unique_ptr<soci::session> raw_;
@@ -374,6 +398,198 @@ TEST_F(MysqlDatabaseTest, ASecondHoldOfOneUserCountsTheFirstOnceItCommits) {
   EXPECT_EQ(
       Query(*db, [&](Store& s) { return s.Holds().CountLiveSeats(date.user, date.event, At(2)); }),
       1);
+}
+
+// The MySQL twin of SQLite's kept-count test (migration 0003): after random seat changes of
+// every kind, made over several connections so that they land in several shards, each date's
+// shard rows add up to a count of its AVAILABLE seats.
+TEST_F(MysqlDatabaseTest, TheShardedAvailableCountFollowsEverySeatChange) {
+  *raw_ << "INSERT INTO concert (id, title, singer, description, created_at) "
+           "VALUES (1, 't', 's', '', 0)";
+  for (int date = 1; date <= 3; ++date) {
+    *raw_ << "INSERT INTO concert_event (id, concert_id, venue, start_at, duration_minutes, "
+             "reservation_start_at, reservation_end_at, max_seat_count, created_at) VALUES (" +
+                 std::to_string(date) + ", 1, 'v', 0, 60, 0, 1, 40, 0)";
+    for (int n = 1; n <= 40; ++n) {
+      *raw_ << "INSERT INTO seat (concert_event_id, seat_number, price) VALUES (" +
+                   std::to_string(date) + ", " + std::to_string(n) + ", 10)";
+    }
+  }
+  EXPECT_EQ(Number("SELECT SUM(available) FROM seat_available_count"), 120);
+  EXPECT_EQ(KeptCountMismatches(), 0);
+
+  std::vector<std::unique_ptr<soci::session>> sessions;
+  for (int i = 0; i < 3; ++i)
+    sessions.push_back(std::make_unique<soci::session>("mysql", connect_));
+  std::minstd_rand rng(7);
+  const char* states[] = {"AVAILABLE", "HELD", "RESERVED"};
+  for (int i = 0; i < 600; ++i) {
+    soci::session& sql = *sessions[rng() % sessions.size()];
+    const auto seat = std::to_string(1 + rng() % 120);
+    switch (rng() % 5) {
+      case 0:  // a multi-row change, as a hold's or a sweep's
+        sql << std::string("UPDATE seat SET state = '") + states[rng() % 3] +
+                   "' WHERE id BETWEEN " + seat + " AND " + seat + " + 3";
+        break;
+      case 1:  // a seat moved to another date
+        sql << "UPDATE seat SET concert_event_id = " + std::to_string(1 + rng() % 3) +
+                   ", seat_number = 1000 + id WHERE id = " + seat;
+        break;
+      case 2:
+        sql << "DELETE FROM seat WHERE id = " + seat;
+        break;
+      default:
+        sql << std::string("UPDATE seat SET state = '") + states[rng() % 3] +
+                   "' WHERE id = " + seat;
+    }
+  }
+  EXPECT_EQ(KeptCountMismatches(), 0);
+  EXPECT_NE(Number("SELECT SUM(available) FROM seat_available_count"), 120);
+  EXPECT_GT(Number("SELECT COUNT(DISTINCT shard) FROM seat_available_count"), 1);
+}
+
+// Holds, releases, confirms and sweeps of overlapping seats race on real threads over several
+// pooled connections, as in a rush. Each transaction writes one shard row per date, so the
+// count adds no deadlock the adapter cannot absorb: no error escapes, and each date's shard rows
+// still add up to its AVAILABLE seats. The listing reads the same count plus the lapsed holds.
+TEST_F(MysqlDatabaseTest, ConcurrentSeatChangesKeepTheShardedCountExact) {
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 80;
+  settings_.pool_size = kThreads;
+  settings_.lock_wait_timeout_seconds = 30;
+  auto db = infra::OpenMysql(settings_);
+  auto first = SeedDate(*db, 24);
+  auto concert = Query(
+      *db, [&](Store& s) { return s.Catalogue().FindEventUncounted(first.event)->concert_id; });
+  std::vector<Date> dates{first};
+  for (int i = 0; i < 2; ++i) {
+    auto event = Commit(*db, [&](Store& s) {
+      return s.Catalogue()
+          .CreateEvent(domain::NewConcertEvent{.concert_id = concert,
+                                               .venue = "Hall",
+                                               .start_at = At(kFar),
+                                               .duration_minutes = 60,
+                                               .reservation_start_at = At(0),
+                                               .reservation_end_at = At(kFar),
+                                               .seat_count = 24,
+                                               .price = domain::Money{1000}},
+                       At(0))
+          .id;
+    });
+    dates.push_back(Date{first.user, event, Query(*db, [&](Store& s) {
+                           return s.Catalogue().ListSeats(event, At(0));
+                         })});
+  }
+  std::vector<domain::UserId> users;
+  for (int t = 0; t < kThreads; ++t) {
+    users.push_back(Commit(
+        *db, [&](Store& s) { return s.Users().Create("user" + std::to_string(t), At(0)).id; }));
+  }
+
+  std::atomic<int> escaped{0};
+  std::atomic<int> held{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::minstd_rand rng(100 + t);
+      std::vector<domain::HoldId> mine;
+      start.arrive_and_wait();
+      for (int round = 0; round < kRounds; ++round) {
+        const auto& date = dates[rng() % dates.size()];
+        const domain::Instant now = At(1000 + round);
+        try {
+          const int action = static_cast<int>(rng() % 10);
+          if (action < 5 || mine.empty()) {
+            // A hold of 1-4 seats, in random order, as OccupySeats takes them: the holder and
+            // the seats locked first, then the seats written. Some holds lapse at once.
+            std::vector<domain::SeatId> ids;
+            for (int n = 1 + static_cast<int>(rng() % 4); n > 0; --n) {
+              ids.push_back(date.seats[rng() % date.seats.size()].id);
+            }
+            std::sort(ids.begin(), ids.end());
+            ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+            const domain::HoldId hold{(t + 1) * 100'000 + round};
+            const domain::Instant until = rng() % 3 == 0 ? At(1000) : At(kFar);
+            const int changed = Commit(*db, [&](Store& s) {
+              auto seats = s.Seats().FindForHold(date.event, ids, users[t], now);
+              for (const auto& seat : seats) {
+                if (seat.state != domain::SeatState::kAvailable) return 0;
+              }
+              return s.Seats().Hold(date.event, ids, hold, until, now);
+            });
+            if (changed > 0) {
+              mine.push_back(hold);
+              ++held;
+            }
+          } else {
+            const auto hold = mine[rng() % mine.size()];
+            std::erase(mine, hold);
+            if (action < 7) {
+              Commit(*db, [&](Store& s) { return s.Seats().Release(hold); });
+            } else if (action < 9) {
+              Commit(*db, [&](Store& s) { return s.Seats().Confirm(hold, now); });
+            } else {
+              Commit(*db, [&](Store& s) { return s.Seats().ReleaseLapsed(now, 50); });
+            }
+          }
+        } catch (const std::exception& e) {
+          ++escaped;
+          ADD_FAILURE() << "thread " << t << " round " << round << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_EQ(escaped.load(), 0);
+  EXPECT_GT(held.load(), kThreads * kRounds / 10) << "the seats were hardly ever contended";
+  EXPECT_EQ(KeptCountMismatches(), 0);
+  EXPECT_GT(Number("SELECT COUNT(DISTINCT shard) FROM seat_available_count"), 1);
+  EXPECT_LT(Number("SELECT COUNT(*) FROM seat WHERE state = 'AVAILABLE'"), 3 * 24);
+  // The listing: the kept count plus the holds lapsed at `now`, as a count of the seats says.
+  const domain::Instant later = At(2000);
+  auto listed = Query(*db, [&](Store& s) { return s.Catalogue().ListEvents(concert, later); });
+  ASSERT_EQ(listed.size(), dates.size());
+  for (const auto& event : listed) {
+    EXPECT_EQ(event.available_seat_count,
+              Number("SELECT COUNT(*) FROM seat WHERE concert_event_id = " +
+                     std::to_string(event.id.value) +
+                     " AND (state = 'AVAILABLE' OR (state = 'HELD' AND held_until <= 2000))"))
+        << "date " << event.id.value;
+  }
+}
+
+// The dates listing reads each date's shard rows by primary key and, of its seats, only HELD
+// ones: not the AVAILABLE ones it counted before migration 0003. Its access to the seats by the
+// outer date is a ref on (concert_event_id, state) of the covering (concert_event_id, state,
+// held_until) index, which cannot also range on held_until: it reads the date's HELD entries
+// and counts the lapsed ones.
+TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
+  auto db = infra::OpenMysql(settings_);
+  SeedDate(*db, 50);
+  *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
+  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
+  *raw_ << "ANALYZE TABLE seat, seat_available_count, concert_event";
+  std::string sql = infra::sql_text::kSelectEventsOfConcert;
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{":id", "1"}, {":now", "1"}}) {
+    for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {
+      sql.replace(at, name.size(), value);
+    }
+  }
+  std::map<std::string, std::string> key_of;
+  soci::rowset<soci::row> plan = raw_->prepare << "EXPLAIN " + sql;
+  for (const auto& row : plan) {
+    const auto table = row.get<std::string>("table");
+    key_of[table] = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+  }
+  EXPECT_EQ(key_of["c"], "PRIMARY");
+  // By the date's HELD entries, or (when few seats are held at all) by the lapsed holds of
+  // (state, held_until): either way no AVAILABLE seat is read.
+  EXPECT_TRUE(key_of["s"] == "idx_seat_event_state_until" ||
+              key_of["s"] == "idx_seat_state_held_until")
+      << key_of["s"];
 }
 
 // The migration lock is server-wide; it is named after the database, so a migrator of another

@@ -26,30 +26,34 @@ constexpr const char* kInsertSeat =
 // A HELD seat whose deadline has passed counts as available: expiry needs no sweeper.
 #define BOXOFFICE_SEAT_FREE "(s.state = 'AVAILABLE' OR (s.state = 'HELD' AND s.held_until <= :now))"
 
-// A date's free seats: the AVAILABLE ones plus the HELD ones whose hold has run out. MySQL
-// counts both from the (concert_event_id, state) index. On SQLite (migration 0003, ADR 0001)
-// triggers keep the AVAILABLE ones in concert_event.available_seats, and the lapsed holds are a
-// range of the (concert_event_id, state, held_until) index: a listing reads no other seat.
+// A date's free seats: the AVAILABLE ones plus the HELD ones whose hold has run out. Triggers
+// keep the AVAILABLE ones (migration 0003, ADR 0001): SQLite in concert_event.available_seats,
+// MySQL in the date's shard rows of seat_available_count (one counter row would be a hot row
+// there). The lapsed holds are a range of the (concert_event_id, state, held_until) index: a
+// listing reads no other seat.
 #define BOXOFFICE_LAPSED_HOLDS_OF_E                                                    \
   "(SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND s.state = 'HELD' " \
   "AND s.held_until <= :now)"
-#define BOXOFFICE_FREE_SEATS_OF_E                                                             \
-  "((SELECT COUNT(*) FROM seat s WHERE s.concert_event_id = e.id AND s.state = 'AVAILABLE') " \
-  "+ " BOXOFFICE_LAPSED_HOLDS_OF_E ")"
+// CAST: MySQL sums an INT column into a DECIMAL.
+#define BOXOFFICE_FREE_SEATS_OF_E_SHARDED                                               \
+  "((SELECT CAST(COALESCE(SUM(c.available), 0) AS SIGNED) FROM seat_available_count c " \
+  "WHERE c.concert_event_id = e.id) + " BOXOFFICE_LAPSED_HOLDS_OF_E ")"
 #define BOXOFFICE_FREE_SEATS_OF_E_KEPT "(e.available_seats + " BOXOFFICE_LAPSED_HOLDS_OF_E ")"
 #define BOXOFFICE_EVENT_COLUMNS                                          \
   "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, " \
   "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
 
-constexpr const char* kSelectEvent =
-    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E " FROM concert_event e WHERE e.id = :id";
+// The plain names are MySQL's (sharded count), the Kept ones SQLite's (KeepsCounts).
+constexpr const char* kSelectEvent = BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
+    " FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventKept =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT " FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventUncounted =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
     "FROM concert_event e WHERE e.id = :id";
-constexpr const char* kSelectEventsOfConcert = BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E
+constexpr const char* kSelectEventsOfConcert =
+    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
     " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
 constexpr const char* kSelectEventsOfConcertKept =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT
@@ -68,7 +72,7 @@ constexpr const char* kCountBuyable =
 
 #undef BOXOFFICE_SEAT_FREE
 #undef BOXOFFICE_LAPSED_HOLDS_OF_E
-#undef BOXOFFICE_FREE_SEATS_OF_E
+#undef BOXOFFICE_FREE_SEATS_OF_E_SHARDED
 #undef BOXOFFICE_FREE_SEATS_OF_E_KEPT
 #undef BOXOFFICE_EVENT_COLUMNS
 
@@ -119,7 +123,8 @@ std::vector<domain::ConcertEvent> QueryEvents(sql::Statement& st, std::int64_t k
   return out;
 }
 
-// Whether triggers keep each date's AVAILABLE seats in concert_event.available_seats.
+// Whether triggers keep each date's AVAILABLE seats in concert_event.available_seats (SQLite)
+// rather than in the shard rows of seat_available_count (MySQL).
 bool KeepsCounts(const Dialect& dialect) { return dialect.backend() == SqlBackend::kSqlite; }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #pragma once
 
-// Statements whose SQLite query plans tests/contract/sql_query_plan_test.cpp checks. Each is
-// defined by the repository that runs it; the plans matter because a wrong index choice walks
-// every held seat of every date on each hold, payment or dates listing.
+// Statements whose query plans tests check: SQLite's in tests/contract/sql_query_plan_test.cpp,
+// MySQL's in mysql_database_test.cpp. Each is defined by the repository that runs it; the plans
+// matter because a wrong index choice walks every held seat of every date on each hold, payment
+// or dates listing.
 namespace boxoffice::infra::sql_text {
 
 extern const char* const kCountLiveSeats;             // sql_hold_repository.cpp

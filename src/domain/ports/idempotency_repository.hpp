@@ -22,8 +22,8 @@ class IdempotencyRepository {
   virtual ~IdempotencyRepository() = default;
   // Inserts `record` (completed, with its response; tests also write in-flight ones as an older
   // version did) unless (user, scope, key) exists; returns false when it does and changes nothing
-  // then. On MySQL a concurrent transaction that
-  // inserted the same key and has not ended yet makes this wait for it.
+  // then. On MySQL a concurrent transaction that inserted the same key and has not ended yet
+  // makes this wait for it.
   virtual bool TryStore(UserId user, const std::string& scope, const std::string& key,
                         const IdempotencyRecord& record) = 0;
   virtual std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,

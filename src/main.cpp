@@ -496,6 +496,13 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
             });
             return count.ok() ? count.value() : std::int64_t{-1};
           },
+      .write_groups = IsCluster(config)
+                          ? std::function<http::Metrics::WriteGroups()>{}
+                          : [&db] {
+                              const auto w = db->WriteGroups();
+                              return http::Metrics::WriteGroups{
+                                  .groups = w.groups, .writes = w.writes, .queued = w.queued};
+                            },
       .advance_clock = {},
       .run_background_once = {},
   };

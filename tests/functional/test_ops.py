@@ -1,6 +1,8 @@
 """Operations endpoints and process behaviour."""
 
-from conftest import Api, data_of, list_of
+import pytest
+
+from conftest import Api, data_of, extra_env, external_url, list_of
 
 
 def test_health_and_readiness(api: Api) -> None:
@@ -15,6 +17,29 @@ def test_metrics_are_prometheus_text(api: Api, concert) -> None:
     assert resp.headers["Content-Type"].startswith("text/plain")
     assert "# TYPE " in resp.text
     assert any(line and not line.startswith("#") for line in resp.text.splitlines())
+
+
+def sample(text: str, name: str) -> float | None:
+    """The value of the unlabelled series `name` in a /metrics text, None when absent."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_sqlite_group_commit_counts_rise_with_each_write(api: Api) -> None:
+    if external_url() or extra_env().get("BOXOFFICE_PROFILE") == "cluster":
+        pytest.skip("SQLite's group commit: embedded profile only")
+    before = api.get("/metrics").text
+    writes_before = sample(before, "boxoffice_sqlite_grouped_writes_total")
+    assert writes_before is not None
+    api.new_user()  # the sign-up is one write transaction
+    after = api.get("/metrics").text
+    writes = sample(after, "boxoffice_sqlite_grouped_writes_total")
+    groups = sample(after, "boxoffice_sqlite_write_groups_total")
+    assert writes is not None and writes >= writes_before + 1
+    assert groups is not None and 1 <= groups <= writes
+    assert sample(after, "boxoffice_sqlite_writes_queued") is not None
 
 
 def test_openapi_document_lists_every_route(api: Api) -> None:

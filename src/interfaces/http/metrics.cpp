@@ -167,6 +167,16 @@ std::string Metrics::Render(const Gauges& gauges) const {
     Header(out, "boxoffice_outbox_backlog", "gauge", "Outbox events not yet published.");
     out += "boxoffice_outbox_backlog " + std::to_string(*gauges.outbox_backlog) + "\n";
   }
+  if (gauges.write_groups) {
+    const auto& w = *gauges.write_groups;
+    counter("boxoffice_sqlite_write_groups_total",
+            "Write transactions committed by SQLite's group commit.", w.groups);
+    counter("boxoffice_sqlite_grouped_writes_total",
+            "Writes those groups held (writes per group = this / groups).", w.writes);
+    Header(out, "boxoffice_sqlite_writes_queued", "gauge",
+           "Writes waiting to be taken into a group.");
+    out += "boxoffice_sqlite_writes_queued " + std::to_string(w.queued) + "\n";
+  }
   Header(out, "boxoffice_http_inflight", "gauge", "HTTP requests being processed.");
   out +=
       "boxoffice_http_inflight " + std::to_string(inflight_.load(std::memory_order_relaxed)) + "\n";

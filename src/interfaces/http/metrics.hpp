@@ -29,10 +29,17 @@ class Metrics {
     domain::ConcertId concert;
     domain::QueueStats stats;
   };
+  // SQLite's group commit (ADR 0012): groups committed, writes they held, writes queued now.
+  struct WriteGroups {
+    std::uint64_t groups = 0;
+    std::uint64_t writes = 0;
+    std::uint64_t queued = 0;
+  };
   // Values read from the services at scrape time.
   struct Gauges {
     std::vector<QueueGauge> queues;
     std::optional<std::int64_t> outbox_backlog;
+    std::optional<WriteGroups> write_groups;  // embedded profile only
   };
 
   explicit Metrics(std::span<const RouteSpec> routes);

@@ -24,6 +24,7 @@
 #include "application/user_queries.hpp"
 #include "domain/ports/clock.hpp"
 #include "domain/ports/waiting_room.hpp"
+#include "interfaces/http/metrics.hpp"
 
 namespace boxoffice::http {
 
@@ -54,6 +55,8 @@ struct Services {
 
   std::function<bool()> ready;                   // /readyz: dependencies reachable
   std::function<std::int64_t()> outbox_backlog;  // gauge: unpublished outbox rows
+  // SQLite's group-commit counts; unset where writers commit on their own (MySQL).
+  std::function<Metrics::WriteGroups()> write_groups;
   // Test hooks, registered only when HttpSettings::test_hooks is on (BOXOFFICE_TEST_HOOKS=1).
   std::function<void(domain::Duration)> advance_clock;  // POST /api/v1/admin/test/clock
   std::function<void()> run_background_once;            // POST /api/v1/admin/test/tick

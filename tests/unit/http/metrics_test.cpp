@@ -71,6 +71,19 @@ TEST(MetricsTest, BusinessCountersAndGauges) {
   EXPECT_TRUE(Contains(text, "\nboxoffice_sse_streams 0\n"));
 }
 
+TEST(MetricsTest, SqliteWriteGroupsOnlyWhenGiven) {
+  Metrics metrics(AllRoutes());
+  EXPECT_FALSE(Contains(metrics.Render({}), "boxoffice_sqlite_"));
+  Metrics::Gauges gauges;
+  gauges.write_groups = Metrics::WriteGroups{.groups = 40, .writes = 130, .queued = 3};
+  const auto text = metrics.Render(gauges);
+  EXPECT_TRUE(Contains(text, "# TYPE boxoffice_sqlite_write_groups_total counter\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_sqlite_write_groups_total 40\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_sqlite_grouped_writes_total 130\n"));
+  EXPECT_TRUE(Contains(text, "# TYPE boxoffice_sqlite_writes_queued gauge\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_sqlite_writes_queued 3\n"));
+}
+
 TEST(MetricsTest, CountsOpenStreams) {
   Metrics metrics(AllRoutes());
   metrics.StreamOpened();

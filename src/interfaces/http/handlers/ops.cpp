@@ -19,6 +19,7 @@ Outcome MetricsText(RequestContext& ctx) {
     gauges.queues.push_back({concert, ctx.services.waiting_room.Stats(concert, now)});
   }
   if (ctx.services.outbox_backlog) gauges.outbox_backlog = ctx.services.outbox_backlog();
+  if (ctx.services.write_groups) gauges.write_groups = ctx.services.write_groups();
   return Response{.status = 200,
                   .content_type = "text/plain; version=0.0.4; charset=utf-8",
                   .body = ctx.metrics.Render(gauges)};

@@ -571,7 +571,7 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
   *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
   *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
   *raw_ << "ANALYZE TABLE seat, seat_available_count, concert_event";
-  std::string sql = infra::sql_text::kSelectEventsOfConcert;
+  std::string sql = infra::sql_text::kSelectEventsOfConcertMysql;
   for (const auto& [name, value] :
        {std::pair<std::string, std::string>{":id", "1"}, {":now", "1"}}) {
     for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {

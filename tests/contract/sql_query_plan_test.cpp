@@ -71,7 +71,7 @@ TEST_F(SqliteQueryPlanTest, TheLapsedReleaseFindsTheSeatsByPrimaryKey) {
 
 // SQLite reads the AVAILABLE count kept by triggers and, of the seats, only a date's lapsed holds.
 TEST_F(SqliteQueryPlanTest, TheDatesListingReadsOnlyEachDatesLapsedHolds) {
-  const auto plan = Plan(infra::sql_text::kSelectEventsOfConcertKept);
+  const auto plan = Plan(infra::sql_text::kSelectEventsOfConcert);
   EXPECT_NE(plan.find("COVERING INDEX idx_seat_event_state_until (concert_event_id=? AND "
                       "state=? AND held_until<?)"),
             std::string::npos)

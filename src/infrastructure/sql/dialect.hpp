@@ -25,6 +25,10 @@ class Dialect {
   explicit Dialect(SqlBackend backend) : backend_(backend) {}
 
   SqlBackend backend() const { return backend_; }
+  // The text of a statement written differently for each database.
+  const char* Pick(const char* sqlite, const char* mysql) const {
+    return backend_ == SqlBackend::kMysql ? mysql : sqlite;
+  }
 
   // The dialect for the statements of one transaction: in a read-only one, locking reads are
   // neither needed (nothing is written) nor allowed (MySQL refuses FOR UPDATE there).

@@ -43,20 +43,19 @@ constexpr const char* kInsertSeat =
   "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, " \
   "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, "
 
-// The plain names are MySQL's (sharded count), the Kept ones SQLite's (KeepsCounts).
-constexpr const char* kSelectEvent = BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
-    " FROM concert_event e WHERE e.id = :id";
-constexpr const char* kSelectEventKept =
+constexpr const char* kSelectEvent =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT " FROM concert_event e WHERE e.id = :id";
+constexpr const char* kSelectEventMysql = BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
+    " FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventUncounted =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
     "FROM concert_event e WHERE e.id = :id";
 constexpr const char* kSelectEventsOfConcert =
-    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
-    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
-constexpr const char* kSelectEventsOfConcertKept =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT
+    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
+constexpr const char* kSelectEventsOfConcertMysql =
+    BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
     " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
 constexpr const char* kSelectSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price, "
@@ -123,32 +122,28 @@ std::vector<domain::ConcertEvent> QueryEvents(sql::Statement& st, std::int64_t k
   return out;
 }
 
-// Whether triggers keep each date's AVAILABLE seats in concert_event.available_seats (SQLite)
-// rather than in the shard rows of seat_available_count (MySQL).
-bool KeepsCounts(const Dialect& dialect) { return dialect.backend() == SqlBackend::kSqlite; }
-
 }  // namespace
 
 const char* const sql_text::kSelectEventsOfConcert = infra::kSelectEventsOfConcert;
-const char* const sql_text::kSelectEventsOfConcertKept = infra::kSelectEventsOfConcertKept;
+const char* const sql_text::kSelectEventsOfConcertMysql = infra::kSelectEventsOfConcertMysql;
 
 domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
                                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  session_ << kInsertConcert, soci::use(concert.title, "title"),
-      soci::use(concert.singer, "singer"), soci::use(concert.description, "description"),
-      soci::use(at, "now");
+  Run(kInsertConcert, soci::use(concert.title, "title"), soci::use(concert.singer, "singer"),
+      soci::use(concert.description, "description"), soci::use(at, "now"));
   return domain::Concert{domain::ConcertId{dialect_.LastInsertId(session_)}, concert.title,
                          concert.singer, concert.description};
 }
 
 std::vector<domain::Concert> SqlCatalogueRepository::ListConcerts() {
   domain::Concert row;
-  soci::statement st = (session_.prepare << kSelectConcerts, soci::into(row.id.value),
-                        soci::into(row.title), soci::into(row.singer), soci::into(row.description));
-  st.execute();
+  sql::Statement st = Prepare(kSelectConcerts);
+  st.Bind(soci::into(row.id.value), soci::into(row.title), soci::into(row.singer),
+          soci::into(row.description));
+  st.Execute(false);
   std::vector<domain::Concert> out;
-  while (st.fetch()) out.push_back(row);
+  while (st.Fetch()) out.push_back(row);
   return out;
 }
 
@@ -167,17 +162,18 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
   const std::int64_t open = sql::ToMs(event.reservation_start_at);
   const std::int64_t close = sql::ToMs(event.reservation_end_at);
   const std::int64_t at = sql::ToMs(now);
-  session_ << kInsertEvent, soci::use(event.concert_id.value, "concert"),
-      soci::use(event.venue, "venue"), soci::use(start, "start"),
-      soci::use(event.duration_minutes, "duration"), soci::use(open, "open"),
-      soci::use(close, "close"), soci::use(event.seat_count, "seats"), soci::use(at, "now");
+  Run(kInsertEvent, soci::use(event.concert_id.value, "concert"), soci::use(event.venue, "venue"),
+      soci::use(start, "start"), soci::use(event.duration_minutes, "duration"),
+      soci::use(open, "open"), soci::use(close, "close"), soci::use(event.seat_count, "seats"),
+      soci::use(at, "now"));
   const std::int64_t id = dialect_.LastInsertId(session_);
 
   // One prepared statement re-executed per seat: a 10,000-seat map is one parse, not 10,000.
   int number = 0;
-  soci::statement insert_seat = (session_.prepare << kInsertSeat, soci::use(id, "event"),
-                                 soci::use(number, "number"), soci::use(event.price.won, "price"));
-  for (number = 1; number <= event.seat_count; ++number) insert_seat.execute(true);
+  sql::Statement insert_seat = Prepare(kInsertSeat);
+  insert_seat.Bind(soci::use(id, "event"), soci::use(number, "number"),
+                   soci::use(event.price.won, "price"));
+  for (number = 1; number <= event.seat_count; ++number) insert_seat.Execute();
 
   return domain::ConcertEvent{
       .id = domain::EventId{id},
@@ -195,7 +191,7 @@ domain::ConcertEvent SqlCatalogueRepository::CreateEvent(const domain::NewConcer
 std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEvent(domain::EventId id,
                                                                       domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(KeepsCounts(dialect_) ? kSelectEventKept : kSelectEvent);
+  sql::Statement st = Prepare(dialect_.Pick(kSelectEvent, kSelectEventMysql));
   auto events = QueryEvents(st, id.value, &at);
   if (events.empty()) return std::nullopt;
   return events.front();
@@ -211,8 +207,7 @@ std::optional<domain::ConcertEvent> SqlCatalogueRepository::FindEventUncounted(d
 std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::ConcertId concert,
                                                                      domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  sql::Statement st =
-      Prepare(KeepsCounts(dialect_) ? kSelectEventsOfConcertKept : kSelectEventsOfConcert);
+  sql::Statement st = Prepare(dialect_.Pick(kSelectEventsOfConcert, kSelectEventsOfConcertMysql));
   return QueryEvents(st, concert.value, &at);
 }
 

@@ -64,8 +64,6 @@ constexpr const char* kCountLiveSeatsMysql = BOXOFFICE_LIVE_SEATS("STRAIGHT_JOIN
 #undef BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT
 #undef BOXOFFICE_LIVE_SEATS
 
-bool IsMysql(const Dialect& dialect) { return dialect.backend() == SqlBackend::kMysql; }
-
 }  // namespace
 
 const char* const sql_text::kCountLiveSeats = infra::kCountLiveSeats;
@@ -95,22 +93,21 @@ void SqlHoldRepository::LockSeats(const std::vector<domain::HeldSeat>& seats) {
   if (locks_.HasSeats(seat_ids)) return;  // read for the hold with FindForHold or Find
   sql::InList list("s", seat_ids);
   std::int64_t locked = 0;
-  soci::statement lock(session_);
-  lock.exchange(soci::into(locked));
+  sql::Statement lock =
+      Prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
+  lock.Bind(soci::into(locked));
   list.BindTo(lock);
-  lock.alloc();
-  lock.prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
-  lock.define_and_bind();
-  lock.execute();
-  while (lock.fetch()) locks_.seats.push_back(locked);
+  lock.Execute(false);
+  while (lock.Fetch()) locks_.seats.push_back(locked);
 }
 
 void SqlHoldRepository::LockUser(domain::UserId user) {
   if (dialect_.ForUpdateSuffix().empty() || locks_.HasUser(user.value)) return;
   std::int64_t locked = 0;
-  session_ << std::string(kLockUser) + std::string(dialect_.ForUpdateSuffix()),
-      soci::use(user.value, "user"), soci::into(locked);
-  if (session_.got_data()) locks_.users.push_back(user.value);
+  if (Run(std::string(kLockUser) + std::string(dialect_.ForUpdateSuffix()),
+          soci::use(user.value, "user"), soci::into(locked))) {
+    locks_.users.push_back(user.value);
+  }
 }
 
 std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domain::EventId event,
@@ -130,7 +127,7 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
   if (max_live_seats) {
     const int n = static_cast<int>(seats.size());
     sql::Statement insert =
-        Prepare(IsMysql(dialect_) ? kInsertHoldWithinLimitMysql : kInsertHoldWithinLimit);
+        Prepare(dialect_.Pick(kInsertHoldWithinLimit, kInsertHoldWithinLimitMysql));
     insert
         .Bind(soci::use(user.value, "user"), soci::use(event.value, "event"),
               soci::use(expires, "expires"), soci::use(at, "now"), soci::use(n, "n"),
@@ -215,7 +212,7 @@ int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event
   // locked first (see CreateWithinLimit), so concurrent holds of one user count one at a time.
   LockUser(user);
   int count = 0;
-  Run(IsMysql(dialect_) ? kCountLiveSeatsMysql : kCountLiveSeats, soci::use(user.value, "user"),
+  Run(dialect_.Pick(kCountLiveSeats, kCountLiveSeatsMysql), soci::use(user.value, "user"),
       soci::use(event.value, "event"), soci::use(at, "now"), soci::into(count));
   return count;
 }

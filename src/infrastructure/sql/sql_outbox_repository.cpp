@@ -68,20 +68,17 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
         .id = id, .event = *event, .created_at = sql::FromMs(created), .attempts = attempts});
   }
   // A row no consumer could ever read would block nothing but retry forever: bury it.
-  for (std::int64_t dead_id : undecodable) session_ << kMarkDead, soci::use(dead_id, "id");
+  for (std::int64_t dead_id : undecodable) Run(kMarkDead, soci::use(dead_id, "id"));
   if (out.empty()) return out;
 
   std::vector<std::int64_t> ids;
   for (const auto& r : out) ids.push_back(r.id);
   sql::InList list("o", ids);
   const std::int64_t until = sql::ToMs(claim_until);
-  soci::statement claim(session_);
-  claim.exchange(soci::use(until, "until"));
+  sql::Statement claim = Prepare(sql::WithInList(kClaim, list));
+  claim.Bind(soci::use(until, "until"));
   list.BindTo(claim);
-  claim.alloc();
-  claim.prepare(sql::WithInList(kClaim, list));
-  claim.define_and_bind();
-  claim.execute(true);
+  claim.Execute();
   return out;
 }
 

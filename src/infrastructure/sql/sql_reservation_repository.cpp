@@ -160,15 +160,12 @@ int SqlReservationRepository::ExpireLapsed(domain::Instant now, int limit) {
   if (!dialect_.ForUpdateSuffix().empty()) {
     sql::InList list("i", ids);
     std::int64_t id = 0;
-    soci::statement lock(session_);
-    lock.exchange(soci::into(id));
-    lock.exchange(soci::use(at, "at"));
+    sql::Statement lock =
+        Prepare(sql::WithInList(kLockBatch, list) + std::string(dialect_.ForUpdateSuffix()));
+    lock.Bind(soci::into(id), soci::use(at, "at"));
     list.BindTo(lock);
-    lock.alloc();
-    lock.prepare(sql::WithInList(kLockBatch, list) + std::string(dialect_.ForUpdateSuffix()));
-    lock.define_and_bind();
-    lock.execute();
-    while (lock.fetch()) {
+    lock.Execute(false);
+    while (lock.Fetch()) {
     }
   }
   sql::ExecuteOnIds(session_, kExpireHoldsOfLapsed, ids, at);

@@ -6,11 +6,11 @@
 // or dates listing.
 namespace boxoffice::infra::sql_text {
 
-extern const char* const kCountLiveSeats;             // sql_hold_repository.cpp
-extern const char* const kInsertHoldWithinLimit;      // sql_hold_repository.cpp
-extern const char* const kConfirmSeats;               // sql_seat_repository.cpp
-extern const char* const kReleaseLapsedSeats;         // sql_seat_repository.cpp ("{in}": seat ids)
-extern const char* const kSelectEventsOfConcert;      // sql_catalogue_repository.cpp (MySQL)
-extern const char* const kSelectEventsOfConcertKept;  // the same, SQLite (counted by triggers)
+extern const char* const kCountLiveSeats;              // sql_hold_repository.cpp
+extern const char* const kInsertHoldWithinLimit;       // sql_hold_repository.cpp
+extern const char* const kConfirmSeats;                // sql_seat_repository.cpp
+extern const char* const kReleaseLapsedSeats;          // sql_seat_repository.cpp ("{in}": seat ids)
+extern const char* const kSelectEventsOfConcert;       // sql_catalogue_repository.cpp (SQLite)
+extern const char* const kSelectEventsOfConcertMysql;  // the same, MySQL (sharded count)
 
 }  // namespace boxoffice::infra::sql_text

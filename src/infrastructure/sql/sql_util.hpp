@@ -47,9 +47,6 @@ class InList {
   bool empty() const { return values_.empty(); }
   // ":s0,:s1,..."
   const std::string& placeholders() const { return placeholders_; }
-  void BindTo(soci::statement& st) {
-    for (std::size_t i = 0; i < values_.size(); ++i) st.exchange(soci::use(values_[i], names_[i]));
-  }
   void BindTo(Statement& st) {
     for (std::size_t i = 0; i < values_.size(); ++i) st.Bind(soci::use(values_[i], names_[i]));
   }
@@ -76,10 +73,10 @@ inline std::vector<std::int64_t> SelectIds(soci::session& session, const std::st
                                            std::int64_t at, int limit) {
   std::int64_t id = 0;
   std::vector<std::int64_t> ids;
-  soci::statement st =
-      (session.prepare << sql, soci::use(at, "at"), soci::use(limit, "limit"), soci::into(id));
-  st.execute();
-  while (st.fetch()) ids.push_back(id);
+  Statement st(session, nullptr, sql);
+  st.Bind(soci::use(at, "at"), soci::use(limit, "limit"), soci::into(id));
+  st.Execute(false);
+  while (st.Fetch()) ids.push_back(id);
   return ids;
 }
 
@@ -88,14 +85,11 @@ inline int ExecuteOnIds(soci::session& session, std::string_view sql,
                         const std::vector<std::int64_t>& ids, std::int64_t at) {
   if (ids.empty()) return 0;
   InList list("i", ids);
-  soci::statement st(session);
-  st.exchange(soci::use(at, "at"));
+  Statement st(session, nullptr, WithInList(sql, list));
+  st.Bind(soci::use(at, "at"));
   list.BindTo(st);
-  st.alloc();
-  st.prepare(WithInList(sql, list));
-  st.define_and_bind();
-  st.execute(true);
-  return static_cast<int>(st.get_affected_rows());
+  st.Execute();
+  return static_cast<int>(st.AffectedRows());
 }
 
 // Storage keeps the domain's state names (domain/model/names.hpp).

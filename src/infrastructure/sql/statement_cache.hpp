@@ -13,7 +13,7 @@ namespace boxoffice::infra::sql {
 
 // The prepared statements of one SQLite connection, kept from one transaction to the next
 // (ADR 0014). SOCI prepares a statement each time one is built, and on SQLite preparing (parsing
-// and planning) costs more than running most of this server's statements: it was 18% of the
+// and planning) costs more than running most of this server's statements: it was a fifth of the
 // embedded server's CPU in a rush. MySQL's SOCI backend prepares on the client only (it splits
 // the text at its placeholders), so a MySQL connection has no cache.
 //

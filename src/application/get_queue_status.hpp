@@ -18,6 +18,12 @@ class GetQueueStatus {
   GetQueueStatus(domain::WaitingRoom& room, domain::TokenService& tokens, PolicyService& policies,
                  const domain::Clock& clock);
   domain::Result<QueueStatusView> Execute(std::string_view queue_token);
+  // Execute without blocking, where that is possible: when the waiting room answers without
+  // blocking and the policies are fresh, it starts the check, returns true and later calls
+  // `done` once, on the thread that completes it (possibly before returning). Otherwise it
+  // returns false having done nothing, and the caller runs Execute where it may block.
+  bool TryExecuteAsync(std::string_view queue_token,
+                       domain::Completion<domain::Result<QueueStatusView>> done);
 
  private:
   domain::WaitingRoom& room_;

@@ -34,11 +34,21 @@ class IssueQueueToken {
                   domain::TokenService& tokens, PolicyService& policies,
                   const domain::Clock& clock);
   domain::Result<QueueTicket> Execute(const IssueQueueTokenCommand& cmd);
+  // Execute without blocking, where that is possible: when the waiting room answers without
+  // blocking, the concert's dates are in this process's cache and the policies are fresh, it
+  // starts the join, returns true and later calls `done` once, on the thread that completes the
+  // join (possibly before returning). Otherwise it returns false having done nothing, and the
+  // caller runs Execute where it may block (a database or shared-cache read is due).
+  bool TryExecuteAsync(const IssueQueueTokenCommand& cmd,
+                       domain::Completion<domain::Result<QueueTicket>> done);
 
  private:
   // The concert's dates (without seat counts), from the cache when it has them.
   domain::Result<std::vector<domain::ConcertEvent>> Dates(domain::ConcertId concert,
                                                           domain::Instant now);
+  // The token and status for the place the join gave.
+  QueueTicket Ticket(const IssueQueueTokenCommand& cmd, domain::Instant now,
+                     const domain::PlaceWithStats& joined, const domain::Policies& policies);
 
   domain::Database& db_;
   domain::CatalogueCache& cache_;

@@ -47,6 +47,13 @@ Policies PolicyService::Current() {
   return *fresh;
 }
 
+std::optional<Policies> PolicyService::CurrentIfFresh() {
+  const auto now = clock_.Now();
+  std::lock_guard lock(mu_);
+  if (cached_ && (now - loaded_at_ < refresh_ || refreshing_)) return cached_;
+  return std::nullopt;
+}
+
 Result<Policies> PolicyService::Update(const domain::PolicyPatch& patch) {
   const auto now = clock_.Now();
   auto saved = db_.Write([&](domain::Store& store) -> Result<Policies> {

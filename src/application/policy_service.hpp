@@ -17,6 +17,9 @@ class PolicyService {
   PolicyService(domain::Database& db, const domain::Clock& clock,
                 domain::Duration refresh = std::chrono::seconds(1));
   domain::Policies Current();
+  // The cached policies when Current would not read the database (they are fresh, or another
+  // caller is refreshing them); nullopt when a caller must refresh them through Current.
+  std::optional<domain::Policies> CurrentIfFresh();
   // Validates and stores the patched policies; they apply to new work at once.
   domain::Result<domain::Policies> Update(const domain::PolicyPatch& patch);
 

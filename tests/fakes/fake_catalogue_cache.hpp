@@ -38,6 +38,10 @@ class FakeCatalogueCache : public domain::CatalogueCache {
     if (read_at != static_cast<std::uint64_t>(invalidations_)) return;
     events_[concert.value] = events;
   }
+  // In this process, like MemoryCatalogueCache.
+  std::optional<std::vector<domain::ConcertEvent>> PeekEvents(domain::ConcertId concert) override {
+    return GetEvents(concert);
+  }
   void Invalidate() override {
     std::lock_guard lock(mu_);
     ++invalidations_;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <atomic>
+#include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -91,6 +94,45 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     return out;
   }
 
+  // Asynchronous forms. Unless SetAsync(true), the port's defaults (the synchronous form in
+  // place, and AnswersWithoutBlocking() false). With it, each call is held until the test ends
+  // it with CompleteHeld (the synchronous form's answer) or FailHeld (an exception).
+  bool AnswersWithoutBlocking() const override { return async_; }
+  void JoinWithStatsAsync(domain::ConcertId concert, domain::UserId user, domain::Instant now,
+                          domain::Instant opens_at, const domain::Policies& policies,
+                          domain::Completion<domain::PlaceWithStats> done) override {
+    if (!async_) {
+      return WaitingRoom::JoinWithStatsAsync(concert, user, now, opens_at, policies,
+                                             std::move(done));
+    }
+    std::lock_guard lock(mu_);
+    held_.push_back([=, this, done = std::move(done)](std::exception_ptr error) {
+      if (error) return done(error, {});
+      done(nullptr, JoinWithStats(concert, user, now, opens_at, policies));
+    });
+  }
+  void TouchWithStatsAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                           domain::Instant now, const domain::Policies& policies,
+                           domain::Completion<domain::ViewWithStats> done) override {
+    if (!async_) {
+      return WaitingRoom::TouchWithStatsAsync(concert, user, generation, now, policies,
+                                              std::move(done));
+    }
+    std::lock_guard lock(mu_);
+    held_.push_back([=, this, done = std::move(done)](std::exception_ptr error) {
+      if (error) return done(error, {});
+      done(nullptr, TouchWithStats(concert, user, generation, now, policies));
+    });
+  }
+  void SetAsync(bool async) { async_ = async; }
+  std::size_t Held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  // Ends every held call, in order: with the answer, or with `error`.
+  void CompleteHeld() { EndHeld(nullptr); }
+  void FailHeld(std::exception_ptr error) { EndHeld(error); }
+
   // Scripting and inspection.
   void SetView(domain::ConcertId concert, domain::UserId user, domain::QueueView view) {
     std::lock_guard lock(mu_);
@@ -157,6 +199,17 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     return n;
   }
 
+  void EndHeld(std::exception_ptr error) {
+    std::vector<std::function<void(std::exception_ptr)>> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    for (auto& end : held) end(error);
+  }
+
+  std::atomic<bool> async_{false};
+  std::vector<std::function<void(std::exception_ptr)>> held_;
   std::mutex mu_;
   std::map<std::pair<std::int64_t, std::int64_t>, Place> places_;
   std::int64_t next_sequence_ = 0;

@@ -25,6 +25,11 @@ class CatalogueCache {
   virtual std::optional<std::vector<ConcertEvent>> GetEvents(ConcertId concert) = 0;
   virtual void PutEvents(ConcertId concert, const std::vector<ConcertEvent>& events,
                          std::uint64_t read_at) = 0;
+  // GetEvents answered from this process's memory only, never blocking: nullopt when that
+  // would take a network round trip (a cache shared through another server) or a miss.
+  virtual std::optional<std::vector<ConcertEvent>> PeekEvents(ConcertId /*concert*/) {
+    return std::nullopt;
+  }
   // Drops everything (after any catalogue change).
   virtual void Invalidate() = 0;
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <exception>
+#include <functional>
 #include <vector>
 
 #include "domain/model/policies.hpp"
@@ -17,6 +19,11 @@ struct ViewWithStats {
   QueueView view;
   QueueStats stats;
 };
+
+// How an asynchronous call ends, called exactly once: with the value, or with the exception the
+// synchronous form would have thrown (the value is then default-made and means nothing).
+template <class T>
+using Completion = std::function<void(std::exception_ptr error, T value)>;
 
 // The waiting room of every concert. Implementations: MemoryWaitingRoom (embedded profile) and
 // RedisWaitingRoom (cluster). Both must pass the same contract suite.
@@ -79,6 +86,36 @@ class WaitingRoom {
                                        Instant now, const Policies& policies) {
     QueueView view = Touch(concert, user, generation, now, policies);
     return {std::move(view), Stats(concert, now)};
+  }
+
+  // JoinWithStats and TouchWithStats ending through `done` instead of returning. When
+  // AnswersWithoutBlocking() is true the caller is never blocked: a room in memory answers in
+  // place (calling `done` before returning), an adapter over the network sends the request and
+  // returns, and `done` runs on the thread that reads the reply. These defaults run the
+  // synchronous form in place.
+  virtual bool AnswersWithoutBlocking() const { return false; }
+  virtual void JoinWithStatsAsync(ConcertId concert, UserId user, Instant now, Instant opens_at,
+                                  const Policies& policies, Completion<PlaceWithStats> done) {
+    PlaceWithStats result;
+    try {
+      result = JoinWithStats(concert, user, now, opens_at, policies);
+    } catch (...) {
+      done(std::current_exception(), {});
+      return;
+    }
+    done(nullptr, std::move(result));
+  }
+  virtual void TouchWithStatsAsync(ConcertId concert, UserId user, std::int32_t generation,
+                                   Instant now, const Policies& policies,
+                                   Completion<ViewWithStats> done) {
+    ViewWithStats result;
+    try {
+      result = TouchWithStats(concert, user, generation, now, policies);
+    } catch (...) {
+      done(std::current_exception(), {});
+      return;
+    }
+    done(nullptr, std::move(result));
   }
 
   // Concerts that have anyone waiting or admitted (for the admission scheduler).

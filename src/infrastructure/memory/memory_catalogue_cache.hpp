@@ -18,6 +18,9 @@ class MemoryCatalogueCache : public domain::CatalogueCache {
   std::optional<std::vector<domain::ConcertEvent>> GetEvents(domain::ConcertId concert) override;
   void PutEvents(domain::ConcertId concert, const std::vector<domain::ConcertEvent>& events,
                  std::uint64_t read_at) override;
+  std::optional<std::vector<domain::ConcertEvent>> PeekEvents(domain::ConcertId concert) override {
+    return GetEvents(concert);
+  }
   void Invalidate() override;
 
  private:

@@ -22,6 +22,8 @@ class MemoryWaitingRoom : public domain::WaitingRoom {
   void SetSoldOut(domain::ConcertId concert, bool sold_out) override;
   domain::QueueStats Stats(domain::ConcertId concert, domain::Instant now) override;
   std::vector<domain::ConcertId> ConcertsWithQueues() override;
+  // Every call takes one lock and does in-memory work only: the async forms answer in place.
+  bool AnswersWithoutBlocking() const override { return true; }
 
  private:
   struct State;

@@ -52,6 +52,15 @@ std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::GetEvents(
   return fetched;
 }
 
+std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::PeekEvents(
+    domain::ConcertId concert) {
+  const auto now = clock_.Now();
+  std::lock_guard lock(mu_);
+  const auto it = events_.find(concert);
+  if (it != events_.end() && now - it->second.fetched_at < ttl_) return it->second.value;
+  return std::nullopt;
+}
+
 void NearCatalogueCache::PutEvents(domain::ConcertId concert,
                                    const std::vector<domain::ConcertEvent>& events,
                                    std::uint64_t read_at) {

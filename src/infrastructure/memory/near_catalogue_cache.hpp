@@ -30,6 +30,8 @@ class NearCatalogueCache : public domain::CatalogueCache {
   std::optional<std::vector<domain::ConcertEvent>> GetEvents(domain::ConcertId concert) override;
   void PutEvents(domain::ConcertId concert, const std::vector<domain::ConcertEvent>& events,
                  std::uint64_t read_at) override;
+  // The local copy while it is fresh; the shared cache is not asked.
+  std::optional<std::vector<domain::ConcertEvent>> PeekEvents(domain::ConcertId concert) override;
   void Invalidate() override;
 
  private:

@@ -72,4 +72,16 @@ Handler HandlerFor(RouteId id) {
   return nullptr;
 }
 
+AsyncHandler AsyncHandlerFor(RouteId id) {
+  // The routes every arrival and every waiting user call many times a second at an opening.
+  switch (id) {
+    case RouteId::kIssueQueueToken:
+      return handlers::IssueQueueTokenAsync;
+    case RouteId::kQueueStatus:
+      return handlers::QueueStatusAsync;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace boxoffice::http

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -209,6 +210,14 @@ struct Server::Impl {
                                      const std::string& request_id);
   Outcome Invoke(Request& request, const RouteMatch& match, int attempt,
                  const std::string& request_id);
+  // Runs the route's non-blocking handler here, on the I/O thread; nullopt when it declined (the
+  // blocking handler then runs on a worker).
+  asio::awaitable<std::optional<Response>> AnswerInPlace(AsyncHandler handler, Request& request,
+                                                         const RouteMatch& match,
+                                                         const std::string& request_id);
+  // The response to an exception a handler threw.
+  Response FailureResponse(std::exception_ptr error, const Request& request,
+                           const RouteMatch& match, const std::string& request_id);
   void Record(const Request& request, std::string_view route, const Response& response,
               std::string_view request_id, Clock::time_point start);
   void RunIo();
@@ -498,6 +507,13 @@ asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMa
     pending.fetch_sub(1, std::memory_order_acq_rel);
     co_return ErrorResponse(domain::ErrorCode::kUnavailable, "server busy, retry shortly");
   }
+  if (AsyncHandler async = AsyncHandlerFor(match.route->id)) {
+    std::optional<Response> answered = co_await AnswerInPlace(async, request, match, request_id);
+    if (answered) {
+      pending.fetch_sub(1, std::memory_order_acq_rel);
+      co_return std::move(*answered);
+    }
+  }
   Response response;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // Bounded: a handler answers RetryLater only while attempt < kIdempotencyMaxAttempts.
@@ -721,6 +737,15 @@ Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int atte
     Handler handler = HandlerFor(match.route->id);
     if (handler == nullptr) throw std::logic_error("route without a handler");
     return handler(ctx);
+  } catch (...) {
+    return FailureResponse(std::current_exception(), request, match, request_id);
+  }
+}
+
+Response Server::Impl::FailureResponse(std::exception_ptr error, const Request& request,
+                                       const RouteMatch& match, const std::string& request_id) {
+  try {
+    std::rethrow_exception(error);
   } catch (const domain::UnavailableError& e) {
     spdlog::warn("request {} {} {}: dependency unavailable: {}", request_id, request.method,
                  match.route->path, e.what());
@@ -733,6 +758,62 @@ Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int atte
                   request.method, match.route->path);
   }
   return ErrorResponse(domain::ErrorCode::kInternal, "internal error");
+}
+
+asio::awaitable<std::optional<Response>> Server::Impl::AnswerInPlace(
+    AsyncHandler handler, Request& request, const RouteMatch& match,
+    const std::string& request_id) {
+  RequestContext ctx{.request = request,
+                     .params = match.params,
+                     .route = *match.route,
+                     .services = services,
+                     .settings = settings,
+                     .metrics = metrics};
+  // Written once, by whichever ends the work first (the reply, or the handler's own throw),
+  // before this coroutine is resumed; read after.
+  struct Answer {
+    std::atomic<bool> given{false};
+    std::optional<Response> response;
+  };
+  Answer answer;
+  auto give = [&](std::exception_ptr error, Outcome outcome) {
+    if (answer.given.exchange(true, std::memory_order_acq_rel)) return false;
+    if (error) {
+      answer.response = FailureResponse(error, request, match, request_id);
+    } else if (auto* response = std::get_if<Response>(&outcome)) {
+      answer.response = std::move(*response);
+    } else {
+      spdlog::error("request {}: a non-blocking handler asked to retry", request_id);
+      answer.response = ErrorResponse(domain::ErrorCode::kInternal, "internal error");
+    }
+    return true;
+  };
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [&](auto resume) {
+        // Resumed through the coroutine's own executor, never inside the reply: a reply may come
+        // before the handler returns, or on another thread.
+        auto shared = std::make_shared<decltype(resume)>(std::move(resume));
+        auto wake = [shared] {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared] {
+            auto resume_now = std::move(*shared);
+            resume_now();
+          });
+        };
+        bool started = false;
+        try {
+          started = handler(ctx, [give, wake](std::exception_ptr error, Outcome outcome) {
+            if (give(error, std::move(outcome))) wake();
+          });
+        } catch (...) {
+          started = true;
+          if (give(std::current_exception(), Response{})) wake();
+        }
+        // Declined: the handler started nothing, so nothing will reply.
+        if (!started && !answer.given.exchange(true, std::memory_order_acq_rel)) wake();
+      },
+      asio::use_awaitable);
+  co_return std::move(answer.response);
 }
 
 void Server::Impl::Record(const Request& request, std::string_view route, const Response& response,
@@ -757,6 +838,8 @@ Server::Server(HttpSettings settings, Services& services)
 Server::~Server() { Stop(); }
 
 void Server::Start() { impl_->Start(); }
+
+boost::asio::io_context& Server::Io() { return impl_->ioc; }
 
 std::uint16_t Server::Port() const { return impl_->port; }
 

@@ -9,6 +9,10 @@
 
 #include "interfaces/http/services.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace boxoffice::http {
 
 struct HttpSettings {
@@ -19,7 +23,7 @@ struct HttpSettings {
   // The waiting-room lane: queue token, status, leave and stream checks run on their own
   // threads, so a line of thousands keeps being answered while checkout work fills the others.
   int queue_worker_threads = 4;
-  int max_pending = 1024;   // requests queued for or running on workers; beyond: 503
+  int max_pending = 1024;  // requests queued for or running on workers; beyond: 503
   // Open GET /api/v1/queue/stream responses; beyond: 503. Each holds a socket and a coroutine,
   // and costs one status check per second at most.
   int max_streams = 10000;
@@ -46,6 +50,9 @@ class Server {
   // cannot be bound (port taken).
   void Start();
   std::uint16_t Port() const;  // the bound port
+  // The context the I/O threads run, for clients whose replies should be read by those threads
+  // (infra::RedisMultiplexer). It lives as long as the server; after Stop nothing runs on it.
+  boost::asio::io_context& Io();
   // Stops accepting, closes connections and joins all threads. Idempotent.
   void Stop();
 

@@ -55,6 +55,23 @@ TEST_F(AccountsTest, PolicyServiceDefaultsCachesAndRefreshes) {
   EXPECT_EQ(service.Current().hold_ttl_seconds, 90);
 }
 
+TEST_F(AccountsTest, PolicyServiceSaysWhenItsCopyIsFresh) {
+  PolicyService service(db_, clock_, std::chrono::seconds(1));
+  EXPECT_FALSE(service.CurrentIfFresh().has_value());  // nothing loaded yet
+  domain::Policies stored;
+  stored.hold_ttl_seconds = 90;
+  SetPolicies(stored);
+  EXPECT_EQ(service.Current().hold_ttl_seconds, 90);
+  ASSERT_TRUE(service.CurrentIfFresh().has_value());
+  EXPECT_EQ(service.CurrentIfFresh()->hold_ttl_seconds, 90);
+  clock_.Advance(999ms);
+  EXPECT_TRUE(service.CurrentIfFresh().has_value());
+  clock_.Advance(1ms);
+  EXPECT_FALSE(service.CurrentIfFresh().has_value());  // due: Current must read the database
+  EXPECT_EQ(service.Current().hold_ttl_seconds, 90);
+  EXPECT_TRUE(service.CurrentIfFresh().has_value());
+}
+
 TEST_F(AccountsTest, PolicyUpdateValidatesAndAppliesAtOnce) {
   PolicyService service(db_, clock_, std::chrono::hours(1));
   (void)service.Current();

@@ -331,5 +331,135 @@ TEST_F(QueueTest, AdmissionUsesCurrentPolicies) {
   EXPECT_EQ(room_.Admits()[0].policies.admit_batch, 3);
 }
 
+// The non-blocking forms, over a room that holds each call until the test ends it.
+class AsyncQueueTest : public QueueTest {
+ protected:
+  AsyncQueueTest() { room_.SetAsync(true); }
+
+  // Policies cached for a second, as in a server (the fixture's refresh 0 never counts as fresh).
+  PolicyService cached_policies_{db_, clock_, 1s};
+  IssueQueueToken async_issue_{db_, cache_, room_, tokens_, cached_policies_, clock_};
+  GetQueueStatus async_status_{room_, tokens_, cached_policies_, clock_};
+};
+
+// What a completion received; `calls` counts the calls, which must be one.
+template <class T>
+struct Received {
+  int calls = 0;
+  std::exception_ptr error;
+  std::optional<domain::Result<T>> result;
+  domain::Completion<domain::Result<T>> Done() {
+    return [this](std::exception_ptr e, domain::Result<T> r) {
+      ++calls;
+      error = e;
+      result.emplace(std::move(r));
+    };
+  }
+};
+
+TEST_F(AsyncQueueTest, IssueDeclinesUntilTheDatesAndPoliciesAreInMemory) {
+  Received<QueueTicket> got;
+  // Nothing cached: a database read is due, so nothing starts.
+  EXPECT_FALSE(async_issue_.TryExecuteAsync({alice_, show_.concert}, got.Done()));
+  ASSERT_TRUE(cached_policies_.Current() == domain::Policies{});
+  EXPECT_FALSE(async_issue_.TryExecuteAsync({alice_, show_.concert}, got.Done()));
+  EXPECT_EQ(room_.Held(), 0u);
+  // The blocking form fills the cache; the next one goes without blocking.
+  room_.SetAsync(false);
+  ASSERT_TRUE(async_issue_.Execute({alice_, show_.concert}).ok());
+  room_.SetAsync(true);
+  EXPECT_TRUE(async_issue_.TryExecuteAsync({alice_, show_.concert}, got.Done()));
+  EXPECT_EQ(got.calls, 0);  // answered when the room answers, not before
+  EXPECT_EQ(room_.Held(), 1u);
+  room_.CompleteHeld();
+  ASSERT_EQ(got.calls, 1);
+  ASSERT_FALSE(got.error);
+  ASSERT_TRUE(got.result->ok());
+  const auto claims = tokens_.VerifyQueue((*got.result)->token, clock_.Now());
+  ASSERT_TRUE(claims.has_value());
+  EXPECT_EQ(claims->user_id, alice_);
+  EXPECT_EQ(claims->generation, 1);  // the second join of alice: a re-issue
+  EXPECT_EQ((*got.result)->status.state, QueueState::kWaiting);
+  EXPECT_EQ(room_.LastOpensAt(), clock_.Now() - 1h);
+
+  // Policies due for a refresh need the database again.
+  clock_.Advance(1s);
+  EXPECT_FALSE(async_issue_.TryExecuteAsync({alice_, show_.concert}, got.Done()));
+  EXPECT_EQ(room_.Held(), 0u);
+}
+
+TEST_F(AsyncQueueTest, IssueDeclinesWhenTheRoomWouldBlock) {
+  room_.SetAsync(false);
+  ASSERT_TRUE(async_issue_.Execute({alice_, show_.concert}).ok());
+  Received<QueueTicket> got;
+  EXPECT_FALSE(async_issue_.TryExecuteAsync({alice_, show_.concert}, got.Done()));
+  EXPECT_EQ(got.calls, 0);
+}
+
+TEST_F(AsyncQueueTest, IssuePassesOnTheRoomsFailureAndRulesAnswerAtOnce) {
+  room_.SetAsync(false);
+  ASSERT_TRUE(async_issue_.Execute({alice_, show_.concert}).ok());
+  room_.SetAsync(true);
+  Received<QueueTicket> failed;
+  ASSERT_TRUE(async_issue_.TryExecuteAsync({alice_, show_.concert}, failed.Done()));
+  room_.FailHeld(std::make_exception_ptr(domain::UnavailableError("redis down")));
+  ASSERT_EQ(failed.calls, 1);
+  EXPECT_TRUE(failed.error);
+  EXPECT_THROW(std::rethrow_exception(failed.error), domain::UnavailableError);
+
+  // A concert whose sale has ended, its dates cached: answered in place, the room untouched.
+  Show over = NewShow(5, domain::Money{100}, 48h, -1h);
+  room_.SetAsync(false);
+  ASSERT_EQ(CodeOf(async_issue_.Execute({alice_, over.concert})), ErrorCode::kReservationNotOpened);
+  room_.SetAsync(true);
+  Received<QueueTicket> closed;
+  ASSERT_TRUE(async_issue_.TryExecuteAsync({alice_, over.concert}, closed.Done()));
+  ASSERT_EQ(closed.calls, 1);
+  EXPECT_EQ(CodeOf(*closed.result), ErrorCode::kReservationNotOpened);
+  EXPECT_EQ(room_.Held(), 0u);
+}
+
+TEST_F(AsyncQueueTest, StatusAnswersAsTheBlockingFormDoes) {
+  room_.SetAsync(false);
+  auto first = async_issue_.Execute({alice_, show_.concert});
+  auto second = async_issue_.Execute({alice_, show_.concert});
+  room_.SetAsync(true);
+  const auto check = [&](const std::string& token) {
+    Received<QueueStatusView> got;
+    EXPECT_TRUE(async_status_.TryExecuteAsync(token, got.Done()));
+    room_.CompleteHeld();
+    EXPECT_EQ(got.calls, 1);
+    return got;
+  };
+  auto waiting = check(second->token);
+  ASSERT_TRUE(waiting.result->ok());
+  EXPECT_EQ((*waiting.result)->state, QueueState::kWaiting);
+  EXPECT_EQ(CodeOf(*check(first->token).result), ErrorCode::kInvalidToken);  // superseded
+  room_.SetView(show_.concert, alice_, {QueueState::kActive, 0, clock_.Now() + 600s});
+  auto active = check(second->token);
+  EXPECT_EQ((*active.result)->state, QueueState::kActive);
+  EXPECT_EQ((*active.result)->active_until, clock_.Now() + 600s);
+  room_.Leave(show_.concert, alice_);
+  EXPECT_EQ(CodeOf(*check(second->token).result), ErrorCode::kQueueTokenNotFound);
+
+  // A forged token is refused in place, without the room.
+  Received<QueueStatusView> forged;
+  EXPECT_TRUE(async_status_.TryExecuteAsync("queue:1:2", forged.Done()));
+  EXPECT_EQ(forged.calls, 1);
+  EXPECT_EQ(CodeOf(*forged.result), ErrorCode::kInvalidToken);
+  EXPECT_EQ(room_.Held(), 0u);
+
+  // The room's failure is passed on; policies due for a refresh decline.
+  Received<QueueStatusView> failed;
+  ASSERT_TRUE(async_status_.TryExecuteAsync(second->token, failed.Done()));
+  room_.FailHeld(std::make_exception_ptr(domain::UnavailableError("redis down")));
+  EXPECT_EQ(failed.calls, 1);
+  EXPECT_TRUE(failed.error);
+  clock_.Advance(1s);
+  Received<QueueStatusView> due;
+  EXPECT_FALSE(async_status_.TryExecuteAsync(second->token, due.Done()));
+  EXPECT_EQ(due.calls, 0);
+}
+
 }  // namespace
 }  // namespace boxoffice::application

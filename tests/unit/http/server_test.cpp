@@ -298,6 +298,139 @@ TEST_F(ServerTest, QueueRoutesAreAnsweredWhileEveryWorkerIsBusy) {
   EXPECT_TRUE(blocked.ReadUntil("HTTP/1.1 200"));
 }
 
+// With a waiting room that answers without blocking, token issues and status polls are answered
+// on the I/O threads: the room's reply completes them, not a worker. Where a database read is due
+// they go to the waiting-room lane as before.
+class AsyncQueueServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    const auto now = clock_.Now();
+    auto seeded = db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+      concert_ = s.Catalogue().CreateConcert({"Title", "Singer", ""}, now).id;
+      domain::NewConcertEvent e;
+      e.concert_id = concert_;
+      e.venue = "Hall";
+      e.start_at = now + std::chrono::hours(48);
+      e.duration_minutes = 120;
+      e.reservation_start_at = now - std::chrono::hours(1);
+      e.reservation_end_at = now + std::chrono::hours(24);
+      e.seat_count = 4;
+      e.price = domain::Money{1000};
+      s.Catalogue().CreateEvent(e, now);
+      return true;
+    });
+    ASSERT_TRUE(seeded.ok());
+    // Warm, as a server is after its first requests: the dates cached, the policies loaded.
+    ASSERT_TRUE(async_issue_.Execute({user_, concert_}).ok());
+    room_.SetAsync(true);
+    HttpSettings settings;
+    settings.address = "127.0.0.1";
+    settings.port = 0;
+    settings.access_log = false;
+    server_.emplace(std::move(settings), async_services_);
+    server_->Start();
+  }
+
+  Reply IssueToken() {
+    return Send(bhttp::verb::post, "/api/v1/queue/token",
+                R"({"concertId": )" + std::to_string(concert_.value) + "}",
+                {{"Authorization", "Bearer access:" + std::to_string(user_.value)}});
+  }
+  // Waits (bounded) until the server has handed `n` calls to the room.
+  bool RoomHolds(std::size_t n) {
+    const auto deadline = steady_clock::now() + std::chrono::seconds(10);
+    while (room_.Held() < n) {
+      if (steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  domain::UserId user_{7};
+  domain::ConcertId concert_;
+  application::PolicyService cached_policies_{db_, clock_, std::chrono::seconds(1)};
+  application::IssueQueueToken async_issue_{db_, cache_, room_, tokens_, cached_policies_, clock_};
+  application::GetQueueStatus async_status_{room_, tokens_, cached_policies_, clock_};
+  Services async_services_{clock_,
+                           authenticate_,
+                           queue_access_,
+                           create_user_,
+                           async_issue_,
+                           async_status_,
+                           leave_,
+                           concerts_,
+                           events_,
+                           seats_,
+                           occupy_,
+                           release_,
+                           reserve_,
+                           cancel_,
+                           pay_,
+                           charge_,
+                           queries_,
+                           catalogue_,
+                           policies_,
+                           stats_,
+                           idempotency_,
+                           room_,
+                           [] { return true; },
+                           [] { return std::int64_t{0}; },
+                           {},
+                           {}};
+};
+
+TEST_F(AsyncQueueServerTest, ARequestWaitsForTheRoomsReplyNotForAWorker) {
+  auto issued = std::async(std::launch::async, [&] { return IssueToken(); });
+  ASSERT_TRUE(RoomHolds(1)) << "the token issue never reached the room's async form";
+  EXPECT_EQ(issued.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "answered before the room replied";
+  room_.CompleteHeld();
+  const Reply ticket = issued.get();
+  ASSERT_EQ(ticket.status, 201) << ticket.body;
+  const std::string token(ticket.Json().at("data").at("token").as_string());
+  EXPECT_EQ(ticket.Json().at("data").at("status").as_string(), "WAITING");
+
+  auto polled = std::async(std::launch::async, [&] {
+    return Send(bhttp::verb::get, "/api/v1/queue/status", "", {{"User-Token", token}});
+  });
+  ASSERT_TRUE(RoomHolds(1));
+  room_.CompleteHeld();
+  const Reply status = polled.get();
+  EXPECT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.Json().at("data").at("position").as_int64(), 1);
+}
+
+TEST_F(AsyncQueueServerTest, TheRoomsFailureIsA503AndRulesAreAnsweredInPlace) {
+  auto issued = std::async(std::launch::async, [&] { return IssueToken(); });
+  ASSERT_TRUE(RoomHolds(1));
+  room_.FailHeld(std::make_exception_ptr(domain::UnavailableError("redis: down")));
+  const Reply failed = issued.get();
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  EXPECT_EQ(ErrorCode(failed), "unavailable");
+
+  // Refused before the room is asked: a bad body, a forged queue token.
+  EXPECT_EQ(Send(bhttp::verb::post, "/api/v1/queue/token", R"({"concertId": "x"})",
+                 {{"Authorization", "Bearer access:7"}})
+                .status,
+            400);
+  EXPECT_EQ(ErrorCode(Send(bhttp::verb::get, "/api/v1/queue/status", "",
+                           {{"User-Token", "queue:forged"}})),
+            "invalid_token");
+  EXPECT_EQ(room_.Held(), 0u);
+}
+
+TEST_F(AsyncQueueServerTest, WhereADatabaseReadIsDueTheLaneAnswers) {
+  clock_.Advance(std::chrono::seconds(1));  // the policies are due for a refresh
+  const Reply ticket = IssueToken();
+  EXPECT_EQ(ticket.status, 201) << ticket.body;
+  EXPECT_EQ(room_.Held(), 0u);  // the synchronous form ran on a worker
+  // Refreshed by that request: the next one goes to the room's async form again.
+  auto issued = std::async(std::launch::async, [&] { return IssueToken(); });
+  ASSERT_TRUE(RoomHolds(1));
+  room_.CompleteHeld();
+  EXPECT_EQ(issued.get().status, 201);
+}
+
 TEST_F(ServerTest, MalformedInputIs400NotA500) {
   StartServer();
   for (auto body : {"", "{", "[]", R"({"name": 5})", R"({"name": "x", "extra": 1})"}) {
@@ -638,7 +771,7 @@ TEST_F(ServerTest, RateLimitKeysOnTheForwardedClientOnlyBehindATrustedProxy) {
   };
   EXPECT_EQ(from("203.0.113.1"), 200);
   EXPECT_EQ(from("203.0.113.1"), 429);
-  EXPECT_EQ(from("203.0.113.2"), 200);  // another client behind the same balancer
+  EXPECT_EQ(from("203.0.113.2"), 200);               // another client behind the same balancer
   EXPECT_EQ(from("203.0.113.9, 203.0.113.2"), 429);  // what the client wrote is ignored
 }
 

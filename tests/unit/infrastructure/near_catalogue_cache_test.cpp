@@ -94,5 +94,24 @@ TEST_F(NearCatalogueCacheTest, DatesAreKeptPerConcert) {
   EXPECT_EQ(shared_->event_reads, 3);
 }
 
+TEST_F(NearCatalogueCacheTest, PeekAnswersFromTheLocalCopyOnly) {
+  domain::ConcertEvent date;
+  date.id = domain::EventId{7};
+  date.concert_id = domain::ConcertId{1};
+  near_->PutEvents(domain::ConcertId{1}, {date}, near_->Version());  // in the shared cache only
+  EXPECT_FALSE(near_->PeekEvents(domain::ConcertId{1}).has_value());
+  EXPECT_EQ(shared_->event_reads, 0);  // a peek never asks the shared cache
+  ASSERT_TRUE(near_->GetEvents(domain::ConcertId{1}).has_value());  // copied here
+  ASSERT_TRUE(near_->PeekEvents(domain::ConcertId{1}).has_value());
+  EXPECT_EQ(near_->PeekEvents(domain::ConcertId{1})->front().id, domain::EventId{7});
+  EXPECT_EQ(shared_->event_reads, 1);
+  clock_.Advance(1s);  // the copy is too old
+  EXPECT_FALSE(near_->PeekEvents(domain::ConcertId{1}).has_value());
+  ASSERT_TRUE(near_->GetEvents(domain::ConcertId{1}).has_value());
+  near_->Invalidate();
+  EXPECT_FALSE(near_->PeekEvents(domain::ConcertId{1}).has_value());
+  EXPECT_EQ(shared_->event_reads, 2);
+}
+
 }  // namespace
 }  // namespace boxoffice::infra

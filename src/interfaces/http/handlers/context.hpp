@@ -1,5 +1,8 @@
 #pragma once
 
+#include <exception>
+#include <functional>
+
 #include "interfaces/http/http_types.hpp"
 #include "interfaces/http/metrics.hpp"
 #include "interfaces/http/route_table.hpp"
@@ -24,5 +27,18 @@ using Handler = Outcome (*)(RequestContext&);
 
 // The handler bound to each route (routes.cpp).
 Handler HandlerFor(RouteId id);
+
+// How a non-blocking handler answers: exactly once, from any thread. A set `error` is an
+// exception the work threw (mapped to a response as a blocking handler's would be), and the
+// outcome then means nothing.
+using Reply = std::function<void(std::exception_ptr error, Outcome outcome)>;
+// A handler that answers without blocking when it can, run on an I/O thread: it returns true
+// having started work that ends in one call of `reply` (possibly before it returns), or false
+// having started nothing, and the route's blocking handler then runs on a worker. The context
+// and the request stay alive until `reply` is called.
+using AsyncHandler = bool (*)(RequestContext&, Reply);
+
+// The non-blocking handler of a route, or nullptr for routes that have none (routes.cpp).
+AsyncHandler AsyncHandlerFor(RouteId id);
 
 }  // namespace boxoffice::http

@@ -14,6 +14,9 @@ Outcome CreateUser(RequestContext& ctx);
 
 Outcome IssueQueueToken(RequestContext& ctx);
 Outcome QueueStatus(RequestContext& ctx);
+// The same two without blocking, when the waiting room and this process's caches allow it.
+bool IssueQueueTokenAsync(RequestContext& ctx, Reply reply);
+bool QueueStatusAsync(RequestContext& ctx, Reply reply);
 Outcome LeaveQueue(RequestContext& ctx);
 // GET /api/v1/queue/stream is a long-lived response, so the server runs it; these are its parts
 // that read the request and call the use case. The queue token: the User-Token header, else the

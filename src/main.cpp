@@ -63,6 +63,7 @@
 #include "infrastructure/memory/near_catalogue_cache.hpp"
 #include "infrastructure/redis/redis_catalogue_cache.hpp"
 #include "infrastructure/redis/redis_lease.hpp"
+#include "infrastructure/redis/redis_multiplexer.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
 #include "infrastructure/sql/sql_database.hpp"
@@ -286,7 +287,8 @@ std::unique_ptr<infra::SqlDatabase> OpenDatabase(const config::Config& config) {
 
 // The waiting room and catalogue cache: in process (embedded) or shared through Redis (cluster).
 struct SharedState {
-  std::shared_ptr<infra::RedisPool> redis;  // cluster only
+  std::shared_ptr<infra::RedisPool> redis;        // cluster only
+  infra::RedisWaitingRoom* redis_room = nullptr;  // `room`, in the cluster profile
   std::unique_ptr<domain::WaitingRoom> room;
   std::unique_ptr<domain::CatalogueCache> cache;
   std::unique_ptr<domain::Lease> lease;  // who runs each concert's admission tick
@@ -307,13 +309,15 @@ SharedState MakeSharedState(const config::Config& config, const domain::Clock& c
   SharedState state;
   if (IsCluster(config)) {
     state.redis = std::make_shared<infra::RedisPool>(config.redis);
-    state.room = std::make_unique<infra::RedisWaitingRoom>(state.redis, config.redis_key_prefix);
+    auto redis_room =
+        std::make_unique<infra::RedisWaitingRoom>(state.redis, config.redis_key_prefix);
+    state.redis_room = redis_room.get();
+    state.room = std::move(redis_room);
     auto shared_cache =
         std::make_unique<infra::RedisCatalogueCache>(state.redis, config.redis_key_prefix);
     if (config.catalogue_near_ttl_ms > 0) {
       state.cache = std::make_unique<infra::NearCatalogueCache>(
-          std::move(shared_cache), clock,
-          std::chrono::milliseconds(config.catalogue_near_ttl_ms));
+          std::move(shared_cache), clock, std::chrono::milliseconds(config.catalogue_near_ttl_ms));
     } else {
       state.cache = std::move(shared_cache);
     }
@@ -515,8 +519,19 @@ int Serve(config::Config config, const sigset_t& stop_signals) {
   }
 
   http::Server server(config.http, services);
+  // In the cluster profile token issues and status checks wait for Redis on the server's I/O
+  // threads, over one pipelined connection per thread
+  // (docs/adr/0015-waiting-room-calls-on-the-io-threads.md).
+  if (shared.redis_room != nullptr) {
+    shared.redis_room->UseMultiplexer(std::make_shared<infra::RedisMultiplexer>(
+        server.Io(), config.redis, std::max(1, config.http.io_threads)));
+  }
   server.Start();
-  Defer stop_server([&] { server.Stop(); });
+  Defer stop_server([&] {
+    server.Stop();
+    // Before the server (and its I/O context) is destroyed: the connections live on it.
+    if (shared.redis_room != nullptr) shared.redis_room->UseMultiplexer(nullptr);
+  });
   // Written whatever the log level: black-box tests and scripts wait for this line.
   const boost::json::object listening{{"msg", "listening"}, {"port", server.Port()}};
   const std::string line = boost::json::serialize(listening) + "\n";

@@ -1,6 +1,7 @@
 #include "infrastructure/redis/redis_pool.hpp"
 
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 #include <poll.h>
 
 #include <charconv>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include "domain/errors.hpp"
+#include "infrastructure/redis/redis_reply.hpp"
 
 namespace boxoffice::infra {
 namespace {
@@ -129,6 +131,49 @@ bool IsNoScript(const redisReply& reply) {
 
 }  // namespace
 
+RedisTarget ParseRedisUrl(const std::string& full) {
+  constexpr std::string_view kScheme = "redis://";
+  RedisTarget target;
+  std::string_view url = full;
+  if (!url.starts_with(kScheme)) {
+    throw std::invalid_argument("redis url '" + full + "' must start with redis://");
+  }
+  url.remove_prefix(kScheme.size());
+  if (auto slash = url.find('/'); slash != std::string_view::npos) {
+    if (slash + 1 < url.size()) target.db = ParseInt(url.substr(slash + 1), "db", full);
+    url = url.substr(0, slash);
+  }
+  if (auto at = url.rfind('@'); at != std::string_view::npos) {
+    std::string_view credentials = url.substr(0, at);
+    auto colon = credentials.find(':');
+    target.password =
+        std::string(colon == std::string_view::npos ? credentials : credentials.substr(colon + 1));
+    url = url.substr(at + 1);
+  }
+  if (auto colon = url.rfind(':'); colon != std::string_view::npos) {
+    target.port = ParseInt(url.substr(colon + 1), "port", full);
+    url = url.substr(0, colon);
+  }
+  target.host = url.empty() ? "127.0.0.1" : std::string(url);
+  return target;
+}
+
+RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(source_.data(), source_.size(), digest, &size, EVP_sha1(), nullptr) != 1) {
+    throw std::runtime_error("cannot hash a Redis script");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  digest_.reserve(2 * size);
+  for (unsigned int i = 0; i < size; ++i) {
+    digest_.push_back(kHex[digest[i] >> 4]);
+    digest_.push_back(kHex[digest[i] & 0xf]);
+  }
+}
+
+RedisValue ConvertReply(const redisReply& reply) { return Convert(reply); }
+
 std::int64_t RedisValue::AsInteger() const {
   if (type == Type::kInteger) return integer;
   std::int64_t value = 0;
@@ -177,30 +222,9 @@ class RedisPool::Lease {
   std::unique_ptr<Connection> connection_;
 };
 
-RedisPool::RedisPool(RedisSettings settings) : settings_(std::move(settings)) {
+RedisPool::RedisPool(RedisSettings settings)
+    : settings_(std::move(settings)), target_(ParseRedisUrl(settings_.url)) {
   if (settings_.pool_size < 1) throw std::invalid_argument("redis pool_size must be at least 1");
-  constexpr std::string_view kScheme = "redis://";
-  std::string_view url = settings_.url;
-  if (!url.starts_with(kScheme)) {
-    throw std::invalid_argument("redis url '" + settings_.url + "' must start with redis://");
-  }
-  url.remove_prefix(kScheme.size());
-  if (auto slash = url.find('/'); slash != std::string_view::npos) {
-    if (slash + 1 < url.size()) target_.db = ParseInt(url.substr(slash + 1), "db", settings_.url);
-    url = url.substr(0, slash);
-  }
-  if (auto at = url.rfind('@'); at != std::string_view::npos) {
-    std::string_view credentials = url.substr(0, at);
-    auto colon = credentials.find(':');
-    target_.password =
-        std::string(colon == std::string_view::npos ? credentials : credentials.substr(colon + 1));
-    url = url.substr(at + 1);
-  }
-  if (auto colon = url.rfind(':'); colon != std::string_view::npos) {
-    target_.port = ParseInt(url.substr(colon + 1), "port", settings_.url);
-    url = url.substr(0, colon);
-  }
-  target_.host = url.empty() ? "127.0.0.1" : std::string(url);
 }
 
 RedisPool::~RedisPool() = default;

@@ -36,15 +36,28 @@ struct RedisValue {
 // server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
 class RedisScript {
  public:
-  explicit RedisScript(std::string source) : source_(std::move(source)) {}
+  explicit RedisScript(std::string source);
   const std::string& Source() const { return source_; }
+  // The SHA-1 of the source in hex: the name EVALSHA runs it by once the server has it.
+  const std::string& Digest() const { return digest_; }
 
  private:
   friend class RedisPool;
   std::string source_;
+  std::string digest_;
   std::mutex mu_;
-  std::string sha_;
+  std::string sha_;  // as SCRIPT LOAD answered; empty until RedisPool loaded it
 };
+
+// Where a redis:// URL points: redis://[:password@]host[:port][/db]. Throws
+// std::invalid_argument for anything else.
+struct RedisTarget {
+  std::string host;
+  int port = 6379;
+  std::string password;
+  int db = 0;
+};
+RedisTarget ParseRedisUrl(const std::string& url);
 
 // A bounded, thread-safe pool of hiredis connections. A connection that fails is dropped and a
 // new one is made on the next use; every connection, timeout or protocol failure throws
@@ -67,12 +80,6 @@ class RedisPool {
 
  private:
   struct Connection;
-  struct Target {
-    std::string host;
-    int port = 6379;
-    std::string password;
-    int db = 0;
-  };
   class Lease;
 
   std::unique_ptr<Connection> Acquire();
@@ -81,7 +88,7 @@ class RedisPool {
   static RedisValue Run(Connection& connection, const std::vector<std::string>& args);
 
   RedisSettings settings_;
-  Target target_;
+  RedisTarget target_;
   std::mutex mu_;
   std::condition_variable released_;
   std::vector<std::unique_ptr<Connection>> idle_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "domain/errors.hpp"
+#include "infrastructure/redis/redis_multiplexer.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 
 namespace boxoffice::infra {
@@ -473,39 +474,112 @@ QueuePlace RedisWaitingRoom::Join(ConcertId concert, UserId user, Instant now, I
   return JoinWithStats(concert, user, now, opens_at, policies).place;
 }
 
+// A join's request, and what its reply needs. The concerts set lies outside the concert's hash
+// slot, so it is written by a command of its own. When due (see kListAgainAfterMs) it is sent
+// with the script in one round trip. The arrival sequence is taken inside the script, so the
+// line order is the order scripts ran in; the counts come back with the place.
+struct RedisWaitingRoom::JoinCall {
+  std::shared_ptr<Concert> concert;
+  std::vector<std::string> args;
+  bool list = false;  // the SADD goes with the script
+  std::int64_t now_ms = 0;
+
+  std::vector<std::string> ListCommand(const std::string& concerts_key) const {
+    return {"SADD", concerts_key, concert->id};
+  }
+  // The script did not run, or its reply was lost: the SADD may not have run either.
+  void Failed() const {
+    if (list) concert->listed_at_ms.store(Concert::kNever);
+  }
+  // The concert's keys were gone (its first join anywhere, or Redis lost its data), so the set
+  // may have lost it too: it must be listed now rather than left unadmitted until the next SADD.
+  bool MustList(const RedisValue& reply) const { return !list && At(reply, 12).AsInteger() == 1; }
+  domain::PlaceWithStats Place(const RedisValue& reply, ConcertId id, UserId user,
+                               Instant now) const {
+    return {QueuePlace{id, user, At(reply, 0).AsInteger(),
+                       static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)},
+            StatsAt(reply, 5, now)};
+  }
+};
+
+RedisWaitingRoom::JoinCall RedisWaitingRoom::StartJoin(ConcertId concert, UserId user, Instant now,
+                                                       Instant opens_at,
+                                                       const domain::Policies& policies) {
+  JoinCall call;
+  call.concert = ConcertOf(concert);
+  call.args = {std::to_string(user.value),         Ms(now),       Ms(opens_at),
+               Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_};
+  call.now_ms = now.time_since_epoch().count();
+  Concert& c = *call.concert;
+  std::int64_t listed = c.listed_at_ms.load(std::memory_order_relaxed);
+  call.list = (listed == Concert::kNever || call.now_ms < listed ||
+               call.now_ms - listed >= kListAgainAfterMs) &&
+              c.listed_at_ms.compare_exchange_strong(listed, call.now_ms);
+  return call;
+}
+
 domain::PlaceWithStats RedisWaitingRoom::JoinWithStats(ConcertId concert, UserId user, Instant now,
                                                        Instant opens_at,
                                                        const domain::Policies& policies) {
-  const auto c = ConcertOf(concert);
-  const std::vector<std::string> args{
-      std::to_string(user.value),         Ms(now),       Ms(opens_at),
-      Ms(policies.waiting_grace_seconds), ShuffleSeed(), work_limit_};
-  // The concerts set lies outside the concert's hash slot, so it is written by a command of its
-  // own. When due (see kListAgainAfterMs) it is sent with the script in one round trip. The
-  // arrival sequence is taken inside the script, so the line order is the order scripts ran in;
-  // the counts come back with the place.
-  const std::int64_t now_ms = now.time_since_epoch().count();
-  std::int64_t listed = c->listed_at_ms.load(std::memory_order_relaxed);
-  const bool list =
-      (listed == Concert::kNever || now_ms < listed || now_ms - listed >= kListAgainAfterMs) &&
-      c->listed_at_ms.compare_exchange_strong(listed, now_ms);
+  const JoinCall call = StartJoin(concert, user, now, opens_at, policies);
+  const auto& keys = call.concert->keys;
   RedisValue reply;
   try {
-    reply = list ? pool_->EvalAfter({"SADD", concerts_key_, c->id}, scripts_->join, c->keys, args)
-                 : pool_->Eval(scripts_->join, c->keys, args);
+    reply = call.list
+                ? pool_->EvalAfter(call.ListCommand(concerts_key_), scripts_->join, keys, call.args)
+                : pool_->Eval(scripts_->join, keys, call.args);
   } catch (...) {
-    if (list) c->listed_at_ms.store(Concert::kNever);  // the SADD may not have run: next join
+    call.Failed();
     throw;
   }
-  if (!list && At(reply, 12).AsInteger() == 1) {
-    // The concert's keys were gone (its first join anywhere, or Redis lost its data), so the
-    // set may have lost it too: list it now rather than leave it unadmitted until the next SADD.
-    pool_->Command({"SADD", concerts_key_, c->id});
-    c->listed_at_ms.store(now_ms);
+  if (call.MustList(reply)) {
+    pool_->Command(call.ListCommand(concerts_key_));
+    call.concert->listed_at_ms.store(call.now_ms);
   }
-  return {QueuePlace{concert, user, At(reply, 0).AsInteger(),
-                     static_cast<std::int32_t>(At(reply, 1).AsInteger()), ViewAt(reply, 2)},
-          StatsAt(reply, 5, now)};
+  return call.Place(reply, concert, user, now);
+}
+
+void RedisWaitingRoom::JoinWithStatsAsync(ConcertId concert, UserId user, Instant now,
+                                          Instant opens_at, const domain::Policies& policies,
+                                          domain::Completion<domain::PlaceWithStats> done) {
+  if (!multiplexer_) {
+    return WaitingRoom::JoinWithStatsAsync(concert, user, now, opens_at, policies, std::move(done));
+  }
+  auto call = std::make_shared<JoinCall>(StartJoin(concert, user, now, opens_at, policies));
+  std::vector<std::string> before;
+  if (call->list) before = call->ListCommand(concerts_key_);
+  multiplexer_->Eval(
+      scripts_->join, call->concert->keys, call->args,
+      [call, concert, user, now, weak = std::weak_ptr<RedisMultiplexer>(multiplexer_),
+       key = concerts_key_, done = std::move(done)](std::exception_ptr error, RedisValue reply) {
+        domain::PlaceWithStats place;
+        if (!error) {
+          try {
+            place = call->Place(reply, concert, user, now);
+            auto multiplexer = weak.lock();  // weak: a pending call must not keep it alive
+            if (call->MustList(reply) && !multiplexer) {
+              call->concert->listed_at_ms.store(Concert::kNever);  // the next join lists it
+            } else if (call->MustList(reply)) {
+              // Sent on its own, not awaited: the place stands either way, and a failed SADD
+              // is sent again by the next join.
+              call->concert->listed_at_ms.store(call->now_ms);
+              multiplexer->Command(call->ListCommand(key),
+                                   [call](std::exception_ptr failed, RedisValue) {
+                                     if (failed) call->concert->listed_at_ms.store(Concert::kNever);
+                                   });
+            }
+          } catch (...) {
+            error = std::current_exception();
+          }
+        }
+        if (error) {
+          call->Failed();
+          done(error, {});
+        } else {
+          done(nullptr, std::move(place));
+        }
+      },
+      before);
 }
 
 QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
@@ -513,14 +587,45 @@ QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t g
   return TouchWithStats(concert, user, generation, now, policies).view;
 }
 
+std::vector<std::string> RedisWaitingRoom::TouchArgs(UserId user, std::int32_t generation,
+                                                     Instant now,
+                                                     const domain::Policies& policies) const {
+  return {std::to_string(user.value), std::to_string(generation), Ms(now),
+          Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)};
+}
+
 domain::ViewWithStats RedisWaitingRoom::TouchWithStats(ConcertId concert, UserId user,
                                                        std::int32_t generation, Instant now,
                                                        const domain::Policies& policies) {
-  const RedisValue reply =
-      pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
-                  {std::to_string(user.value), std::to_string(generation), Ms(now),
-                   Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)});
+  const RedisValue reply = pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
+                                       TouchArgs(user, generation, now, policies));
   return {ViewAt(reply, 0), StatsAt(reply, 3, now)};
+}
+
+void RedisWaitingRoom::TouchWithStatsAsync(ConcertId concert, UserId user, std::int32_t generation,
+                                           Instant now, const domain::Policies& policies,
+                                           domain::Completion<domain::ViewWithStats> done) {
+  if (!multiplexer_) {
+    return WaitingRoom::TouchWithStatsAsync(concert, user, generation, now, policies,
+                                            std::move(done));
+  }
+  multiplexer_->Eval(scripts_->touch, ConcertOf(concert)->keys,
+                     TouchArgs(user, generation, now, policies),
+                     [now, done = std::move(done)](std::exception_ptr error, RedisValue reply) {
+                       domain::ViewWithStats touched;
+                       if (!error) {
+                         try {
+                           touched = {ViewAt(reply, 0), StatsAt(reply, 3, now)};
+                         } catch (...) {
+                           error = std::current_exception();
+                         }
+                       }
+                       done(error, std::move(touched));
+                     });
+}
+
+void RedisWaitingRoom::UseMultiplexer(std::shared_ptr<RedisMultiplexer> multiplexer) {
+  multiplexer_ = std::move(multiplexer);
 }
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {

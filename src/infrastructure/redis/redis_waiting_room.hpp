@@ -11,7 +11,9 @@
 
 namespace boxoffice::infra {
 
+class RedisMultiplexer;
 class RedisPool;
+struct RedisValue;
 
 // The waiting room of the cluster profile, shared by every instance through Redis. Each
 // concert's keys carry the hash tag {c:ID} so a Redis Cluster keeps them in one slot, and every
@@ -53,6 +55,14 @@ class RedisWaitingRoom : public domain::WaitingRoom {
   domain::ViewWithStats TouchWithStats(domain::ConcertId concert, domain::UserId user,
                                        std::int32_t generation, domain::Instant now,
                                        const domain::Policies& policies) override;
+  // Through the multiplexer when one is in use, else the synchronous forms in place.
+  bool AnswersWithoutBlocking() const override { return multiplexer_ != nullptr; }
+  void JoinWithStatsAsync(domain::ConcertId concert, domain::UserId user, domain::Instant now,
+                          domain::Instant opens_at, const domain::Policies& policies,
+                          domain::Completion<domain::PlaceWithStats> done) override;
+  void TouchWithStatsAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                           domain::Instant now, const domain::Policies& policies,
+                           domain::Completion<domain::ViewWithStats> done) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now, std::int64_t fencing_token) override;
@@ -60,13 +70,25 @@ class RedisWaitingRoom : public domain::WaitingRoom {
   domain::QueueStats Stats(domain::ConcertId concert, domain::Instant now) override;
   std::vector<domain::ConcertId> ConcertsWithQueues() override;
 
+  // Sends token issues and status checks (the async forms) through `multiplexer`; nullptr
+  // stops that. Not thread-safe: set it before those calls start and clear it after they end,
+  // and keep the room alive until the multiplexer's I/O context has stopped (a pending call
+  // refers to the room's scripts). main wires it around the HTTP server's life.
+  void UseMultiplexer(std::shared_ptr<RedisMultiplexer> multiplexer);
+
  private:
   struct Scripts;
   struct Concert;
+  struct JoinCall;
+  JoinCall StartJoin(domain::ConcertId concert, domain::UserId user, domain::Instant now,
+                     domain::Instant opens_at, const domain::Policies& policies);
+  std::vector<std::string> TouchArgs(domain::UserId user, std::int32_t generation,
+                                     domain::Instant now, const domain::Policies& policies) const;
   // The concert's keys and listing state, made once and kept (a few hundred bytes a concert).
   std::shared_ptr<Concert> ConcertOf(domain::ConcertId concert);
 
   std::shared_ptr<RedisPool> pool_;
+  std::shared_ptr<RedisMultiplexer> multiplexer_;
   std::string prefix_;
   std::string concerts_key_;
   std::string work_limit_;

@@ -1,6 +1,14 @@
 -- Shared by the wrk scripts of scripts/bench. Each script does
 --   local bench = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
--- and defines request() with bench.next_user(); setup, init and done come from here.
+-- and then says what it sends, with one of
+--   bench.per_user(function(user) return wrk.format(...) end)  -- a distinct user per request
+--   bench.fixed(method, path)                                   -- the same request every time
+-- setup, init, request and done come from here.
+--
+-- wrk and the server share the machine's cores, so every microsecond wrk spends on a request is
+-- taken from the server. Hence no request is built while measuring: per_user builds every
+-- user's request once in init(), and request() only hands out the next one; fixed defines no
+-- request() at all, which makes wrk send its one prepared request without calling into Lua.
 --
 -- BENCH_TOKENS names the token file scripts/bench prepares through the API: one user a line,
 -- "<access token> <queue token>". Every wrk thread walks the file from its own offset, so
@@ -29,25 +37,59 @@ local function read_tokens(path)
   return users
 end
 
-local users = nil
+local build_request = nil -- set by bench.per_user
+local fixed = nil         -- set by bench.fixed: { method, path, request }
+
+-- This thread's requests, one per user in token file order, and the index of the last one sent.
+local prepared = nil
+local prepared_count = 0
 local cursor = 0
+
+local function next_request()
+  cursor = cursor + 1
+  if cursor > prepared_count then cursor = 1 end
+  return prepared[cursor]
+end
+
+-- Each request comes from the next user of this thread: build(user) gets a table
+-- { access = ..., queue = ... } and returns the request (wrk.format), once per user, in init().
+-- It runs in the thread's own Lua state, so the bytes are those request() would build there,
+-- header order included (wrk.format lists headers in table order, which LuaJIT randomizes per
+-- Lua state: it differs between threads and runs, as it always did; the server does not care).
+function bench.per_user(build)
+  build_request = build
+  request = next_request
+end
+
+-- Every request is `method path` with no header and no body. It is built here, when the script
+-- loads, as these scripts always did: wrk.init has not set the Host header yet, so the request
+-- carries none (the server does not need it).
+function bench.fixed(method, path)
+  fixed = { method = method, path = path, request = wrk.format(method, path) }
+end
 
 function init(args)
   local path = os.getenv("BENCH_TOKENS")
   if path and path ~= "" then
-    users = read_tokens(path)
+    local users = read_tokens(path)
     -- bench_thread_index is set by setup() before init runs in each thread.
     local index = bench_thread_index or 0
     local threads_guess = tonumber(os.getenv("BENCH_THREADS") or "1")
     cursor = math.floor(#users * index / math.max(threads_guess, 1))
+    if build_request then
+      prepared = {}
+      for i, user in ipairs(users) do prepared[i] = build_request(user) end
+      prepared_count = #prepared
+    end
   end
-end
-
--- The next user of this thread: a table { access = ..., queue = ... }.
-function bench.next_user()
-  cursor = cursor + 1
-  if cursor > #users then cursor = 1 end
-  return users[cursor]
+  if build_request then assert(prepared, "BENCH_TOKENS names no token file") end
+  if fixed then
+    -- With no request() defined, wrk.init (which called this init) takes wrk.format() of the
+    -- wrk table as the request of every send: the table is set so that it yields exactly the
+    -- request built at load, Host header left out as there.
+    wrk.method, wrk.path, wrk.headers, wrk.body = fixed.method, fixed.path, {}, nil
+    assert(wrk.format() == fixed.request, "the fixed request differs from the one built at load")
+  end
 end
 
 bench.concert_id = os.getenv("BENCH_CONCERT_ID") or "1"

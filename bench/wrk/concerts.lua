@@ -1,4 +1,3 @@
 -- GET /api/v1/concerts: the public concert list (served from the catalogue cache once filled).
 local bench = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
-local req = wrk.format("GET", "/api/v1/concerts")
-function request() return req end
+bench.fixed("GET", "/api/v1/concerts")

@@ -22,8 +22,7 @@ local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local interval_ms = 1000 / (rate / threads)
 local next_slot = nil
 
-local req = wrk.format("GET", "/api/v1/concerts")
-function request() return req end
+bench.fixed("GET", "/api/v1/concerts")
 
 function delay()
   local now = now_ms()

@@ -1,4 +1,3 @@
 -- The HTTP ceiling: GET /healthz, answered on the I/O thread with no other work.
 local bench = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
-local req = wrk.format("GET", "/healthz")
-function request() return req end
+bench.fixed("GET", "/healthz")

@@ -3,10 +3,9 @@
 local bench = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 local path = "/api/v1/queue/token"
 local body = '{"concertId":' .. bench.concert_id .. '}'
-function request()
-  local user = bench.next_user()
+bench.per_user(function(user)
   return wrk.format("POST", path, {
     ["Authorization"] = "Bearer " .. user.access,
     ["Content-Type"] = "application/json",
   }, body)
-end
+end)

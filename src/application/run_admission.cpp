@@ -36,10 +36,10 @@ int RunAdmission::Execute() {
     // since Hold answered (this one paused past the ttl): two tickers never both admit.
     admitted += room_.Admit(concert, policies, now, *token).admitted;
     last_tick_[concert] = now;
-    auto buyable = db_.Read([&](domain::Store& store) -> Result<std::int64_t> {
-      return store.Catalogue().CountBuyableSeats(concert, now);
+    auto buyable = db_.Read([&](domain::Store& store) -> Result<bool> {
+      return store.Catalogue().HasBuyableSeats(concert, now);
     });
-    room_.SetSoldOut(concert, buyable.value() == 0);
+    room_.SetSoldOut(concert, !buyable.value());
   }
   return admitted;
 }

@@ -112,16 +112,15 @@ class Catalogue : public CatalogueRepository {
     std::erase_if(seats, [](const Seat& s) { return s.state != domain::SeatState::kAvailable; });
     return seats;
   }
-  std::int64_t CountBuyableSeats(ConcertId concert, Instant now) override {
-    std::int64_t n = 0;
+  bool HasBuyableSeats(ConcertId concert, Instant now) override {
     for (const auto& [id, row] : t_.seats) {
       const auto& e = t_.events.at(row.seat.event_id.value);
       if (e.concert_id == concert && e.reservation_end_at > now &&
           row.seat.state != SeatState::kReserved) {
-        ++n;
+        return true;
       }
     }
-    return n;
+    return false;
   }
 
  private:

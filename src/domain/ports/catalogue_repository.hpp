@@ -33,9 +33,9 @@ class CatalogueRepository {
   // out the others, which are most of a date once its sale is under way.
   virtual std::vector<Seat> ListFreeSeats(EventId event, Instant now) = 0;
 
-  // Seats of the concert that could still be bought: not RESERVED, in dates whose reservation
-  // window has not ended at `now`.
-  virtual std::int64_t CountBuyableSeats(ConcertId concert, Instant now) = 0;
+  // Whether any seat of the concert could still be bought: not RESERVED, in a date whose
+  // reservation window has not ended at `now`. Stops at the first such seat.
+  virtual bool HasBuyableSeats(ConcertId concert, Instant now) = 0;
 };
 
 }  // namespace boxoffice::domain

@@ -65,9 +65,11 @@ constexpr const char* kSelectSeatsOfEvent =
 constexpr const char* kSelectFreeSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price FROM seat s WHERE s.concert_event_id = :event "
     "AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number";
-constexpr const char* kCountBuyable =
-    "SELECT COUNT(*) FROM seat s JOIN concert_event e ON e.id = s.concert_event_id "
-    "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED'";
+// EXISTS, not COUNT: the admission tick asks this of every concert with a line, and until a
+// sale ends the first unsold seat answers it (a count walked every seat of every date).
+constexpr const char* kHasBuyable =
+    "SELECT EXISTS (SELECT 1 FROM seat s JOIN concert_event e ON e.id = s.concert_event_id "
+    "WHERE e.concert_id = :concert AND e.reservation_end_at > :now AND s.state <> 'RESERVED')";
 
 #undef BOXOFFICE_SEAT_FREE
 #undef BOXOFFICE_LAPSED_HOLDS_OF_E
@@ -241,12 +243,11 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId 
   return out;
 }
 
-std::int64_t SqlCatalogueRepository::CountBuyableSeats(domain::ConcertId concert,
-                                                       domain::Instant now) {
+bool SqlCatalogueRepository::HasBuyableSeats(domain::ConcertId concert, domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  long long count = 0;
-  Run(kCountBuyable, soci::use(concert.value, "concert"), soci::use(at, "now"), soci::into(count));
-  return count;
+  int found = 0;
+  Run(kHasBuyable, soci::use(concert.value, "concert"), soci::use(at, "now"), soci::into(found));
+  return found != 0;
 }
 
 }  // namespace boxoffice::infra

@@ -76,7 +76,7 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
                                                domain::Instant now) override;
   std::vector<domain::Seat> ListSeats(domain::EventId event, domain::Instant now) override;
   std::vector<domain::Seat> ListFreeSeats(domain::EventId event, domain::Instant now) override;
-  std::int64_t CountBuyableSeats(domain::ConcertId concert, domain::Instant now) override;
+  bool HasBuyableSeats(domain::ConcertId concert, domain::Instant now) override;
 };
 
 class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {

@@ -215,6 +215,15 @@ struct Server::Impl {
   asio::awaitable<std::optional<Response>> AnswerInPlace(AsyncHandler handler, Request& request,
                                                          const RouteMatch& match,
                                                          const std::string& request_id);
+  RequestContext ContextFor(const Request& request, const RouteMatch& match, int attempt) {
+    return {.request = request,
+            .params = match.params,
+            .route = *match.route,
+            .services = services,
+            .settings = settings,
+            .metrics = metrics,
+            .attempt = attempt};
+  }
   // The response to an exception a handler threw.
   Response FailureResponse(std::exception_ptr error, const Request& request,
                            const RouteMatch& match, const std::string& request_id);
@@ -726,13 +735,7 @@ asio::awaitable<bool> Server::Impl::WriteEvent(beast::tcp_stream& stream, std::s
 
 Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int attempt,
                              const std::string& request_id) {
-  RequestContext ctx{.request = request,
-                     .params = match.params,
-                     .route = *match.route,
-                     .services = services,
-                     .settings = settings,
-                     .metrics = metrics,
-                     .attempt = attempt};
+  RequestContext ctx = ContextFor(request, match, attempt);
   try {
     Handler handler = HandlerFor(match.route->id);
     if (handler == nullptr) throw std::logic_error("route without a handler");
@@ -763,12 +766,7 @@ Response Server::Impl::FailureResponse(std::exception_ptr error, const Request& 
 asio::awaitable<std::optional<Response>> Server::Impl::AnswerInPlace(
     AsyncHandler handler, Request& request, const RouteMatch& match,
     const std::string& request_id) {
-  RequestContext ctx{.request = request,
-                     .params = match.params,
-                     .route = *match.route,
-                     .services = services,
-                     .settings = settings,
-                     .metrics = metrics};
+  RequestContext ctx = ContextFor(request, match, 0);
   // Written once, by whichever ends the work first (the reply, or the handler's own throw),
   // before this coroutine is resumed; read after.
   struct Answer {

@@ -30,6 +30,7 @@
 
 #include "domain/errors.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
+#include "redis_test_support.hpp"
 
 // RedisMultiplexer against a real Redis (BOXOFFICE_TEST_REDIS_URL, set by
 // scripts/test-redis-contract), and against sockets the tests control for the failures.
@@ -41,58 +42,13 @@ namespace asio = boost::asio;
 using infra::RedisMultiplexer;
 using infra::RedisValue;
 
-std::optional<std::string> TestRedisUrl() {
-  const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
-
 // Keys of their own for every test (and test process).
 std::string UniqueKey(const std::string& name) {
   static std::atomic<int> counter{0};
   return "test:mux:" + std::to_string(::getpid()) + ":" + std::to_string(++counter) + ":" + name;
 }
 
-// The same server with its database replaced by `db`.
-std::string WithDatabase(const std::string& url, int db) {
-  const auto host_start = url.find("://");
-  const auto slash = url.find('/', host_start == std::string::npos ? 0 : host_start + 3);
-  return url.substr(0, slash) + "/" + std::to_string(db);
-}
-
 std::string ServerUrl(const std::string& url) { return WithDatabase(url, 0); }
-
-// An io_context run by `threads` threads until Stop (or destruction).
-class IoThreads {
- public:
-  explicit IoThreads(int threads) : work_(asio::make_work_guard(io_)) {
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { io_.run(); });
-      ids_.push_back(threads_.back().get_id());
-    }
-  }
-  ~IoThreads() { Stop(); }
-  IoThreads(const IoThreads&) = delete;
-  IoThreads& operator=(const IoThreads&) = delete;
-
-  asio::io_context& io() { return io_; }
-  bool Runs(std::thread::id id) const {
-    return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
-  }
-  void Stop() {
-    work_.reset();
-    io_.stop();
-    for (auto& thread : threads_) {
-      if (thread.joinable()) thread.join();
-    }
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-  std::vector<std::thread::id> ids_;  // kept: a joined thread has no id
-};
 
 // How one call ended.
 struct Outcome {

@@ -294,14 +294,14 @@ TEST_P(WaitingRoomContract, JoinAndTouchWithStatsReportTheCountsAfterTheCall) {
   EXPECT_EQ(joined.stats.admission_rate_per_second, stats.admission_rate_per_second);
   EXPECT_GT(stats.admission_rate_per_second, 0.0);
 
-  const auto touched = room().TouchWithStats(kConcert, UserId{4}, joined.place.generation,
-                                             T0() + 5s, policies);
+  const auto touched =
+      room().TouchWithStats(kConcert, UserId{4}, joined.place.generation, T0() + 5s, policies);
   EXPECT_EQ(touched.view.state, QueueState::kWaiting);
   EXPECT_EQ(touched.view.position, 1);
   EXPECT_EQ(touched.stats.waiting, 1);
   EXPECT_EQ(touched.stats.active, 3);
-  const auto stale = room().TouchWithStats(kConcert, UserId{4}, joined.place.generation - 1,
-                                           T0() + 5s, policies);
+  const auto stale =
+      room().TouchWithStats(kConcert, UserId{4}, joined.place.generation - 1, T0() + 5s, policies);
   EXPECT_EQ(stale.view.state, QueueState::kSuperseded);
   EXPECT_EQ(stale.stats.waiting, 1);
 }

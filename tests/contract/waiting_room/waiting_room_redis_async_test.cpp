@@ -27,6 +27,7 @@
 #include "infrastructure/redis/redis_multiplexer.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
+#include "redis_test_support.hpp"
 #include "waiting_room_contract.hpp"
 
 // The Redis waiting room through its asynchronous path (JoinWithStatsAsync, TouchWithStatsAsync
@@ -36,14 +37,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-
-// BOXOFFICE_TEST_REDIS_URL names the server (scripts/test-redis-contract starts one); unset, the
-// Redis tests skip.
-std::optional<std::string> TestRedisUrl() {
-  const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
 
 // Every room gets its own key prefix, so tests (and test processes) never see each other's keys.
 std::string UniquePrefix() {
@@ -59,38 +52,6 @@ std::shared_ptr<infra::RedisPool> SharedPool() {
   }();
   return pool;
 }
-
-// An io_context run by `threads` threads until Stop (or destruction).
-class IoThreads {
- public:
-  explicit IoThreads(int threads) : work_(asio::make_work_guard(io_)) {
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { io_.run(); });
-      ids_.push_back(threads_.back().get_id());
-    }
-  }
-  ~IoThreads() { Stop(); }
-  IoThreads(const IoThreads&) = delete;
-  IoThreads& operator=(const IoThreads&) = delete;
-
-  asio::io_context& io() { return io_; }
-  bool Runs(std::thread::id id) const {
-    return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
-  }
-  void Stop() {
-    work_.reset();
-    io_.stop();
-    for (auto& thread : threads_) {
-      if (thread.joinable()) thread.join();
-    }
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-  std::vector<std::thread::id> ids_;  // kept: a joined thread has no id
-};
 
 // What a completion gave, and on which thread it ran.
 template <class T>

@@ -13,20 +13,13 @@
 #include "infrastructure/redis/redis_lease.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
+#include "redis_test_support.hpp"
 #include "waiting_room_contract.hpp"
 
 namespace boxoffice::contract {
 namespace {
 
 using namespace std::chrono_literals;
-
-// BOXOFFICE_TEST_REDIS_URL names the server (scripts/test-redis-contract starts one); unset, the
-// Redis tests skip.
-std::optional<std::string> TestRedisUrl() {
-  const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
 
 // Every room gets its own key prefix, so tests (and test processes) never see each other's keys.
 std::string UniquePrefix() {
@@ -57,13 +50,6 @@ std::unique_ptr<domain::WaitingRoom> MakeRedisWaitingRoom() {
 
 INSTANTIATE_TEST_SUITE_P(Redis, WaitingRoomContract,
                          ::testing::Values(WaitingRoomBackend{"Redis", MakeRedisWaitingRoom}));
-
-// The same server with its database replaced by `db`.
-std::string WithDatabase(const std::string& url, int db) {
-  const auto host_start = url.find("://");
-  const auto slash = url.find('/', host_start == std::string::npos ? 0 : host_start + 3);
-  return url.substr(0, slash) + "/" + std::to_string(db);
-}
 
 // A restart loses every key and the script cache and breaks every open connection. The room
 // must then work again: new joins get places and admissions run.

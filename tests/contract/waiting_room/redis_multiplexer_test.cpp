@@ -425,68 +425,6 @@ TEST(RedisMultiplexerFailures, AnUnreachableServerFailsCallsWithUnavailable) {
   io.Stop();
 }
 
-// A listener that completes TCP connections (the kernel does, from its backlog) and never reads
-// nor answers: a server that hangs.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      throw std::runtime_error("cannot listen");
-    }
-    socklen_t size = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentServer() {
-    if (peer_ >= 0) ::close(peer_);
-    ::close(fd_);
-  }
-  SilentServer(const SilentServer&) = delete;
-  SilentServer& operator=(const SilentServer&) = delete;
-  std::string Url(const std::string& path = "") const {
-    return "redis://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
-  // Takes the first connection and waits (bounded) until the client has written to it: the
-  // client then holds a connected socket with commands waiting for replies.
-  bool AcceptAndAwaitRequest(std::chrono::milliseconds bound = 5000ms) {
-    if (!Await(fd_, bound)) return false;
-    peer_ = ::accept(fd_, nullptr, nullptr);
-    return peer_ >= 0 && Await(peer_, bound);
-  }
-  // True when the client closed the accepted connection within `bound` (reads to the end).
-  bool ClosedByClient(std::chrono::milliseconds bound = 5000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!Await(peer_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now()))) {
-        return false;
-      }
-      const auto n = ::read(peer_, buffer, sizeof buffer);
-      if (n == 0) return true;
-      if (n < 0) return errno == ECONNRESET;
-    }
-    return false;
-  }
-
- private:
-  static bool Await(int fd, std::chrono::milliseconds bound) {
-    pollfd readable{fd, POLLIN, 0};
-    return ::poll(&readable, 1, static_cast<int>(bound.count())) == 1;
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  int peer_ = -1;
-};
-
 TEST(RedisMultiplexerFailures, AServerThatNeverAnswersFailsCallsAfterTheTimeout) {
   SilentServer server;
   IoThreads io(2);

@@ -38,21 +38,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-// Every room gets its own key prefix, so tests (and test processes) never see each other's keys.
-std::string UniquePrefix() {
-  static std::atomic<int> counter{0};
-  return "test:wra:" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
-}
-
-std::shared_ptr<infra::RedisPool> SharedPool() {
-  static const std::shared_ptr<infra::RedisPool> pool = [] {
-    auto url = TestRedisUrl();
-    return url ? std::make_shared<infra::RedisPool>(infra::RedisSettings{*url, 8, 2000ms})
-               : nullptr;
-  }();
-  return pool;
-}
-
 // What a completion gave, and on which thread it ran.
 template <class T>
 struct Outcome {
@@ -411,46 +396,6 @@ TEST(RedisWaitingRoomAsync, AnUnreachableServerFailsTheAsyncCallsWithUnavailable
   io.Stop();
   room.UseMultiplexer(nullptr);
 }
-
-// A listener that takes one connection and never answers.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      throw std::runtime_error("cannot listen");
-    }
-    socklen_t size = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentServer() {
-    if (peer_ >= 0) ::close(peer_);
-    ::close(fd_);
-  }
-  SilentServer(const SilentServer&) = delete;
-  SilentServer& operator=(const SilentServer&) = delete;
-  std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-  // Takes the first connection and waits (bounded) until the client has written to it.
-  bool AcceptAndAwaitRequest() {
-    if (!Await(fd_)) return false;
-    peer_ = ::accept(fd_, nullptr, nullptr);
-    return peer_ >= 0 && Await(peer_);
-  }
-
- private:
-  static bool Await(int fd) {
-    pollfd readable{fd, POLLIN, 0};
-    return ::poll(&readable, 1, 5000) == 1;
-  }
-  int fd_ = -1;
-  int port_ = 0;
-  int peer_ = -1;
-};
 
 // The completion of a join holds the multiplexer (to send the SADD that lists the concert
 // again). A join still waiting when the io stops must not keep the multiplexer alive through

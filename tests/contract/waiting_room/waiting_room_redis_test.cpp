@@ -21,21 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Every room gets its own key prefix, so tests (and test processes) never see each other's keys.
-std::string UniquePrefix() {
-  static std::atomic<int> counter{0};
-  return "test:wr:" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
-}
-
-std::shared_ptr<infra::RedisPool> SharedPool() {
-  static const std::shared_ptr<infra::RedisPool> pool = [] {
-    auto url = TestRedisUrl();
-    return url ? std::make_shared<infra::RedisPool>(infra::RedisSettings{*url, 8, 2000ms})
-               : nullptr;
-  }();
-  return pool;
-}
-
 std::unique_ptr<domain::WaitingRoom> MakeRedisWaitingRoom() {
   auto pool = SharedPool();
   if (!pool) return nullptr;

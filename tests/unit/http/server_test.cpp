@@ -157,32 +157,36 @@ class ServerTest : public ::testing::Test {
   application::GetQueueStats stats_{db_, room_, clock_};
   application::IdempotencyGuard idempotency_{db_, clock_};
   bool ready_ = true;
-  Services services_{clock_,
-                     authenticate_,
-                     queue_access_,
-                     create_user_,
-                     issue_,
-                     status_,
-                     leave_,
-                     concerts_,
-                     events_,
-                     seats_,
-                     occupy_,
-                     release_,
-                     reserve_,
-                     cancel_,
-                     pay_,
-                     charge_,
-                     queries_,
-                     catalogue_,
-                     policies_,
-                     stats_,
-                     idempotency_,
-                     room_,
-                     [this] { return ready_; },
-                     [] { return std::int64_t{0}; },
-                     {},
-                     {}};
+  // The fixture's services, with the two queue use cases given.
+  Services ServicesWith(application::IssueQueueToken& issue, application::GetQueueStatus& status) {
+    return {clock_,
+            authenticate_,
+            queue_access_,
+            create_user_,
+            issue,
+            status,
+            leave_,
+            concerts_,
+            events_,
+            seats_,
+            occupy_,
+            release_,
+            reserve_,
+            cancel_,
+            pay_,
+            charge_,
+            queries_,
+            catalogue_,
+            policies_,
+            stats_,
+            idempotency_,
+            room_,
+            [this] { return ready_; },
+            [] { return std::int64_t{0}; },
+            {},
+            {}};
+  }
+  Services services_ = ServicesWith(issue_, status_);
   std::optional<Server> server_;
 };
 
@@ -351,32 +355,7 @@ class AsyncQueueServerTest : public ServerTest {
   application::PolicyService cached_policies_{db_, clock_, std::chrono::seconds(1)};
   application::IssueQueueToken async_issue_{db_, cache_, room_, tokens_, cached_policies_, clock_};
   application::GetQueueStatus async_status_{room_, tokens_, cached_policies_, clock_};
-  Services async_services_{clock_,
-                           authenticate_,
-                           queue_access_,
-                           create_user_,
-                           async_issue_,
-                           async_status_,
-                           leave_,
-                           concerts_,
-                           events_,
-                           seats_,
-                           occupy_,
-                           release_,
-                           reserve_,
-                           cancel_,
-                           pay_,
-                           charge_,
-                           queries_,
-                           catalogue_,
-                           policies_,
-                           stats_,
-                           idempotency_,
-                           room_,
-                           [] { return true; },
-                           [] { return std::int64_t{0}; },
-                           {},
-                           {}};
+  Services async_services_ = ServicesWith(async_issue_, async_status_);
 };
 
 TEST_F(AsyncQueueServerTest, ARequestWaitsForTheRoomsReplyNotForAWorker) {

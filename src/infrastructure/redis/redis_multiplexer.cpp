@@ -300,12 +300,11 @@ struct RedisMultiplexer::EvalCall {
   std::exception_ptr before_error;
 };
 
-RedisMultiplexer::RedisMultiplexer(asio::io_context& io, RedisSettings settings, int connections)
-    : settings_(std::move(settings)) {
+RedisMultiplexer::RedisMultiplexer(asio::io_context& io, RedisSettings settings, int connections) {
   if (connections < 1) throw std::invalid_argument("redis connections must be at least 1");
-  const RedisTarget target = ParseRedisUrl(settings_.url);
+  const RedisTarget target = ParseRedisUrl(settings.url);
   for (int i = 0; i < connections; ++i) {
-    connections_.push_back(std::make_shared<Connection>(io, settings_, target));
+    connections_.push_back(std::make_shared<Connection>(io, settings, target));
   }
 }
 
@@ -326,8 +325,7 @@ namespace {
 std::pair<std::exception_ptr, RedisValue> ValueOf(std::exception_ptr error,
                                                   const redisReply* reply) {
   if (error) return {error, {}};
-  if (IsError(reply)) return {Unavailable(ErrorText(reply)), {}};
-  try {
+  try {  // an error reply throws UnavailableError
     return {nullptr, ConvertReply(*reply)};
   } catch (...) {
     return {std::current_exception(), {}};

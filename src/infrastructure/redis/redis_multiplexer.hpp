@@ -56,7 +56,6 @@ class RedisMultiplexer {
   struct EvalCall;
   Connection& Next();
 
-  RedisSettings settings_;
   std::vector<std::shared_ptr<Connection>> connections_;
   std::atomic<std::size_t> next_{0};
 };

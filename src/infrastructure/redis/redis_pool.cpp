@@ -314,15 +314,12 @@ RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScr
     });
   };
 
-  // At most two rounds: a NOSCRIPT answer (the server lost its script cache) loads it again.
+  // At most two rounds: a NOSCRIPT answer (the script's first use on this server, a restart,
+  // SCRIPT FLUSH) loads it and runs it again.
+  const std::string& sha = script.Digest();
   bool before_done = before.empty();
   for (int attempt = 0;; ++attempt) {
-    std::string sha;
-    {
-      std::lock_guard lock(script.mu_);
-      sha = script.sha_;
-    }
-    if (!before_done && !sha.empty()) {
+    if (!before_done) {
       // Both commands in one round trip. A NOSCRIPT reply means the script did not run: it is
       // loaded and run alone below; `before` ran either way.
       auto [first, second] = lease.With([&](Connection& c) {
@@ -337,15 +334,7 @@ RedisValue RedisPool::EvalAfter(const std::vector<std::string>& before, RedisScr
       if (!IsNoScript(*second)) return Convert(*second);
       continue;
     }
-    if (!before_done) {
-      lease.Run(before);
-      before_done = true;
-    }
-    if (sha.empty() || attempt > 0) {
-      sha = lease.Run({"SCRIPT", "LOAD", script.source_}).string;
-      std::lock_guard lock(script.mu_);
-      script.sha_ = sha;
-    }
+    if (attempt > 0) lease.Run({"SCRIPT", "LOAD", script.Source()});
     try {
       return run(sha);
     } catch (const ReplyError& e) {

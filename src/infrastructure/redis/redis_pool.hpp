@@ -32,8 +32,9 @@ struct RedisValue {
   std::int64_t AsInteger() const;
 };
 
-// A Lua script: loaded with SCRIPT LOAD on first use, run with EVALSHA, and loaded again when the
-// server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+// A Lua script, run with EVALSHA by its SHA-1 and sent again in full when the server answers
+// NOSCRIPT (its first use there, a restart, SCRIPT FLUSH): SCRIPT LOAD from RedisPool, EVAL from
+// RedisMultiplexer.
 class RedisScript {
  public:
   explicit RedisScript(std::string source);
@@ -42,11 +43,8 @@ class RedisScript {
   const std::string& Digest() const { return digest_; }
 
  private:
-  friend class RedisPool;
   std::string source_;
   std::string digest_;
-  std::mutex mu_;
-  std::string sha_;  // as SCRIPT LOAD answered; empty until RedisPool loaded it
 };
 
 // Where a redis:// URL points: redis://[:password@]host[:port][/db]. Throws

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -54,6 +55,20 @@ inline std::shared_ptr<infra::RedisPool> SharedPool() {
                      infra::RedisSettings{*url, 8, std::chrono::milliseconds(2000)})
                : nullptr;
   }();
+  return pool;
+}
+
+// SharedPool() when its server answers; nullptr (the tests then skip) when none is named or it
+// is unreachable.
+inline std::shared_ptr<infra::RedisPool> ReachablePool() {
+  auto pool = SharedPool();
+  if (!pool) return nullptr;
+  try {
+    pool->Command({"PING"});
+  } catch (const std::exception& e) {
+    std::cerr << "redis unreachable: " << e.what() << "\n";
+    return nullptr;
+  }
   return pool;
 }
 

@@ -22,14 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::unique_ptr<domain::WaitingRoom> MakeRedisWaitingRoom() {
-  auto pool = SharedPool();
+  auto pool = ReachablePool();
   if (!pool) return nullptr;
-  try {
-    pool->Command({"PING"});
-  } catch (const domain::UnavailableError& e) {
-    std::cerr << "redis unreachable: " << e.what() << "\n";
-    return nullptr;
-  }
   return std::make_unique<infra::RedisWaitingRoom>(pool, UniquePrefix());
 }
 

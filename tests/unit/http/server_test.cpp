@@ -127,6 +127,21 @@ class ServerTest : public ::testing::Test {
     return {static_cast<int>(res.result_int()), res.body(), res.base()};
   }
 
+  // A date of `concert` on sale since an hour ago for a day: 4 seats at 1,000.
+  static domain::EventId AddOpenDate(domain::Store& s, domain::ConcertId concert,
+                                     domain::Instant now) {
+    domain::NewConcertEvent e;
+    e.concert_id = concert;
+    e.venue = "Hall";
+    e.start_at = now + std::chrono::hours(48);
+    e.duration_minutes = 120;
+    e.reservation_start_at = now - std::chrono::hours(1);
+    e.reservation_end_at = now + std::chrono::hours(24);
+    e.seat_count = 4;
+    e.price = domain::Money{1000};
+    return s.Catalogue().CreateEvent(e, now).id;
+  }
+
   std::string ErrorCode(const Reply& r) {
     return std::string(r.Json().at("error").at("code").as_string());
   }
@@ -311,16 +326,7 @@ class AsyncQueueServerTest : public ServerTest {
     const auto now = clock_.Now();
     auto seeded = db_.Write([&](domain::Store& s) -> domain::Result<bool> {
       concert_ = s.Catalogue().CreateConcert({"Title", "Singer", ""}, now).id;
-      domain::NewConcertEvent e;
-      e.concert_id = concert_;
-      e.venue = "Hall";
-      e.start_at = now + std::chrono::hours(48);
-      e.duration_minutes = 120;
-      e.reservation_start_at = now - std::chrono::hours(1);
-      e.reservation_end_at = now + std::chrono::hours(24);
-      e.seat_count = 4;
-      e.price = domain::Money{1000};
-      s.Catalogue().CreateEvent(e, now);
+      AddOpenDate(s, concert_, now);
       return true;
     });
     ASSERT_TRUE(seeded.ok());
@@ -495,16 +501,7 @@ class IdempotentWriteTest : public ServerTest {
       (void)s.Wallets().AppendEntry(
           {0, user_, domain::WalletEntryType::kCharge, Money{5000}, std::nullopt, now});
       concert_ = s.Catalogue().CreateConcert({"Title", "Singer", ""}, now).id;
-      domain::NewConcertEvent e;
-      e.concert_id = concert_;
-      e.venue = "Hall";
-      e.start_at = now + std::chrono::hours(48);
-      e.duration_minutes = 120;
-      e.reservation_start_at = now - std::chrono::hours(1);
-      e.reservation_end_at = now + std::chrono::hours(24);
-      e.seat_count = 4;
-      e.price = Money{1000};
-      event_ = s.Catalogue().CreateEvent(e, now).id;
+      event_ = AddOpenDate(s, concert_, now);
       for (const auto& seat : s.Catalogue().ListSeats(event_, now)) seats.push_back(seat.id);
       return true;
     });

@@ -17,11 +17,14 @@ Result<std::vector<ConcertEvent>> ListAvailableEvents::Execute(const ActiveUser&
   }
   const auto now = clock_.Now();
   return db_.Read([&](domain::Store& store) -> Result<std::vector<ConcertEvent>> {
-    if (!store.Catalogue().FindConcert(concert)) {
+    auto events = store.Catalogue().ListEvents(concert, now);
+    // A date belongs to an existing concert, so the concert is looked up only when it has none:
+    // one statement per listing, not two.
+    if (events.empty() && !store.Catalogue().FindConcert(concert)) {
       return Fail(ErrorCode::kConcertNotFound, "concert not found");
     }
     std::vector<ConcertEvent> open;
-    for (auto& event : store.Catalogue().ListEvents(concert, now)) {
+    for (auto& event : events) {
       if (event.IsOpenAt(now)) open.push_back(std::move(event));
     }
     return open;

@@ -14,9 +14,9 @@ ListSeats::ListSeats(domain::Database& db, const domain::Clock& clock) : db_(db)
 Result<std::vector<Seat>> ListSeats::Execute(const ActiveUser& who, const ListSeatsQuery& q) {
   const auto now = clock_.Now();
   return db_.Read([&](domain::Store& store) -> Result<std::vector<Seat>> {
-    auto event = store.Catalogue().FindEventUncounted(q.event_id);
-    if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
-    if (event->concert_id != who.concert_id) {
+    auto date = dates_.Find(store, q.event_id);
+    if (!date) return Fail(ErrorCode::kEventNotFound, "concert event not found");
+    if (date->concert_id != who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
     return q.only_available ? store.Catalogue().ListFreeSeats(q.event_id, now)

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "application/known_dates.hpp"
 #include "application/queue_access.hpp"
 #include "domain/model/catalogue.hpp"
 #include "domain/ports/clock.hpp"
@@ -25,6 +26,7 @@ class ListSeats {
  private:
   domain::Database& db_;
   const domain::Clock& clock_;
+  KnownDates dates_;
 };
 
 }  // namespace boxoffice::application

@@ -15,8 +15,6 @@ using domain::Result;
 namespace {
 
 constexpr const char* kSeatTakenMessage = "seat is already held or sold";
-// Dates on sale at once are few; past this the memory is simply started over.
-constexpr std::size_t kMaxKnownDates = 10'000;
 
 SeatGate::Outcome OutcomeOf(const Result<Hold>& hold, std::vector<domain::SeatId> taken) {
   using Kind = SeatGate::Outcome::Kind;
@@ -82,13 +80,8 @@ OccupySeats::Attempted OccupySeats::Attempt(const OccupySeatsCommand& cmd,
   auto hold = db_.Write([&](domain::Store& store) -> Result<Hold> {
     taken.clear();                  // the adapter may run the work again after a deadlock
     const auto now = clock_.Now();  // inside the transaction, after the write lock
-    auto date = KnownDate(cmd.event_id);
-    if (!date) {
-      auto event = store.Catalogue().FindEventUncounted(cmd.event_id);
-      if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
-      RememberDate(*event);
-      date = DateFacts{event->concert_id, event->reservation_start_at, event->reservation_end_at};
-    }
+    auto date = dates_.Find(store, cmd.event_id);
+    if (!date) return Fail(ErrorCode::kEventNotFound, "concert event not found");
     if (date->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
@@ -129,20 +122,6 @@ OccupySeats::Attempted OccupySeats::Attempt(const OccupySeatsCommand& cmd,
     return std::move(*hold);
   });
   return {std::move(hold), std::move(taken)};
-}
-
-std::optional<OccupySeats::DateFacts> OccupySeats::KnownDate(domain::EventId event) {
-  std::lock_guard lock(dates_mu_);
-  auto it = dates_.find(event);
-  if (it == dates_.end()) return std::nullopt;
-  return it->second;
-}
-
-void OccupySeats::RememberDate(const domain::ConcertEvent& event) {
-  std::lock_guard lock(dates_mu_);
-  if (dates_.size() >= kMaxKnownDates) dates_.clear();
-  dates_[event.id] =
-      DateFacts{event.concert_id, event.reservation_start_at, event.reservation_end_at};
 }
 
 }  // namespace boxoffice::application

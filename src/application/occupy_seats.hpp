@@ -1,11 +1,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <unordered_map>
 #include <vector>
 
+#include "application/known_dates.hpp"
 #include "application/policy_service.hpp"
 #include "application/queue_access.hpp"
 #include "application/seat_gate.hpp"
@@ -49,24 +47,12 @@ class OccupySeats {
   // One attempt in the database.
   Attempted Attempt(const OccupySeatsCommand& cmd, const domain::Policies& policies);
 
-  // What a hold needs of a date. Dates are never changed once created (the catalogue has no
-  // update), so a date found once is not read again: one statement less per hold, and no count
-  // of the date's seats (FindEvent derives available_seat_count) on the hot path.
-  struct DateFacts {
-    domain::ConcertId concert_id;
-    domain::Instant reservation_start_at;
-    domain::Instant reservation_end_at;
-  };
-  std::optional<DateFacts> KnownDate(domain::EventId event);
-  void RememberDate(const domain::ConcertEvent& event);
-
   domain::Database& db_;
   PolicyService& policies_;
   const domain::Clock& clock_;
   std::unique_ptr<SeatGate> own_gate_;
   SeatGate& gate_;
-  std::mutex dates_mu_;
-  std::unordered_map<domain::EventId, DateFacts> dates_;  // bounded by kMaxKnownDates
+  KnownDates dates_;
 };
 
 }  // namespace boxoffice::application

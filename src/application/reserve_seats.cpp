@@ -28,9 +28,9 @@ Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
     if (hold->status == HoldStatus::kExpired || now >= hold->expires_at) {
       return Fail(ErrorCode::kOccupationAlreadyExpired, "occupation already expired");
     }
-    auto event = store.Catalogue().FindEventUncounted(cmd.event_id);
-    if (!event) return Fail(ErrorCode::kEventNotFound, "concert event not found");
-    if (event->concert_id != cmd.who.concert_id) {
+    auto date = dates_.Find(store, cmd.event_id);
+    if (!date) return Fail(ErrorCode::kEventNotFound, "concert event not found");
+    if (date->concert_id != cmd.who.concert_id) {
       return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
     }
     if (!store.Holds().Transition(hold->id, HoldStatus::kActive, HoldStatus::kReserved, now)) {
@@ -42,14 +42,14 @@ Result<Reservation> ReserveSeats::Execute(const ReserveSeatsCommand& cmd) {
     }
     Reservation draft;
     draft.user_id = cmd.who.user_id;
-    draft.concert_id = event->concert_id;
-    draft.event_id = event->id;
+    draft.concert_id = date->concert_id;
+    draft.event_id = cmd.event_id;
     draft.hold_id = hold->id;
     draft.status = domain::ReservationStatus::kPending;
     draft.total_seats = static_cast<std::int32_t>(hold->seats.size());
     draft.total_amount = hold->TotalAmount();
     draft.expires_at = hold->expires_at;
-    draft.concert_start_at = event->start_at;
+    draft.concert_start_at = date->start_at;
     draft.created_at = now;
     draft.seats = hold->seats;
     return store.Reservations().Create(draft, now);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "application/known_dates.hpp"
 #include "application/queue_access.hpp"
 #include "domain/model/reservation.hpp"
 #include "domain/ports/clock.hpp"
@@ -25,6 +26,7 @@ class ReserveSeats {
  private:
   domain::Database& db_;
   const domain::Clock& clock_;
+  KnownDates dates_;
 };
 
 }  // namespace boxoffice::application

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -590,6 +591,46 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
   EXPECT_TRUE(key_of["s"] == "idx_seat_event_state_until" ||
               key_of["s"] == "idx_seat_state_held_until")
       << key_of["s"];
+}
+
+// One pooled connection serves a read, then a write, then a read: the pool switches its session
+// between the two kinds. A read sees one snapshot for all its statements and cannot write; a
+// write on the same connection afterwards reads the latest committed rows (READ COMMITTED) and
+// writes.
+TEST_F(MysqlDatabaseTest, ReadsSeeOneSnapshotAndWritesTheLatestRowsOnOneConnection) {
+  auto db = infra::OpenMysql(settings_);  // pool_size 1
+  const auto user = SeedOneSeat(*db).user;
+  auto balance = [&](Store& s) { return s.Wallets().Balance(user).value_or(domain::Money{-1}); };
+  auto credit_elsewhere = [&](int won) {
+    *raw_ << "UPDATE wallet SET balance = balance + " + std::to_string(won) +
+                 " WHERE user_id = " + std::to_string(user.value);
+  };
+
+  const auto [before, after] = Query(*db, [&](Store& s) {
+    const auto first = balance(s);
+    credit_elsewhere(100);  // committed by the raw session (autocommit)
+    return std::pair{first, balance(s)};
+  });
+  EXPECT_EQ(before, domain::Money{0});
+  EXPECT_EQ(after, domain::Money{0}) << "a read's second statement left its snapshot";
+  EXPECT_ANY_THROW(db->Read([&](Store& s) {
+    return domain::Result<bool>(
+        s.Wallets().Credit(user, domain::Money{1}, domain::Money{1000}, At(0)));
+  })) << "a read transaction wrote";
+
+  const auto seen = Commit(*db, [&](Store& s) {
+    const auto first = balance(s);
+    credit_elsewhere(10);
+    const auto second = balance(s);
+    const bool credited = s.Wallets().Credit(user, domain::Money{1}, domain::Money{1000}, At(0));
+    return std::tuple{first, second, credited};
+  });
+  EXPECT_EQ(std::get<0>(seen), domain::Money{100});
+  EXPECT_EQ(std::get<1>(seen), domain::Money{110}) << "a write read an old snapshot";
+  EXPECT_TRUE(std::get<2>(seen));
+  EXPECT_EQ(Query(*db, balance), domain::Money{111});
+  EXPECT_EQ(Number("SELECT balance FROM wallet WHERE user_id = " + std::to_string(user.value)),
+            111);
 }
 
 // The migration lock is server-wide; it is named after the database, so a migrator of another

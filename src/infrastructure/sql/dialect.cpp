@@ -39,14 +39,20 @@ std::string_view Dialect::BeginWrite() const {
   return backend_ == SqlBackend::kSqlite ? "BEGIN IMMEDIATE" : "START TRANSACTION";
 }
 
-std::string_view Dialect::BeforeRead() const {
-  // Applies to the next transaction only; the session level stays READ COMMITTED.
-  return backend_ == SqlBackend::kSqlite ? "" : "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+std::string_view Dialect::BeginRead() const {
+  return backend_ == SqlBackend::kSqlite ? "BEGIN" : "";
 }
 
-std::string_view Dialect::BeginRead() const {
-  return backend_ == SqlBackend::kSqlite ? "BEGIN"
-                                         : "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+std::string_view Dialect::ReadSession() const {
+  return backend_ == SqlBackend::kSqlite
+             ? ""
+             : "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+}
+
+std::string_view Dialect::WriteSession() const {
+  return backend_ == SqlBackend::kSqlite
+             ? ""
+             : "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE";
 }
 
 bool Dialect::InsertUnlessDuplicate(sql::Statement& insert) const {

@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <set>
@@ -103,6 +104,9 @@ class SessionPool {
     // Declared after the session: its statements are finalised before the session closes.
     std::unique_ptr<sql::StatementCache> statements;  // SQLite only
     bool broken = false;  // failed with a lost connection: reconnect before the next use
+    // The session's transactions are set up for reads (MySQL: Dialect::ReadSession); false
+    // after a connect, whose settings are those of writes.
+    bool reads = false;
   };
 
   SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait,
@@ -116,15 +120,19 @@ class SessionPool {
     for (auto& slot : slots_) free_.push_back(&slot);
   }
 
-  Slot& Acquire() {
+  // A free slot, preferring one last set up for `reads` (or not), which then needs no switch.
+  Slot& Acquire(bool reads) {
     Slot* slot = nullptr;
     {
       std::unique_lock lock(mutex_);
       if (!available_.wait_for(lock, wait_, [&] { return !free_.empty(); })) {
         throw domain::UnavailableError("all database connections are busy");
       }
-      slot = free_.back();
-      free_.pop_back();
+      auto match = std::find_if(free_.rbegin(), free_.rend(),
+                                [&](const Slot* s) { return s->reads == reads; });
+      auto taken = match != free_.rend() ? std::prev(match.base()) : std::prev(free_.end());
+      slot = *taken;
+      free_.erase(taken);
     }
     if (slot->broken) {
       try {
@@ -152,6 +160,7 @@ class SessionPool {
     slot.broken = true;
     if (slot.statements) slot.statements->Clear();
     try {
+      slot.reads = false;
       slot.session->reconnect();
       if (configure_) configure_(*slot.session);
     } catch (const soci::soci_error& e) {
@@ -171,7 +180,7 @@ class SessionPool {
 
 class Lease {
  public:
-  explicit Lease(SessionPool& pool) : pool_(pool), slot_(pool.Acquire()) {}
+  explicit Lease(SessionPool& pool, bool reads = false) : pool_(pool), slot_(pool.Acquire(reads)) {}
   ~Lease() { pool_.Return(slot_); }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -180,6 +189,13 @@ class Lease {
   // Runs a statement without bindings (transaction control), prepared once per connection.
   void Run(std::string_view sql) {
     sql::Statement(session(), statements(), std::string(sql)).Execute();
+  }
+  // Sets the session up for transactions of the kind asked for, by running the dialect's
+  // statement for it when the session was last set up for the other kind.
+  void SetUpFor(bool reads, const Dialect& dialect) {
+    if (slot_.reads == reads) return;
+    Run(reads ? dialect.ReadSession() : dialect.WriteSession());
+    slot_.reads = reads;
   }
   // Called when the session failed with a lost connection.
   void MarkBroken() { slot_.broken = true; }
@@ -231,11 +247,15 @@ void RollbackQuietly(soci::session& session) {
   }
 }
 
-// How write transactions begin on the pooled sessions.
-enum class WriteBegin {
-  kExplicit,  // a BEGIN statement (Dialect::BeginWrite)
-  // None: the sessions run with autocommit off, so the transaction begins with its first
-  // statement and ends with COMMIT or ROLLBACK; one round trip less per write (MySQL).
+// How transactions begin on the pooled sessions.
+enum class Begin {
+  kExplicit,  // a BEGIN statement (Dialect::BeginWrite, Dialect::BeginRead)
+  // None: the sessions run with autocommit off, so a transaction begins with its first
+  // statement and ends with COMMIT or ROLLBACK (MySQL). Its isolation and access mode are the
+  // session's: a session is switched (Dialect::ReadSession, WriteSession) only when the pool
+  // has no free one already set up for the kind of transaction. So most transactions need no
+  // statement of their own besides COMMIT: a read of one statement is two round trips, not
+  // four.
   kImplicit,
 };
 
@@ -246,13 +266,13 @@ class PooledSqlDatabase final : public SqlDatabase {
   // taken into a group.
   PooledSqlDatabase(Dialect dialect, std::vector<std::unique_ptr<soci::session>> sessions,
                     std::chrono::milliseconds wait, Configure configure = {},
-                    bool single_writer = false, WriteBegin write_begin = WriteBegin::kExplicit)
+                    bool single_writer = false, Begin begin = Begin::kExplicit)
       : dialect_(dialect),
         pool_(std::move(sessions), wait, std::move(configure),
               dialect.backend() == SqlBackend::kSqlite),
         wait_(wait),
         single_writer_(single_writer),
-        write_begin_(write_begin) {}
+        begin_(begin) {}
 
   bool Ping() override {
     try {
@@ -291,23 +311,22 @@ class PooledSqlDatabase final : public SqlDatabase {
       ExecuteInGroup(work);
       return;
     }
-    Lease lease(pool_);
+    const bool reads = mode == domain::TxMode::kRead;
+    Lease lease(pool_, reads);
     bool reconnected = false;
-    const bool implicit_begin =
-        mode == domain::TxMode::kWrite && write_begin_ == WriteBegin::kImplicit;
+    const bool implicit_begin = begin_ == Begin::kImplicit;
     for (int attempt = 1;; ++attempt) {
       soci::session& session = lease.session();
       bool begun = false;
       bool committing = false;
       try {
-        if (mode == domain::TxMode::kWrite) {
-          if (!implicit_begin) lease.Run(dialect_.BeginWrite());
+        if (implicit_begin) {
+          lease.SetUpFor(reads, dialect_);
         } else {
-          if (!dialect_.BeforeRead().empty()) lease.Run(dialect_.BeforeRead());
-          lease.Run(dialect_.BeginRead());
+          lease.Run(reads ? dialect_.BeginRead() : dialect_.BeginWrite());
         }
         begun = true;
-        const Dialect dialect = dialect_.InTransaction(mode == domain::TxMode::kRead);
+        const Dialect dialect = dialect_.InTransaction(reads);
         SqlStore store(session, dialect, lease.statements());
         if (work(store)) {
           committing = true;
@@ -467,7 +486,7 @@ class PooledSqlDatabase final : public SqlDatabase {
   SessionPool pool_;
   std::chrono::milliseconds wait_;
   bool single_writer_;
-  WriteBegin write_begin_;
+  Begin begin_;
   mutable std::mutex group_mutex_;
   std::condition_variable group_done_;
   std::vector<GroupedWrite*> queued_;
@@ -629,9 +648,9 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   const std::string connect = MysqlConnectString(settings);
   std::vector<std::unique_ptr<soci::session>> sessions;
   const int size = settings.pool_size > 0 ? settings.pool_size : 1;
-  // Pooled sessions run with autocommit off: a write transaction needs no START TRANSACTION
-  // round trip (WriteBegin::kImplicit). Every statement on them runs inside Execute, which
-  // ends each transaction with COMMIT or ROLLBACK, or is Ping's SELECT 1, which reads no table.
+  // Pooled sessions run with autocommit off: a transaction needs no START TRANSACTION round
+  // trip (Begin::kImplicit). Every statement on them runs inside Execute, which ends each
+  // transaction with COMMIT or ROLLBACK, or is Ping's SELECT 1, which reads no table.
   auto configure = [settings](soci::session& s) {
     ConfigureMysql(settings, s);
     s << "SET SESSION autocommit = 0";
@@ -648,7 +667,7 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kMysql), std::move(sessions),
                                              std::chrono::milliseconds(settings.acquire_timeout_ms),
                                              configure,
-                                             /*single_writer=*/false, WriteBegin::kImplicit);
+                                             /*single_writer=*/false, Begin::kImplicit);
 }
 
 int MigrateMysql(const MysqlSettings& settings) {

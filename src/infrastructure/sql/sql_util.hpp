@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <charconv>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,18 @@ namespace boxoffice::infra::sql {
 
 inline std::int64_t ToMs(domain::Instant t) { return t.time_since_epoch().count(); }
 inline domain::Instant FromMs(std::int64_t ms) { return domain::Instant{domain::Duration{ms}}; }
+
+// An integer column read as text; throws std::runtime_error unless all of it is a number that
+// fits T.
+template <class T>
+T ParseInteger(std::string_view text) {
+  T value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw std::runtime_error("not an integer column value: '" + std::string(text) + "'");
+  }
+  return value;
+}
 
 // The placeholders and values of an `IN (...)` list, built at run time. SOCI binds by
 // reference, so the values live here until the statement has run.

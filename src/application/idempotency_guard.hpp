@@ -48,12 +48,15 @@ class IdempotencyGuard {
 
   // Runs a use case at most once per (user, scope, key) and answers a repeat with the first
   // response (ADR 0003). `execute` runs the use case with the hooks it is given; `respond` turns
-  // its result into the response. A first request that succeeds is ONE write transaction: the
-  // hooks look the key up at its start and insert the completed record before it commits, so
-  // the record and the business writes commit together or not at all, and the unique key lets
-  // at most one of them commit per key. A business error (4xx) rolls back; its response is then
-  // stored in a small transaction of its own, unless a concurrent repeat stored one first, whose
-  // response is replayed. A 5xx is not stored, so the client may retry.
+  // its result into the response. A first request that succeeds is ONE write transaction, which
+  // inserts the completed record before it commits, so the record and the business writes
+  // commit together or not at all, and the unique key lets at most one of them commit per key.
+  // The key is not looked up first: a key seen before is rare, and the insert finds it anyway.
+  // When it does, the transaction rolls back and runs once more with the key looked up at its
+  // start (a repeat is then answered from the record without running the use case). A business
+  // error (4xx) rolls back; its response is then stored in a small transaction of its own,
+  // unless the key already has a record, whose response is replayed. A 5xx is not stored, so
+  // the client may retry.
   // Errors: invalid_request (key empty or longer than 255 characters); idempotency_key_reused
   // (same key, another request hash); idempotency_in_progress (a record left in flight by an
   // older version is younger than the abandonment age, or a concurrent repeat took an abandoned
@@ -106,13 +109,15 @@ domain::Result<IdempotentReply> IdempotencyGuard::Run(
   std::optional<StoredResponse> earlier;  // the record holds a response: replay it
   std::optional<StoredResponse> fresh;    // this run's response, stored with the business writes
                                           // unless it is a 5xx
-  bool raced = false;                     // a repeat stored its record first
+  bool raced = false;                     // the key had a record when this run stored its own
+  bool look_up = false;                   // look the key up at the start (the second run)
   TransactionHooks<T> hooks;
   hooks.at_start = [&](domain::Store& store) -> domain::Result<void> {
     refused.reset();
     earlier.reset();
     fresh.reset();
     raced = false;
+    if (!look_up) return {};
     auto found = Lookup(store, request, clock_.Now());
     if (!found) {
       refused = found.error();
@@ -136,11 +141,17 @@ domain::Result<IdempotentReply> IdempotencyGuard::Run(
   };
 
   auto result = execute(hooks);
+  if (raced) {
+    // The key has a record: rolled back; run again, answering from the record when it holds a
+    // response (a repeat), or as before when it was an abandoned one, now taken over.
+    look_up = true;
+    result = execute(hooks);
+  }
   if (refused) return *refused;
   if (earlier) return IdempotentReply{*std::move(earlier), true};
   if (result && fresh) return IdempotentReply{*std::move(fresh), false};
-  // A repeat committed the business effect and its record first. (The use case may also report
-  // success without having committed anything itself, when it found that repeat's writes.)
+  // A repeat committed its record between the lookup and the insert. (The use case may also
+  // report success without having committed anything itself, when it found a repeat's writes.)
   if (raced || result) return Committed(request);
   StoredResponse response = respond(result);
   if (response.status >= 500) return IdempotentReply{std::move(response), false};

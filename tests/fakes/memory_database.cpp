@@ -487,13 +487,14 @@ class ProcessedEvents : public ProcessedEventRepository {
 
 class Idempotency : public IdempotencyRepository {
  public:
-  explicit Idempotency(Tables& t) : t_(t) {}
+  Idempotency(Tables& t, int& finds) : t_(t), finds_(finds) {}
   bool TryStore(UserId user, const std::string& scope, const std::string& key,
                 const IdempotencyRecord& record) override {
     return t_.idempotency.try_emplace({user.value, scope, key}, record).second;
   }
   std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                         const std::string& key) override {
+    ++finds_;
     auto it = t_.idempotency.find({user.value, scope, key});
     if (it == t_.idempotency.end()) return std::nullopt;
     return it->second;
@@ -515,6 +516,7 @@ class Idempotency : public IdempotencyRepository {
 
  private:
   Tables& t_;
+  int& finds_;
 };
 
 class Policy : public PolicyRepository {
@@ -529,7 +531,7 @@ class Policy : public PolicyRepository {
 
 class MemoryStore : public Store {
  public:
-  explicit MemoryStore(Tables& t)
+  MemoryStore(Tables& t, int& idempotency_finds)
       : users_(t),
         catalogue_(t),
         seats_(t),
@@ -539,7 +541,7 @@ class MemoryStore : public Store {
         wallets_(t),
         outbox_(t),
         processed_(t),
-        idempotency_(t),
+        idempotency_(t, idempotency_finds),
         policy_(t) {}
   UserRepository& Users() override { return users_; }
   CatalogueRepository& Catalogue() override { return catalogue_; }
@@ -584,6 +586,11 @@ int MemoryDatabase::Rollbacks() const {
   return rollbacks_;
 }
 
+int MemoryDatabase::IdempotencyFinds() const {
+  std::lock_guard lock(mu_);
+  return idempotency_finds_;
+}
+
 void MemoryDatabase::FailNextTransactions(int count) {
   std::lock_guard lock(mu_);
   fail_next_ = count;
@@ -596,7 +603,7 @@ void MemoryDatabase::Execute(TxMode mode, const std::function<bool(Store&)>& wor
     throw UnavailableError("memory database: injected failure");
   }
   MemoryTables before = tables_;
-  MemoryStore store(tables_);
+  MemoryStore store(tables_, idempotency_finds_);
   bool commit = false;
   try {
     commit = work(store);

@@ -63,6 +63,8 @@ class MemoryDatabase : public domain::Database {
   MemoryTables Snapshot() const;
   int Commits() const;
   int Rollbacks() const;
+  // Lookups of an idempotency key (IdempotencyRepository::Find), in any transaction.
+  int IdempotencyFinds() const;
   // The next `count` transactions throw UnavailableError before running their work.
   void FailNextTransactions(int count);
 
@@ -74,6 +76,7 @@ class MemoryDatabase : public domain::Database {
   MemoryTables tables_;
   int commits_ = 0;
   int rollbacks_ = 0;
+  int idempotency_finds_ = 0;
   int fail_next_ = 0;
 };
 

@@ -335,6 +335,27 @@ TEST_F(IdempotencyTest, Outcomes) {
   EXPECT_EQ(Balance(other_user), domain::Money{100});
 }
 
+// A new key is not looked up: the record's insert would find it. A repeat's insert finds it, and
+// the run that follows looks it up and answers from the record.
+TEST_F(IdempotencyTest, AFirstRequestIsOneTransactionThatDoesNotLookTheKeyUp) {
+  const int commits = db_.Commits();
+  auto first = Charge("k", "h");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replay);
+  EXPECT_EQ(db_.Commits(), commits + 1);
+  EXPECT_EQ(db_.Rollbacks(), 0);
+  EXPECT_EQ(db_.IdempotencyFinds(), 0);
+
+  auto repeat = Charge("k", "h");
+  ASSERT_TRUE(repeat.ok()) << repeat.error().message;
+  EXPECT_TRUE(repeat->replay);
+  EXPECT_EQ(repeat->response.body, "100");
+  EXPECT_EQ(runs_, 3) << "the repeat's transaction runs twice: its insert finds the key";
+  EXPECT_EQ(db_.Commits(), commits + 1) << "the repeat committed nothing";
+  EXPECT_EQ(db_.IdempotencyFinds(), 1);
+  EXPECT_EQ(Balance(), domain::Money{100});
+}
+
 TEST_F(IdempotencyTest, KeysCompareExactly) {
   ASSERT_TRUE(Charge("Key", "h").ok());
   for (const std::string key : {"key", "key ", "k\u00e9y", "KEY"}) {

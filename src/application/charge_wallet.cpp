@@ -50,8 +50,10 @@ Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletComma
     if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
     return *balance;
   }
-  if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
   if (!wallets.Credit(cmd.user_id, cmd.amount, domain::kMaxWalletBalance, now)) {
+    // No row changed: there is no such wallet, or the charge would pass the limit. Only this
+    // refusal asks which, so a charge that goes through costs one statement less.
+    if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
     return Fail(ErrorCode::kWalletLimitExceeded, "the balance would exceed the wallet limit");
   }
   if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,

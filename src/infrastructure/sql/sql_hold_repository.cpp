@@ -36,7 +36,7 @@ constexpr const char* kInsertHold =
 constexpr const char* kInsertHoldWithinLimit = BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("CROSS JOIN");
 constexpr const char* kInsertHoldWithinLimitMysql =
     BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("STRAIGHT_JOIN");
-// "{rows}" is replaced by one "(:hold, :sK, :numK, :priceK)" per seat: one statement per hold.
+// All the hold's seats in one statement (sql::SeatRows).
 constexpr const char* kInsertHoldSeats =
     "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
 constexpr const char* kSelectHold =
@@ -141,24 +141,9 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
   const std::int64_t id = dialect_.LastInsertId(session_);
 
   if (!seats.empty()) {
-    // All seats in one statement: values bound by name, one set per seat.
-    std::vector<domain::HeldSeat> rows = seats;
-    std::string values;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const std::string k = std::to_string(i);
-      if (i > 0) values += ',';
-      values += "(:hold, :s" + k + ", :num" + k + ", :price" + k + ")";
-    }
-    std::string text = kInsertHoldSeats;
-    text.replace(text.find("{rows}"), 6, values);
-    sql::Statement insert_seats = Prepare(text);
-    insert_seats.Bind(soci::use(id, "hold"));
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const std::string k = std::to_string(i);
-      insert_seats.Bind(soci::use(rows[i].seat_id.value, "s" + k),
-                        soci::use(rows[i].seat_number, "num" + k),
-                        soci::use(rows[i].price.won, "price" + k));
-    }
+    const sql::SeatRows rows(kInsertHoldSeats, id, seats);
+    sql::Statement insert_seats = Prepare(rows.Sql());
+    rows.Bind(insert_seats);
     insert_seats.Execute();
   }
   return domain::Hold{.id = domain::HoldId{id},

@@ -13,9 +13,9 @@ constexpr const char* kInsertReservation =
     "total_seats, total_amount, expires_at, concert_start_at, created_at, updated_at) "
     "VALUES (:user, :concert, :event, :hold, :status, :seats, :amount, :expires, :start, "
     ":now, :now)";
-constexpr const char* kInsertReservationSeat =
-    "INSERT INTO reservation_seat (reservation_id, seat_id, seat_number, price) "
-    "VALUES (:reservation, :seat, :number, :price)";
+// All the reservation's seats in one statement (sql::SeatRows).
+constexpr const char* kInsertReservationSeats =
+    "INSERT INTO reservation_seat (reservation_id, seat_id, seat_number, price) VALUES {rows}";
 
 #define BOXOFFICE_RESERVATION_COLUMNS                                                      \
   "SELECT id, user_id, concert_id, concert_event_id, occupation_id, status, total_seats, " \
@@ -65,13 +65,11 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
       soci::use(start, "start"), soci::use(at, "now"));
   const std::int64_t id = dialect_.LastInsertId(session_);
 
-  domain::HeldSeat seat;
-  sql::Statement insert_seat = Prepare(kInsertReservationSeat);
-  insert_seat.Bind(soci::use(id, "reservation"), soci::use(seat.seat_id.value, "seat"),
-                   soci::use(seat.seat_number, "number"), soci::use(seat.price.won, "price"));
-  for (const auto& s : reservation.seats) {
-    seat = s;
-    insert_seat.Execute();
+  if (!reservation.seats.empty()) {
+    const sql::SeatRows rows(kInsertReservationSeats, id, reservation.seats);
+    sql::Statement insert_seats = Prepare(rows.Sql());
+    rows.Bind(insert_seats);
+    insert_seats.Execute();
   }
   domain::Reservation out = reservation;
   out.id = domain::ReservationId{id};

@@ -593,6 +593,35 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
       << key_of["s"];
 }
 
+// The free-seat listing reads a date's seats from the covering index of migration 0004, in seat
+// order: no row lookup ("Using index") and no sort.
+TEST_F(MysqlDatabaseTest, TheFreeSeatListingReadsOneIndexInSeatOrder) {
+  auto db = infra::OpenMysql(settings_);
+  SeedDate(*db, 200);
+  *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
+  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
+  *raw_ << "ANALYZE TABLE seat";
+  std::string sql = infra::sql_text::kSelectFreeSeatsOfEvent;
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{":event", "1"}, {":now", "1"}}) {
+    for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {
+      sql.replace(at, name.size(), value);
+    }
+  }
+  soci::rowset<soci::row> plan = raw_->prepare << "EXPLAIN " + sql;
+  int rows = 0;
+  for (const auto& row : plan) {
+    ++rows;
+    const auto key = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+    const auto extra =
+        row.get_indicator("Extra") == soci::i_null ? "" : row.get<std::string>("Extra");
+    EXPECT_EQ(key, "idx_seat_event_number_state");
+    EXPECT_NE(extra.find("Using index"), std::string::npos) << extra;
+    EXPECT_EQ(extra.find("filesort"), std::string::npos) << extra;
+  }
+  EXPECT_EQ(rows, 1);
+}
+
 // One pooled connection serves a read, then a write, then a read: the pool switches its session
 // between the two kinds. A read sees one snapshot for all its statements and cannot write; a
 // write on the same connection afterwards reads the latest committed rows (READ COMMITTED) and

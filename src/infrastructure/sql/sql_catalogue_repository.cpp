@@ -128,6 +128,7 @@ std::vector<domain::ConcertEvent> QueryEvents(sql::Statement& st, std::int64_t k
 
 const char* const sql_text::kSelectEventsOfConcert = infra::kSelectEventsOfConcert;
 const char* const sql_text::kSelectEventsOfConcertMysql = infra::kSelectEventsOfConcertMysql;
+const char* const sql_text::kSelectFreeSeatsOfEvent = infra::kSelectFreeSeatsOfEvent;
 
 domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
                                                       domain::Instant now) {

@@ -43,7 +43,7 @@ Result<PaidReservation> PayReservation::Pay(domain::Store& store,
                                             const PayReservationCommand& cmd) {
   // Read inside the transaction: waiting for the write lock must not leave `now` stale.
   const auto now = clock_.Now();
-  auto reservation = store.Reservations().Find(cmd.reservation_id);
+  auto reservation = store.Reservations().FindWithoutSeats(cmd.reservation_id);
   if (!reservation || reservation->user_id != cmd.who.user_id) {
     return Fail(ErrorCode::kReservationNotFound, "reservation not found");
   }
@@ -54,7 +54,7 @@ Result<PaidReservation> PayReservation::Pay(domain::Store& store,
   if (!store.Reservations().Transition(reservation->id, ReservationStatus::kPending,
                                        ReservationStatus::kConfirmed, now)) {
     // Another transaction moved it first (a payment, a cancel, the sweeper): report its state.
-    auto current = store.Reservations().Find(reservation->id);
+    auto current = store.Reservations().FindWithoutSeats(reservation->id);
     return current ? NotPayable(*current)
                    : Fail(ErrorCode::kReservationNotFound, "reservation not found");
   }

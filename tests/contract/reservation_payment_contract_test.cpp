@@ -85,6 +85,18 @@ TEST_P(ReservationRepositoryContract, CreatedReservationIsFoundWithItsSeats) {
   EXPECT_EQ(found->seats[0].seat_number, 1);
   EXPECT_EQ(found->seats[1].seat_number, 3);
   EXPECT_FALSE(Find(domain::ReservationId{999}).has_value());
+
+  auto bare = Query(db(), [&](Store& s) { return s.Reservations().FindWithoutSeats(created.id); });
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_TRUE(bare->seats.empty());
+  EXPECT_EQ(bare->hold_id, hold.id);
+  EXPECT_EQ(bare->total_seats, 2);
+  EXPECT_EQ(bare->total_amount, domain::Money{6000});
+  EXPECT_EQ(bare->status, ReservationStatus::kPending);
+  EXPECT_EQ(bare->expires_at, T(300'000));
+  EXPECT_FALSE(Query(db(), [](Store& s) {
+                 return s.Reservations().FindWithoutSeats(domain::ReservationId{999});
+               }).has_value());
 }
 
 TEST_P(ReservationRepositoryContract, FindPendingByHoldSeesOnlyPendingOnes) {

@@ -282,6 +282,11 @@ class Reservations : public ReservationRepository {
     if (it == t_.reservations.end()) return std::nullopt;
     return it->second;
   }
+  std::optional<Reservation> FindWithoutSeats(ReservationId id) override {
+    auto found = Find(id);
+    if (found) found->seats.clear();
+    return found;
+  }
   std::optional<Reservation> FindPendingByHold(HoldId hold) override {
     for (const auto& [id, r] : t_.reservations) {
       if (r.hold_id == hold && r.status == ReservationStatus::kPending) return r;

@@ -14,6 +14,9 @@ class ReservationRepository {
   // Inserts the reservation (id ignored) with its seats; returns it with its new id.
   virtual Reservation Create(const Reservation& reservation, Instant now) = 0;
   virtual std::optional<Reservation> Find(ReservationId id) = 0;
+  // As Find, with `seats` left empty, for a step that needs only the reservation's own columns
+  // (a payment): one statement less.
+  virtual std::optional<Reservation> FindWithoutSeats(ReservationId id) = 0;
   virtual std::optional<Reservation> FindPendingByHold(HoldId hold) = 0;
   // Newest first.
   virtual std::vector<Reservation> ListByUser(UserId user) = 0;

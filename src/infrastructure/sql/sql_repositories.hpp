@@ -146,6 +146,7 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
   using SqlRepository::SqlRepository;
   domain::Reservation Create(const domain::Reservation& reservation, domain::Instant now) override;
   std::optional<domain::Reservation> Find(domain::ReservationId id) override;
+  std::optional<domain::Reservation> FindWithoutSeats(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindPendingByHold(domain::HoldId hold) override;
   std::vector<domain::Reservation> ListByUser(domain::UserId user) override;
   bool Transition(domain::ReservationId id, domain::ReservationStatus from,
@@ -153,7 +154,7 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
   int ExpireLapsed(domain::Instant now, int limit) override;
 
  private:
-  std::vector<domain::Reservation> Query(const char* sql, std::int64_t key);
+  std::vector<domain::Reservation> Query(const char* sql, std::int64_t key, bool with_seats = true);
 };
 
 class SqlPaymentRepository final : public domain::PaymentRepository, SqlRepository {

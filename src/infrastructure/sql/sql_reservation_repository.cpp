@@ -77,8 +77,8 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
   return out;
 }
 
-std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql,
-                                                                 std::int64_t key) {
+std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql, std::int64_t key,
+                                                                 bool with_seats) {
   domain::Reservation row;
   std::string status;
   std::int64_t expires = 0;
@@ -101,7 +101,7 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
     out.push_back(row);
     ids.push_back(row.id.value);
   }
-  if (ids.empty()) return out;
+  if (ids.empty() || !with_seats) return out;
 
   // The seats of every reservation in one query rather than one per reservation.
   sql::InList list("r", ids);
@@ -120,6 +120,13 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
 
 std::optional<domain::Reservation> SqlReservationRepository::Find(domain::ReservationId id) {
   auto rows = Query(kSelectById, id.value);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::optional<domain::Reservation> SqlReservationRepository::FindWithoutSeats(
+    domain::ReservationId id) {
+  auto rows = Query(kSelectById, id.value, /*with_seats=*/false);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }

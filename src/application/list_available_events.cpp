@@ -16,7 +16,8 @@ Result<std::vector<ConcertEvent>> ListAvailableEvents::Execute(const ActiveUser&
     return Fail(ErrorCode::kTokenNotProcessable, "queue token is for another concert");
   }
   const auto now = clock_.Now();
-  return db_.Read([&](domain::Store& store) -> Result<std::vector<ConcertEvent>> {
+  // Usually one statement; the concert it may look up never changes.
+  return db_.ReadLatest([&](domain::Store& store) -> Result<std::vector<ConcertEvent>> {
     auto events = store.Catalogue().ListEvents(concert, now);
     // A date belongs to an existing concert, so the concert is looked up only when it has none:
     // one statement per listing, not two.

@@ -13,7 +13,8 @@ ListSeats::ListSeats(domain::Database& db, const domain::Clock& clock) : db_(db)
 
 Result<std::vector<Seat>> ListSeats::Execute(const ActiveUser& who, const ListSeatsQuery& q) {
   const auto now = clock_.Now();
-  return db_.Read([&](domain::Store& store) -> Result<std::vector<Seat>> {
+  // The date's facts never change, so its seats need not share a snapshot with them.
+  return db_.ReadLatest([&](domain::Store& store) -> Result<std::vector<Seat>> {
     auto date = dates_.Find(store, q.event_id);
     if (!date) return Fail(ErrorCode::kEventNotFound, "concert event not found");
     if (date->concert_id != who.concert_id) {

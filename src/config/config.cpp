@@ -1,7 +1,5 @@
 #include "config/config.hpp"
 
-#include "interfaces/http/client_address.hpp"
-
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -18,6 +16,8 @@
 #include <stdexcept>
 #include <toml.hpp>
 #include <utility>
+
+#include "interfaces/http/client_address.hpp"
 
 namespace boxoffice::config {
 namespace {
@@ -347,6 +347,10 @@ const std::vector<Setting>& Settings() {
          c.sqlite.pool_size = static_cast<int>(ReadInt(v, 1, 256));
          c.mysql.pool_size = c.sqlite.pool_size;
        }},
+      {"DB_READ_POOL_SIZE",
+       [](Config& c, const RawValue& v) {
+         c.mysql.read_pool_size = static_cast<int>(ReadInt(v, 1, 256));
+       }},
       {"DB_BUSY_TIMEOUT_MS",
        [](Config& c, const RawValue& v) {
          c.sqlite.busy_timeout_ms = static_cast<int>(ReadInt(v, 0, 600'000));
@@ -495,6 +499,7 @@ std::string Sources(std::string_view name) {
 // agree on the admin token and the JWT secret, so neither may be generated per instance.
 void CheckProfile(const Config& config, const std::map<std::string, RawValue>& raw) {
   static constexpr std::string_view kClusterOnly[] = {"DB_URL",
+                                                      "DB_READ_POOL_SIZE",
                                                       "REDIS_URL",
                                                       "REDIS_KEY_PREFIX",
                                                       "KAFKA_BROKERS",

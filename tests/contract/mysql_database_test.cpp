@@ -170,25 +170,33 @@ class MysqlDatabaseTest : public testing::Test {
 };
 
 TEST_F(MysqlDatabaseTest, ALostConnectionIsReconnectedBeforeItsNextUse) {
-  auto db = infra::OpenMysql(settings_);
+  settings_.read_pool_size = 1;
+  auto db = infra::OpenMysql(settings_);  // one write and one read session
   auto create = [&] {
     return db->Write([&](Store& s) {
       return domain::Result<domain::UserId>(s.Users().Create("kim", At(0)).id);
     });
   };
   ASSERT_TRUE(create().ok());
-  ASSERT_EQ(KillPooledConnections(), 1);
+  ASSERT_EQ(KillPooledConnections(), 2);
 
   // The transaction's first statement finds the connection dead. Nothing was done on it yet, so
   // the pool reconnects (with the session settings) and runs the transaction: no error at all.
   auto again = create();
   ASSERT_TRUE(again.ok());
-  // Read transactions too.
-  ASSERT_EQ(KillPooledConnections(), 1);
+  // Read transactions too, of both kinds, on the read session (reconnected READ ONLY).
   EXPECT_TRUE(Query(*db, [&](Store& s) { return s.Users().Find(again.value()).has_value(); }));
+  ASSERT_EQ(KillPooledConnections(), 2);
+  EXPECT_TRUE(db->ReadLatest([&](Store& s) {
+                  return domain::Result<bool>(s.Users().Find(again.value()).has_value());
+                }).value());
+  EXPECT_ANY_THROW(db->ReadLatest([&](Store& s) {
+    return domain::Result<domain::UserId>(s.Users().Create("lee", At(0)).id);
+  })) << "a reconnected read session wrote";
+  ASSERT_TRUE(create().ok());
   EXPECT_TRUE(db->Ping());
   // Ping too marks a dead connection for reconnection.
-  EXPECT_EQ(KillPooledConnections(), 1);
+  EXPECT_EQ(KillPooledConnections(), 2);
   EXPECT_FALSE(db->Ping());
   EXPECT_TRUE(db->Ping());
 }
@@ -622,12 +630,12 @@ TEST_F(MysqlDatabaseTest, TheFreeSeatListingReadsOneIndexInSeatOrder) {
   EXPECT_EQ(rows, 1);
 }
 
-// One pooled connection serves a read, then a write, then a read: the pool switches its session
-// between the two kinds. A read sees one snapshot for all its statements and cannot write; a
-// write on the same connection afterwards reads the latest committed rows (READ COMMITTED) and
-// writes.
-TEST_F(MysqlDatabaseTest, ReadsSeeOneSnapshotAndWritesTheLatestRowsOnOneConnection) {
-  auto db = infra::OpenMysql(settings_);  // pool_size 1
+// Reads run on sessions of their own (autocommit on, REPEATABLE READ, READ ONLY). A snapshot read
+// sees one snapshot for all its statements; a latest-rows read sees each commit made between its
+// statements; neither can write. A write (READ COMMITTED) reads the latest committed rows.
+TEST_F(MysqlDatabaseTest, ReadsSeeASnapshotOrTheLatestRowsAndWritesTheLatestRows) {
+  settings_.read_pool_size = 1;
+  auto db = infra::OpenMysql(settings_);  // one write and one read session
   const auto user = SeedOneSeat(*db).user;
   auto balance = [&](Store& s) { return s.Wallets().Balance(user).value_or(domain::Money{-1}); };
   auto credit_elsewhere = [&](int won) {
@@ -647,6 +655,20 @@ TEST_F(MysqlDatabaseTest, ReadsSeeOneSnapshotAndWritesTheLatestRowsOnOneConnecti
         s.Wallets().Credit(user, domain::Money{1}, domain::Money{1000}, At(0)));
   })) << "a read transaction wrote";
 
+  const auto [latest_before, latest_after] =
+      db->ReadLatest([&](Store& s) {
+          const auto first = balance(s);
+          credit_elsewhere(5);
+          return domain::Result<std::pair<domain::Money, domain::Money>>(
+              std::pair{first, balance(s)});
+        }).value();
+  EXPECT_EQ(latest_before, domain::Money{100});
+  EXPECT_EQ(latest_after, domain::Money{105}) << "a latest-rows read kept a snapshot";
+  EXPECT_ANY_THROW(db->ReadLatest([&](Store& s) {
+    return domain::Result<bool>(
+        s.Wallets().Credit(user, domain::Money{1}, domain::Money{1000}, At(0)));
+  })) << "a latest-rows read wrote";
+
   const auto seen = Commit(*db, [&](Store& s) {
     const auto first = balance(s);
     credit_elsewhere(10);
@@ -654,12 +676,12 @@ TEST_F(MysqlDatabaseTest, ReadsSeeOneSnapshotAndWritesTheLatestRowsOnOneConnecti
     const bool credited = s.Wallets().Credit(user, domain::Money{1}, domain::Money{1000}, At(0));
     return std::tuple{first, second, credited};
   });
-  EXPECT_EQ(std::get<0>(seen), domain::Money{100});
-  EXPECT_EQ(std::get<1>(seen), domain::Money{110}) << "a write read an old snapshot";
+  EXPECT_EQ(std::get<0>(seen), domain::Money{105});
+  EXPECT_EQ(std::get<1>(seen), domain::Money{115}) << "a write read an old snapshot";
   EXPECT_TRUE(std::get<2>(seen));
-  EXPECT_EQ(Query(*db, balance), domain::Money{111});
+  EXPECT_EQ(Query(*db, balance), domain::Money{116});
   EXPECT_EQ(Number("SELECT balance FROM wallet WHERE user_id = " + std::to_string(user.value)),
-            111);
+            116);
 }
 
 // The migration lock is server-wide; it is named after the database, so a migrator of another

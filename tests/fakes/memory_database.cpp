@@ -617,7 +617,7 @@ void MemoryDatabase::Execute(TxMode mode, const std::function<bool(Store&)>& wor
     ++rollbacks_;
     throw;
   }
-  if (!commit || mode == TxMode::kRead) {
+  if (!commit || mode != TxMode::kWrite) {
     tables_ = std::move(before);
     if (!commit) ++rollbacks_;
     return;

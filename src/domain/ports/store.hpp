@@ -37,7 +37,11 @@ class Store {
 };
 
 enum class TxMode {
-  kRead,   // a consistent snapshot; no writes
+  kRead,  // a consistent snapshot; no writes
+  // No writes, and no snapshot across statements: each statement reads the rows committed when
+  // it runs. For a read of one statement, or of statements that need not agree (rows that never
+  // change); it costs fewer round trips than a snapshot where the database has sessions (MySQL).
+  kReadLatest,
   kWrite,  // takes the write lock up front where the database has one (SQLite BEGIN IMMEDIATE)
 };
 
@@ -55,6 +59,10 @@ class Database {
   template <class F>
   auto Read(F&& work) {
     return Run(TxMode::kRead, std::forward<F>(work));
+  }
+  template <class F>
+  auto ReadLatest(F&& work) {
+    return Run(TxMode::kReadLatest, std::forward<F>(work));
   }
   template <class F>
   auto Write(F&& work) {

@@ -40,19 +40,7 @@ std::string_view Dialect::BeginWrite() const {
 }
 
 std::string_view Dialect::BeginRead() const {
-  return backend_ == SqlBackend::kSqlite ? "BEGIN" : "";
-}
-
-std::string_view Dialect::ReadSession() const {
-  return backend_ == SqlBackend::kSqlite
-             ? ""
-             : "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-}
-
-std::string_view Dialect::WriteSession() const {
-  return backend_ == SqlBackend::kSqlite
-             ? ""
-             : "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE";
+  return backend_ == SqlBackend::kSqlite ? "BEGIN" : "START TRANSACTION WITH CONSISTENT SNAPSHOT";
 }
 
 bool Dialect::InsertUnlessDuplicate(sql::Statement& insert) const {

@@ -40,16 +40,10 @@ class Dialect {
 
   // SQLite takes the write lock up front so two writers never deadlock upgrading a read lock.
   std::string_view BeginWrite() const;
-  // Begins a read transaction on SQLite. Empty on MySQL, whose pooled sessions run with
-  // autocommit off: a transaction begins with its first statement, with the session's
-  // characteristics below.
+  // Begins a snapshot read. On MySQL it runs on a read session, whose transactions are
+  // REPEATABLE READ, READ ONLY: all its statements see one snapshot, as the Database port
+  // promises.
   std::string_view BeginRead() const;
-  // MySQL sessions are switched between these two before a transaction of the other kind
-  // (empty on SQLite). Write transactions run READ COMMITTED; read transactions run REPEATABLE
-  // READ, READ ONLY, so all their statements see one snapshot, as the Database port promises
-  // (InnoDB takes it at the transaction's first read).
-  std::string_view ReadSession() const;
-  std::string_view WriteSession() const;
 
   // Executes a prepared INSERT that may meet an existing unique key. Returns whether a row was
   // inserted: false when the key already existed. Every other failure (a foreign key, a CHECK,

@@ -12,7 +12,6 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
-#include <iterator>
 #include <mutex>
 #include <random>
 #include <set>
@@ -104,9 +103,6 @@ class SessionPool {
     // Declared after the session: its statements are finalised before the session closes.
     std::unique_ptr<sql::StatementCache> statements;  // SQLite only
     bool broken = false;  // failed with a lost connection: reconnect before the next use
-    // The session's transactions are set up for reads (MySQL: Dialect::ReadSession); false
-    // after a connect, whose settings are those of writes.
-    bool reads = false;
   };
 
   SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait,
@@ -120,19 +116,15 @@ class SessionPool {
     for (auto& slot : slots_) free_.push_back(&slot);
   }
 
-  // A free slot, preferring one last set up for `reads` (or not), which then needs no switch.
-  Slot& Acquire(bool reads) {
+  Slot& Acquire() {
     Slot* slot = nullptr;
     {
       std::unique_lock lock(mutex_);
       if (!available_.wait_for(lock, wait_, [&] { return !free_.empty(); })) {
         throw domain::UnavailableError("all database connections are busy");
       }
-      auto match = std::find_if(free_.rbegin(), free_.rend(),
-                                [&](const Slot* s) { return s->reads == reads; });
-      auto taken = match != free_.rend() ? std::prev(match.base()) : std::prev(free_.end());
-      slot = *taken;
-      free_.erase(taken);
+      slot = free_.back();
+      free_.pop_back();
     }
     if (slot->broken) {
       try {
@@ -160,7 +152,6 @@ class SessionPool {
     slot.broken = true;
     if (slot.statements) slot.statements->Clear();
     try {
-      slot.reads = false;
       slot.session->reconnect();
       if (configure_) configure_(*slot.session);
     } catch (const soci::soci_error& e) {
@@ -180,7 +171,7 @@ class SessionPool {
 
 class Lease {
  public:
-  explicit Lease(SessionPool& pool, bool reads = false) : pool_(pool), slot_(pool.Acquire(reads)) {}
+  explicit Lease(SessionPool& pool) : pool_(pool), slot_(pool.Acquire()) {}
   ~Lease() { pool_.Return(slot_); }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -189,13 +180,6 @@ class Lease {
   // Runs a statement without bindings (transaction control), prepared once per connection.
   void Run(std::string_view sql) {
     sql::Statement(session(), statements(), std::string(sql)).Execute();
-  }
-  // Sets the session up for transactions of the kind asked for, by running the dialect's
-  // statement for it when the session was last set up for the other kind.
-  void SetUpFor(bool reads, const Dialect& dialect) {
-    if (slot_.reads == reads) return;
-    Run(reads ? dialect.ReadSession() : dialect.WriteSession());
-    slot_.reads = reads;
   }
   // Called when the session failed with a lost connection.
   void MarkBroken() { slot_.broken = true; }
@@ -247,16 +231,20 @@ void RollbackQuietly(soci::session& session) {
   }
 }
 
-// How transactions begin on the pooled sessions.
-enum class Begin {
-  kExplicit,  // a BEGIN statement (Dialect::BeginWrite, Dialect::BeginRead)
-  // None: the sessions run with autocommit off, so a transaction begins with its first
-  // statement and ends with COMMIT or ROLLBACK (MySQL). Its isolation and access mode are the
-  // session's: a session is switched (Dialect::ReadSession, WriteSession) only when the pool
-  // has no free one already set up for the kind of transaction. So most transactions need no
-  // statement of their own besides COMMIT: a read of one statement is two round trips, not
-  // four.
-  kImplicit,
+// The sessions a PooledSqlDatabase uses, and how its transactions begin on them.
+struct Sessions {
+  // Every transaction's (SQLite), or the write transactions' (MySQL).
+  std::vector<std::unique_ptr<soci::session>> main;
+  Configure configure;  // reapplied to a reconnected main session
+  // MySQL: the write sessions run with autocommit off, so a write transaction begins with its
+  // first statement and ends with COMMIT or ROLLBACK: no BEGIN round trip.
+  bool implicit_write_begin = false;
+  // MySQL: sessions of their own for reads, with autocommit on and set up for them
+  // (REPEATABLE READ, READ ONLY). A snapshot read begins with Dialect::BeginRead and ends with
+  // COMMIT; a latest-rows read (TxMode::kReadLatest) is its statements alone, each its own
+  // transaction: a read of one statement is one round trip. Empty: reads use the main sessions.
+  std::vector<std::unique_ptr<soci::session>> reads;
+  Configure configure_reads;
 };
 
 class PooledSqlDatabase final : public SqlDatabase {
@@ -264,15 +252,20 @@ class PooledSqlDatabase final : public SqlDatabase {
   // With `single_writer`, write transactions of this process are committed in groups by one
   // caller at a time (SQLite: one writer at a time anyway); each waits at most `wait` to be
   // taken into a group.
-  PooledSqlDatabase(Dialect dialect, std::vector<std::unique_ptr<soci::session>> sessions,
-                    std::chrono::milliseconds wait, Configure configure = {},
-                    bool single_writer = false, Begin begin = Begin::kExplicit)
+  PooledSqlDatabase(Dialect dialect, Sessions sessions, std::chrono::milliseconds wait,
+                    bool single_writer = false)
       : dialect_(dialect),
-        pool_(std::move(sessions), wait, std::move(configure),
+        pool_(std::move(sessions.main), wait, std::move(sessions.configure),
               dialect.backend() == SqlBackend::kSqlite),
         wait_(wait),
         single_writer_(single_writer),
-        begin_(begin) {}
+        implicit_write_begin_(sessions.implicit_write_begin) {
+    if (!sessions.reads.empty()) {
+      reads_ = std::make_unique<SessionPool>(std::move(sessions.reads), wait,
+                                             std::move(sessions.configure_reads),
+                                             dialect.backend() == SqlBackend::kSqlite);
+    }
+  }
 
   bool Ping() override {
     try {
@@ -304,31 +297,34 @@ class PooledSqlDatabase final : public SqlDatabase {
   // closed it while idle in the pool) is reconnected and the transaction begins again on it:
   // that is a failure of its BEGIN or, with an implicit begin, of any statement before COMMIT
   // (the server rolls back the open transaction of a connection it lost, and with autocommit
-  // off nothing commits before COMMIT). A connection lost at COMMIT is not retried (the COMMIT
-  // may have landed): UnavailableError, and the slot reconnects before its next use.
+  // off nothing commits before COMMIT), or of any statement of a read. A connection lost at a
+  // write's COMMIT is not retried (the COMMIT may have landed): UnavailableError, and the slot
+  // reconnects before its next use.
   void Execute(domain::TxMode mode, const std::function<bool(domain::Store&)>& work) override {
     if (single_writer_ && mode == domain::TxMode::kWrite) {
       ExecuteInGroup(work);
       return;
     }
-    const bool reads = mode == domain::TxMode::kRead;
-    Lease lease(pool_, reads);
+    const bool writes = mode == domain::TxMode::kWrite;
+    // On the read sessions (autocommit on), a latest-rows read has no transaction to begin or end.
+    const bool autocommit = !writes && reads_ && mode == domain::TxMode::kReadLatest;
+    const bool implicit_begin = writes && implicit_write_begin_;
+    Lease lease(!writes && reads_ ? *reads_ : pool_);
     bool reconnected = false;
-    const bool implicit_begin = begin_ == Begin::kImplicit;
     for (int attempt = 1;; ++attempt) {
       soci::session& session = lease.session();
       bool begun = false;
       bool committing = false;
       try {
-        if (implicit_begin) {
-          lease.SetUpFor(reads, dialect_);
-        } else {
-          lease.Run(reads ? dialect_.BeginRead() : dialect_.BeginWrite());
+        if (!implicit_begin && !autocommit) {
+          lease.Run(writes ? dialect_.BeginWrite() : dialect_.BeginRead());
         }
         begun = true;
-        const Dialect dialect = dialect_.InTransaction(reads);
+        const Dialect dialect = dialect_.InTransaction(!writes);
         SqlStore store(session, dialect, lease.statements());
-        if (work(store)) {
+        const bool ok = work(store);
+        if (autocommit) return;
+        if (ok) {
           committing = true;
           lease.Run("COMMIT");
         } else {
@@ -337,7 +333,7 @@ class PooledSqlDatabase final : public SqlDatabase {
         return;
       } catch (const soci::soci_error& e) {
         if (dialect_.IsConnectionLost(e)) {
-          const bool nothing_landed = !begun || (implicit_begin && !committing);
+          const bool nothing_landed = !writes || !begun || (implicit_begin && !committing);
           if (nothing_landed && !reconnected) {
             reconnected = true;
             lease.Reconnect();  // UnavailableError when the server is still down
@@ -346,14 +342,14 @@ class PooledSqlDatabase final : public SqlDatabase {
           lease.MarkBroken();
           throw domain::UnavailableError(std::string("database connection lost: ") + e.what());
         }
-        RollbackQuietly(session);
-        if (mode == domain::TxMode::kWrite && begun && ShouldRetry(dialect_, e, attempt)) {
+        if (!autocommit) RollbackQuietly(session);
+        if (writes && begun && ShouldRetry(dialect_, e, attempt)) {
           PauseBeforeRetry(attempt);
           continue;
         }
         RethrowTranslated(dialect_, e);
       } catch (...) {
-        RollbackQuietly(session);
+        if (!autocommit) RollbackQuietly(session);
         throw;
       }
     }
@@ -486,7 +482,8 @@ class PooledSqlDatabase final : public SqlDatabase {
   SessionPool pool_;
   std::chrono::milliseconds wait_;
   bool single_writer_;
-  Begin begin_;
+  bool implicit_write_begin_;
+  std::unique_ptr<SessionPool> reads_;  // MySQL: see Sessions::reads
   mutable std::mutex group_mutex_;
   std::condition_variable group_done_;
   std::vector<GroupedWrite*> queued_;
@@ -575,6 +572,13 @@ std::string MysqlConnectString(const MysqlSettings& settings) {
   return out;
 }
 
+// Write sessions run with autocommit off (Sessions::implicit_write_begin). Every statement on
+// them runs inside Execute, which ends each transaction with COMMIT or ROLLBACK, or is Ping's
+// SELECT 1, which reads no table. Read sessions keep autocommit on and refuse writes.
+constexpr const char* kWriteSession = "SET SESSION autocommit = 0";
+constexpr const char* kReadSession =
+    "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 // Set on every connection rather than trusted from the server configuration: the repositories
 // are written for READ COMMITTED (see scripts/mariadb) and strict mode.
 void ConfigureMysql(const MysqlSettings& settings, soci::session& session) {
@@ -630,12 +634,12 @@ std::string MysqlMigrationLockName(const std::string& database) {
 
 std::unique_ptr<SqlDatabase> OpenSqlite(const SqliteSettings& settings) {
   EnsureParentDirectory(settings.path);
-  std::vector<std::unique_ptr<soci::session>> sessions;
+  Sessions sessions;
   const int size = settings.pool_size > 0 ? settings.pool_size : 1;
-  for (int i = 0; i < size; ++i) sessions.push_back(ConnectSqlite(settings));
+  for (int i = 0; i < size; ++i) sessions.main.push_back(ConnectSqlite(settings));
   return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kSqlite), std::move(sessions),
                                              std::chrono::milliseconds(settings.busy_timeout_ms),
-                                             Configure{}, /*single_writer=*/true);
+                                             /*single_writer=*/true);
 }
 
 int MigrateSqlite(const SqliteSettings& settings) {
@@ -646,28 +650,33 @@ int MigrateSqlite(const SqliteSettings& settings) {
 
 std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   const std::string connect = MysqlConnectString(settings);
-  std::vector<std::unique_ptr<soci::session>> sessions;
-  const int size = settings.pool_size > 0 ? settings.pool_size : 1;
-  // Pooled sessions run with autocommit off: a transaction needs no START TRANSACTION round
-  // trip (Begin::kImplicit). Every statement on them runs inside Execute, which ends each
-  // transaction with COMMIT or ROLLBACK, or is Ping's SELECT 1, which reads no table.
-  auto configure = [settings](soci::session& s) {
-    ConfigureMysql(settings, s);
-    s << "SET SESSION autocommit = 0";
-  };
-  for (int i = 0; i < size; ++i) {
-    sessions.push_back(ConnectMysql(settings, connect));
-    try {
-      *sessions.back() << "SET SESSION autocommit = 0";
-    } catch (const soci::soci_error& e) {
-      throw domain::UnavailableError("cannot configure MySQL session at " + RedactedHost(settings) +
-                                     ": " + e.what());
+  auto connect_all = [&](int count, const char* setup,
+                         std::vector<std::unique_ptr<soci::session>>& out) {
+    for (int i = 0; i < std::max(count, 1); ++i) {
+      out.push_back(ConnectMysql(settings, connect));
+      try {
+        *out.back() << setup;
+      } catch (const soci::soci_error& e) {
+        throw domain::UnavailableError("cannot configure MySQL session at " +
+                                       RedactedHost(settings) + ": " + e.what());
+      }
     }
-  }
+  };
+  Sessions sessions;
+  connect_all(settings.pool_size, kWriteSession, sessions.main);
+  connect_all(settings.read_pool_size, kReadSession, sessions.reads);
+  sessions.implicit_write_begin = true;
+  sessions.configure = [settings](soci::session& s) {
+    ConfigureMysql(settings, s);
+    s << kWriteSession;
+  };
+  sessions.configure_reads = [settings](soci::session& s) {
+    ConfigureMysql(settings, s);
+    s << kReadSession;
+  };
   return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kMysql), std::move(sessions),
                                              std::chrono::milliseconds(settings.acquire_timeout_ms),
-                                             configure,
-                                             /*single_writer=*/false, Begin::kImplicit);
+                                             /*single_writer=*/false);
 }
 
 int MigrateMysql(const MysqlSettings& settings) {

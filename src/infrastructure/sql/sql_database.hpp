@@ -18,7 +18,8 @@ struct SqliteSettings {
 
 struct MysqlSettings {
   std::string url;                    // mysql://user:password@host:port/database
-  int pool_size = 16;                 // connections kept open
+  int pool_size = 16;                 // connections kept open for write transactions
+  int read_pool_size = 4;             // and for reads, apart
   int connect_timeout_seconds = 5;    // per connection attempt
   int lock_wait_timeout_seconds = 5;  // innodb_lock_wait_timeout: a longer wait answers 503
   int acquire_timeout_ms = 5000;      // wait for a free pooled connection before answering 503

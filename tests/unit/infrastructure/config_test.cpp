@@ -297,6 +297,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"DATA_DIR", " ", "expected a non-empty value, got \" \""},
         BadValue{"DB_PATH", " ", "expected a non-empty value, got \" \""},
         BadValue{"DB_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},
+        BadValue{"DB_READ_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},
         BadValue{"DB_BUSY_TIMEOUT_MS", "-5", "expected an integer 0..600000, got \"-5\""},
         BadValue{"DB_SYNCHRONOUS", "off", "expected one of full, normal, got \"off\""},
         BadValue{"ADMIN_TOKEN", "has space", "expected printable ASCII without spaces"},
@@ -376,12 +377,14 @@ TEST(ConfigClusterTest, AnExplicitQueueLaneSizeWinsOverTheClusterDefault) {
 TEST(ConfigClusterTest, OptionalClusterSettings) {
   auto env = ClusterEnv();
   env.insert(env.end(), {"BOXOFFICE_INSTANCE_ID=node-7", "BOXOFFICE_DB_POOL_SIZE=5",
+                         "BOXOFFICE_DB_READ_POOL_SIZE=3",
                          "BOXOFFICE_KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093",
                          "BOXOFFICE_REDIS_KEY_PREFIX=bx_test", "BOXOFFICE_WORKER_THREADS=6"});
   const Config c = MustParse({}, env);
   EXPECT_EQ(c.instance_id, "node-7");
   EXPECT_EQ(c.mysql.pool_size, 5);
   EXPECT_EQ(c.sqlite.pool_size, 5);
+  EXPECT_EQ(c.mysql.read_pool_size, 3);
   EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
   EXPECT_EQ(c.kafka.client_id, "node-7");
   EXPECT_EQ(c.redis_key_prefix, "bx_test");
@@ -506,7 +509,7 @@ TEST(ConfigClusterTest, ClusterSettingsAreRejectedInTheEmbeddedProfile) {
   for (const std::string entry :
        {"BOXOFFICE_KAFKA_BROKERS=h:9092", "BOXOFFICE_KAFKA_TOPIC=t", "BOXOFFICE_KAFKA_GROUP=g",
         "BOXOFFICE_KAFKA_PARTITIONS=3", "BOXOFFICE_KAFKA_REPLICATION_FACTOR=1",
-        "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=1000"}) {
+        "BOXOFFICE_KAFKA_PUBLISH_TIMEOUT_MS=1000", "BOXOFFICE_DB_READ_POOL_SIZE=2"}) {
     EXPECT_NE(ErrorOf({}, {entry}).find("only used with BOXOFFICE_PROFILE=cluster"),
               std::string::npos)
         << entry;

@@ -234,6 +234,12 @@ TEST_P(HoldRepositoryContract, CreatedHoldIsActiveAndFoundWithItsSeats) {
   EXPECT_EQ(found->seats[1].price, domain::Money{2500});
   EXPECT_NE(Create({seats_[1]}, T(1)).id, created.id);
   EXPECT_FALSE(Find(HoldId{12345}).has_value());
+  // A hold without seats (the port allows one) is found, with none.
+  auto bare = Find(Create({}, T(2)).id);
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_TRUE(bare->seats.empty());
+  EXPECT_EQ(bare->expires_at, T(2));
+  EXPECT_EQ(bare->user_id, user_);
 }
 
 TEST_P(HoldRepositoryContract, TransitionMovesOnlyFromTheExpectedStatus) {

@@ -39,12 +39,13 @@ constexpr const char* kInsertHoldWithinLimitMysql =
 // All the hold's seats in one statement (sql::SeatRows).
 constexpr const char* kInsertHoldSeats =
     "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
-constexpr const char* kSelectHold =
-    "SELECT user_id, concert_event_id, status, created_at, expires_at "
-    "FROM occupation WHERE id = :id";
-constexpr const char* kSelectHoldSeats =
-    "SELECT seat_id, seat_number, price FROM occupation_seat WHERE occupation_id = :id "
-    "ORDER BY seat_number";
+// The hold and its seats in one statement: one row per seat, or one row with NULL seat columns
+// for a hold without seats.
+constexpr const char* kSelectHoldWithSeats =
+    "SELECT o.user_id, o.concert_event_id, o.status, o.created_at, o.expires_at, s.seat_id, "
+    "s.seat_number, s.price FROM occupation o "
+    "LEFT JOIN occupation_seat s ON s.occupation_id = o.id WHERE o.id = :id "
+    "ORDER BY s.seat_number";
 constexpr const char* kTransitionHold =
     "UPDATE occupation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
 constexpr const char* kSelectLapsedHolds =
@@ -160,21 +161,25 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
   std::string status;
   std::int64_t created = 0;
   std::int64_t expires = 0;
-  if (!Run(kSelectHold, soci::use(id.value, "id"), soci::into(hold.user_id.value),
-           soci::into(hold.event_id.value), soci::into(status), soci::into(created),
-           soci::into(expires))) {
-    return std::nullopt;
+  domain::HeldSeat seat;
+  soci::indicator seat_ind = soci::i_ok;
+  soci::indicator number_ind = soci::i_ok;
+  soci::indicator price_ind = soci::i_ok;
+  sql::Statement st = Prepare(kSelectHoldWithSeats);
+  st.Bind(soci::use(id.value, "id"), soci::into(hold.user_id.value),
+          soci::into(hold.event_id.value), soci::into(status), soci::into(created),
+          soci::into(expires), soci::into(seat.seat_id.value, seat_ind),
+          soci::into(seat.seat_number, number_ind), soci::into(seat.price.won, price_ind));
+  st.Execute(false);
+  bool found = false;
+  while (st.Fetch()) {
+    found = true;
+    if (seat_ind == soci::i_ok) hold.seats.push_back(seat);
   }
+  if (!found) return std::nullopt;
   hold.status = sql::HoldStatusFrom(status);
   hold.created_at = sql::FromMs(created);
   hold.expires_at = sql::FromMs(expires);
-
-  domain::HeldSeat seat;
-  sql::Statement st = Prepare(kSelectHoldSeats);
-  st.Bind(soci::use(id.value, "id"), soci::into(seat.seat_id.value), soci::into(seat.seat_number),
-          soci::into(seat.price.won));
-  st.Execute(false);
-  while (st.Fetch()) hold.seats.push_back(seat);
   return hold;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <latch>
 #include <map>
 #include <random>
@@ -154,6 +155,23 @@ class MysqlDatabaseTest : public testing::Test {
              "AND s.state = 'AVAILABLE')",
         soci::into(mismatches);
     return mismatches;
+  }
+  // Every fifth seat sold and the next one held (lapsed from time 1 on), then the statistics of
+  // `tables` refreshed, so EXPLAIN sees a date in the middle of its sale.
+  void SellAndHoldSome(const std::string& tables) {
+    *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
+    *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
+    *raw_ << "ANALYZE TABLE " + tables;
+  }
+  // `sql` with each named placeholder replaced by its value, to EXPLAIN it.
+  static std::string Bound(std::string sql,
+                           std::initializer_list<std::pair<std::string, std::string>> values) {
+    for (const auto& [name, value] : values) {
+      for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {
+        sql.replace(at, name.size(), value);
+      }
+    }
+    return sql;
   }
   long long Number(const std::string& sql) {
     long long n = -1;
@@ -577,16 +595,9 @@ TEST_F(MysqlDatabaseTest, ConcurrentSeatChangesKeepTheShardedCountExact) {
 TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
   auto db = infra::OpenMysql(settings_);
   SeedDate(*db, 50);
-  *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
-  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
-  *raw_ << "ANALYZE TABLE seat, seat_available_count, concert_event";
-  std::string sql = infra::sql_text::kSelectEventsOfConcertMysql;
-  for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{":id", "1"}, {":now", "1"}}) {
-    for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {
-      sql.replace(at, name.size(), value);
-    }
-  }
+  SellAndHoldSome("seat, seat_available_count, concert_event");
+  const auto sql =
+      Bound(infra::sql_text::kSelectEventsOfConcertMysql, {{":id", "1"}, {":now", "1"}});
   std::map<std::string, std::string> key_of;
   soci::rowset<soci::row> plan = raw_->prepare << "EXPLAIN " + sql;
   for (const auto& row : plan) {
@@ -606,16 +617,9 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
 TEST_F(MysqlDatabaseTest, TheFreeSeatListingReadsOneIndexInSeatOrder) {
   auto db = infra::OpenMysql(settings_);
   SeedDate(*db, 200);
-  *raw_ << "UPDATE seat SET state = 'RESERVED' WHERE id % 5 = 0";
-  *raw_ << "UPDATE seat SET state = 'HELD', hold_id = id, held_until = id WHERE id % 5 = 1";
-  *raw_ << "ANALYZE TABLE seat";
-  std::string sql = infra::sql_text::kSelectFreeSeatsOfEvent;
-  for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{":event", "1"}, {":now", "1"}}) {
-    for (auto at = sql.find(name); at != std::string::npos; at = sql.find(name)) {
-      sql.replace(at, name.size(), value);
-    }
-  }
+  SellAndHoldSome("seat");
+  const auto sql =
+      Bound(infra::sql_text::kSelectFreeSeatsOfEvent, {{":event", "1"}, {":now", "1"}});
   soci::rowset<soci::row> plan = raw_->prepare << "EXPLAIN " + sql;
   int rows = 0;
   for (const auto& row : plan) {

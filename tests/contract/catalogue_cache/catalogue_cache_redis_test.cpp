@@ -1,50 +1,24 @@
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "../redis_test_support.hpp"
 #include "catalogue_cache_contract.hpp"
-#include "domain/errors.hpp"
 #include "infrastructure/redis/redis_catalogue_cache.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 
 namespace boxoffice::contract {
 namespace {
 
-// BOXOFFICE_TEST_REDIS_URL names the server (scripts/test-redis-contract starts one); unset, the
-// suite skips. Each cache gets its own key prefix, so tests never see each other's keys.
-std::shared_ptr<infra::RedisPool> SharedPool() {
-  static const std::shared_ptr<infra::RedisPool> pool = []() -> std::shared_ptr<infra::RedisPool> {
-    const char* url = std::getenv("BOXOFFICE_TEST_REDIS_URL");
-    if (url == nullptr || *url == '\0') return nullptr;
-    return std::make_shared<infra::RedisPool>(
-        infra::RedisSettings{url, 8, std::chrono::milliseconds(2000)});
-  }();
-  if (!pool) return nullptr;
-  try {
-    pool->Command({"PING"});
-  } catch (const domain::UnavailableError& e) {
-    std::cerr << "redis unreachable: " << e.what() << "\n";
-    return nullptr;
-  }
-  return pool;
-}
-
-std::string UniquePrefix() {
-  static std::atomic<int> counter{0};
-  return "test:cc:" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
-}
+// Each cache gets its own key prefix, so tests never see each other's keys.
+std::string CachePrefix() { return UniquePrefix("cc"); }
 
 std::unique_ptr<domain::CatalogueCache> MakeRedisCache() {
-  auto pool = SharedPool();
+  auto pool = ReachablePool();
   if (!pool) return nullptr;
-  return std::make_unique<infra::RedisCatalogueCache>(pool, UniquePrefix());
+  return std::make_unique<infra::RedisCatalogueCache>(pool, CachePrefix());
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, CatalogueCacheContract,
@@ -74,9 +48,9 @@ TEST(RedisCatalogueCacheUnavailable, FailuresActAsMissesAndNeverThrow) {
 
 // A fill whose version was read before Redis failed must not be stored once it is back.
 TEST(RedisCatalogueCacheUnavailable, AVersionReadDuringAnOutageNeverMatches) {
-  auto pool = SharedPool();
+  auto pool = ReachablePool();
   if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
-  const std::string prefix = UniquePrefix();
+  const std::string prefix = CachePrefix();
   infra::RedisCatalogueCache down(std::make_shared<infra::RedisPool>(infra::RedisSettings{
                                       "redis://127.0.0.1:1", 1, std::chrono::milliseconds(200)}),
                                   prefix);
@@ -88,9 +62,9 @@ TEST(RedisCatalogueCacheUnavailable, AVersionReadDuringAnOutageNeverMatches) {
 // A version counter that restarts (Redis restart, restore) must not give out again a version that
 // an in-flight reader holds: its stale fill would then be stored as current.
 TEST(RedisCatalogueCacheVersion, LosingTheVersionKeyDoesNotRepeatAVersion) {
-  auto pool = SharedPool();
+  auto pool = ReachablePool();
   if (!pool) GTEST_SKIP() << "BOXOFFICE_TEST_REDIS_URL is not set or unreachable";
-  const std::string prefix = UniquePrefix();
+  const std::string prefix = CachePrefix();
   infra::RedisCatalogueCache cache(pool, prefix);
   cache.Invalidate();
   const auto read_at = cache.Version();  // a reader starts loading the catalogue

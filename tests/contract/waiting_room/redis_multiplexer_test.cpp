@@ -30,7 +30,7 @@
 
 #include "domain/errors.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
-#include "redis_test_support.hpp"
+#include "../redis_test_support.hpp"
 
 // RedisMultiplexer against a real Redis (BOXOFFICE_TEST_REDIS_URL, set by
 // scripts/test-redis-contract), and against sockets the tests control for the failures.

@@ -27,7 +27,7 @@
 #include "infrastructure/redis/redis_multiplexer.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
-#include "redis_test_support.hpp"
+#include "../redis_test_support.hpp"
 #include "waiting_room_contract.hpp"
 
 // The Redis waiting room through its asynchronous path (JoinWithStatsAsync, TouchWithStatsAsync

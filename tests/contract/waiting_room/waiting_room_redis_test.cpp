@@ -13,7 +13,7 @@
 #include "infrastructure/redis/redis_lease.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
-#include "redis_test_support.hpp"
+#include "../redis_test_support.hpp"
 #include "waiting_room_contract.hpp"
 
 namespace boxoffice::contract {

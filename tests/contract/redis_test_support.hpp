@@ -23,7 +23,7 @@
 
 #include "infrastructure/redis/redis_pool.hpp"
 
-// What the Redis contract tests of this directory share.
+// What the Redis contract tests (waiting room, catalogue cache) share.
 namespace boxoffice::contract {
 
 // BOXOFFICE_TEST_REDIS_URL names the server (scripts/test-redis-contract starts one); unset, the
@@ -41,10 +41,11 @@ inline std::string WithDatabase(const std::string& url, int db) {
   return url.substr(0, slash) + "/" + std::to_string(db);
 }
 
-// Every room gets its own key prefix, so tests (and test processes) never see each other's keys.
-inline std::string UniquePrefix() {
+// Every room or cache gets its own key prefix, so tests (and test processes) never see each
+// other's keys.
+inline std::string UniquePrefix(const std::string& kind = "wr") {
   static std::atomic<int> counter{0};
-  return "test:wr:" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
+  return "test:" + kind + ":" + std::to_string(::getpid()) + ":" + std::to_string(++counter);
 }
 
 // One pool for the tests of a process; nullptr when no server is named.

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "domain/model/policies.hpp"
@@ -24,6 +25,19 @@ struct ViewWithStats {
 // synchronous form would have thrown (the value is then default-made and means nothing).
 template <class T>
 using Completion = std::function<void(std::exception_ptr error, T value)>;
+
+// Ends `done` in place with what `call` returns, or with the exception it throws.
+template <class T, class F>
+void CompleteInPlace(const Completion<T>& done, F&& call) {
+  T result;
+  try {
+    result = call();
+  } catch (...) {
+    done(std::current_exception(), {});
+    return;
+  }
+  done(nullptr, std::move(result));
+}
 
 // The waiting room of every concert. Implementations: MemoryWaitingRoom (embedded profile) and
 // RedisWaitingRoom (cluster). Both must pass the same contract suite.
@@ -96,26 +110,12 @@ class WaitingRoom {
   virtual bool AnswersWithoutBlocking() const { return false; }
   virtual void JoinWithStatsAsync(ConcertId concert, UserId user, Instant now, Instant opens_at,
                                   const Policies& policies, Completion<PlaceWithStats> done) {
-    PlaceWithStats result;
-    try {
-      result = JoinWithStats(concert, user, now, opens_at, policies);
-    } catch (...) {
-      done(std::current_exception(), {});
-      return;
-    }
-    done(nullptr, std::move(result));
+    CompleteInPlace(done, [&] { return JoinWithStats(concert, user, now, opens_at, policies); });
   }
   virtual void TouchWithStatsAsync(ConcertId concert, UserId user, std::int32_t generation,
                                    Instant now, const Policies& policies,
                                    Completion<ViewWithStats> done) {
-    ViewWithStats result;
-    try {
-      result = TouchWithStats(concert, user, generation, now, policies);
-    } catch (...) {
-      done(std::current_exception(), {});
-      return;
-    }
-    done(nullptr, std::move(result));
+    CompleteInPlace(done, [&] { return TouchWithStats(concert, user, generation, now, policies); });
   }
 
   // Concerts that have anyone waiting or admitted (for the admission scheduler).

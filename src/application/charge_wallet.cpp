@@ -17,18 +17,25 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd,
                 "amount must be 1 to " + std::to_string(domain::kMaxChargeAmount.won));
   }
   const auto now = clock_.Now();
-  bool lost_race = false;
-  auto charged = db_.Write([&](domain::Store& store) -> Result<Money> {
-    lost_race = false;
-    if (hooks.at_start) {
-      if (auto started = hooks.at_start(store); !started) return started.error();
-    }
-    auto balance = Charge(store, cmd, now, lost_race);
-    if (!balance || !hooks.before_commit) return balance;
-    if (auto hooked = hooks.before_commit(store, *balance); !hooked) return hooked.error();
-    return balance;
-  });
-  if (charged || !lost_race) return charged;
+  // The ledger key is not looked up first: a key charged before is rare, and the ledger's unique
+  // key finds it anyway. When it does, the transaction rolls back and runs once more with the
+  // key looked up at its start.
+  ChargeOutcome outcome = ChargeOutcome::kDone;
+  auto charge = [&](bool look_up) {
+    return db_.Write([&](domain::Store& store) -> Result<Money> {
+      outcome = ChargeOutcome::kDone;
+      if (hooks.at_start) {
+        if (auto started = hooks.at_start(store); !started) return started.error();
+      }
+      auto balance = Charge(store, cmd, now, look_up, outcome);
+      if (!balance || !hooks.before_commit) return balance;
+      if (auto hooked = hooks.before_commit(store, *balance); !hooked) return hooked.error();
+      return balance;
+    });
+  };
+  auto charged = charge(/*look_up=*/false);
+  if (outcome == ChargeOutcome::kKeySeen) charged = charge(/*look_up=*/true);
+  if (charged || outcome != ChargeOutcome::kLostRace) return charged;
   return db_.Read([&](domain::Store& store) -> Result<Money> {
     auto balance = store.Wallets().Balance(cmd.user_id);
     if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
@@ -37,10 +44,11 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd,
 }
 
 Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletCommand& cmd,
-                                   domain::Instant now, bool& lost_race) {
+                                   domain::Instant now, bool look_up, ChargeOutcome& outcome) {
   auto& wallets = store.Wallets();
-  if (auto earlier = cmd.idempotency_key ? wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)
-                                         : std::nullopt) {
+  if (auto earlier = cmd.idempotency_key && look_up
+                         ? wallets.FindEntryByKey(cmd.user_id, *cmd.idempotency_key)
+                         : std::nullopt) {
     // Ledger keys outlive the 24 h replay window of the HTTP layer: a key reused later for
     // another amount must not be answered as if it had been charged.
     if (earlier->amount != cmd.amount) {
@@ -58,9 +66,10 @@ Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletComma
   }
   if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
                                                cmd.amount, cmd.idempotency_key, now})) {
-    // A concurrent charge with the same key committed first: undo our credit and answer
-    // with the balance that charge produced, as a replay would.
-    lost_race = true;
+    // The key is on the ledger already: undo our credit. Without a lookup this run, run again
+    // with one; after it, a concurrent charge with the same key committed in between, and the
+    // answer is the balance that charge produced, as a replay's would be.
+    outcome = look_up ? ChargeOutcome::kLostRace : ChargeOutcome::kKeySeen;
     return Fail(ErrorCode::kIdempotencyInProgress, "charge with this key already applied");
   }
   auto balance = wallets.Balance(cmd.user_id);

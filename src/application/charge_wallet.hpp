@@ -27,10 +27,16 @@ class ChargeWallet {
                                         const TransactionHooks<domain::Money>& hooks = {});
 
  private:
-  // The charge itself, in the caller's transaction. `lost_race` is set when a concurrent charge
-  // with the same key committed its ledger row first.
+  enum class ChargeOutcome {
+    kDone,      // charged, or refused for a reason of its own
+    kKeySeen,   // the ledger has the key: run again, looking it up first
+    kLostRace,  // looked up and absent, then a concurrent charge with the key committed first
+  };
+  // The charge itself, in the caller's transaction. With `look_up`, the ledger key is looked up
+  // first and an entry found with it is answered as a replay.
   static domain::Result<domain::Money> Charge(domain::Store& store, const ChargeWalletCommand& cmd,
-                                              domain::Instant now, bool& lost_race);
+                                              domain::Instant now, bool look_up,
+                                              ChargeOutcome& outcome);
 
   domain::Database& db_;
   const domain::Clock& clock_;

@@ -50,23 +50,23 @@ int RelayOutbox::Execute() {
   }
   handed_over.resize(claimed.size(), false);
   const auto after = clock_.Now();
-  int published = 0;
-  // One transaction for the pass: on SQLite each commit is a sync to disk.
+  std::vector<std::int64_t> published;
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    if (handed_over[i]) published.push_back(claimed[i].id);
+  }
+  // One transaction for the pass (on SQLite each commit is a sync to disk), and one statement
+  // for the rows published, which are all of them unless the broker refused some.
   (void)db_.Write([&](domain::Store& store) -> Result<bool> {
-    published = 0;
+    store.Outbox().MarkPublished(published, after);
     for (std::size_t i = 0; i < claimed.size(); ++i) {
       const auto& record = claimed[i];
-      if (handed_over[i]) {
-        store.Outbox().MarkPublished(record.id, after);
-        ++published;
-      } else {
-        const bool dead = record.attempts + 1 >= kMaxAttempts;
-        store.Outbox().MarkFailed(record.id, after + Backoff(record.attempts), dead);
-      }
+      if (handed_over[i]) continue;
+      const bool dead = record.attempts + 1 >= kMaxAttempts;
+      store.Outbox().MarkFailed(record.id, after + Backoff(record.attempts), dead);
     }
     return true;
   });
-  return published;
+  return static_cast<int>(published.size());
 }
 
 }  // namespace boxoffice::application

@@ -79,9 +79,27 @@ TEST_P(OutboxRepositoryContract, PublishedRowsAreNeverClaimedAgain) {
   Commit(db(), [](Store& s) { s.Outbox().Append(Paid(1), T(0)); });
   auto claimed = Claim(0, 1000);
   ASSERT_EQ(claimed.size(), 1u);
-  Commit(db(), [&](Store& s) { s.Outbox().MarkPublished(claimed[0].id, T(5)); });
+  Commit(db(), [&](Store& s) { s.Outbox().MarkPublished({claimed[0].id}, T(5)); });
   EXPECT_EQ(Unpublished(), 0);
   EXPECT_TRUE(Claim(100'000, 200'000).empty());
+}
+
+TEST_P(OutboxRepositoryContract, OneCallMarksTheRowsItNamesAndNoOther) {
+  Commit(db(), [](Store& s) {
+    for (int i = 1; i <= 4; ++i) s.Outbox().Append(Paid(i), T(0));
+  });
+  auto claimed = Claim(0, 1000);
+  ASSERT_EQ(claimed.size(), 4u);
+  const std::int64_t gone = claimed[3].id + 1000;  // no such row: skipped
+  Commit(db(), [&](Store& s) {
+    s.Outbox().MarkPublished({claimed[0].id, claimed[2].id, gone}, T(5));
+    s.Outbox().MarkPublished({}, T(5));
+  });
+  EXPECT_EQ(Unpublished(), 2);
+  auto left = Claim(1000, 2000);
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].id, claimed[1].id);
+  EXPECT_EQ(left[1].id, claimed[3].id);
 }
 
 TEST_P(OutboxRepositoryContract, FailedRowsBackOffCountAttemptsAndDeadRowsStop) {
@@ -137,9 +155,9 @@ TEST_P(OutboxRepositoryContract, PurgePublishedDropsOnlyRowsPublishedBeforeTheCu
   auto claimed = Claim(0, 1000);
   ASSERT_EQ(claimed.size(), 5u);
   Commit(db(), [&](Store& s) {
-    s.Outbox().MarkPublished(claimed[0].id, T(100));
-    s.Outbox().MarkPublished(claimed[1].id, T(200));
-    s.Outbox().MarkPublished(claimed[2].id, T(5000));
+    s.Outbox().MarkPublished({claimed[0].id}, T(100));
+    s.Outbox().MarkPublished({claimed[1].id}, T(200));
+    s.Outbox().MarkPublished({claimed[2].id}, T(5000));
     s.Outbox().MarkFailed(claimed[3].id, T(10), /*dead=*/true);
   });
   auto purge = [&](std::int64_t cutoff, int limit) {

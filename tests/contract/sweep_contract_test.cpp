@@ -50,7 +50,7 @@ TEST_P(SweepContract, PublishedOutboxRowsGoAfterADay) {
   });
   auto claimed = Commit(db(), [&](Store& s) { return s.Outbox().Claim(T(0), T(1000), 10); });
   ASSERT_EQ(claimed.size(), 2u);
-  Commit(db(), [&](Store& s) { s.Outbox().MarkPublished(claimed[0].id, T(0)); });
+  Commit(db(), [&](Store& s) { s.Outbox().MarkPublished({claimed[0].id}, T(0)); });
   fakes::FakeClock clock(T(0) + 23h);
   SweepExpired sweep(db(), clock);
   EXPECT_EQ(sweep.Execute().outbox_purged, 0);

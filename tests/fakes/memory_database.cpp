@@ -364,7 +364,7 @@ class Payments : public PaymentRepository {
 
 class Wallets : public WalletRepository {
  public:
-  explicit Wallets(Tables& t) : t_(t) {}
+  Wallets(Tables& t, int& finds) : t_(t), finds_(finds) {}
   void Create(UserId user, Instant) override { t_.wallets.try_emplace(user.value, Money{0}); }
   std::optional<Money> Balance(UserId user) override {
     auto it = t_.wallets.find(user.value);
@@ -384,7 +384,7 @@ class Wallets : public WalletRepository {
     return true;
   }
   std::optional<std::int64_t> AppendEntry(const WalletEntry& entry) override {
-    if (entry.idempotency_key && FindEntryByKey(entry.user_id, *entry.idempotency_key)) {
+    if (entry.idempotency_key && EntryWithKey(entry.user_id, *entry.idempotency_key)) {
       return std::nullopt;
     }
     WalletEntry out = entry;
@@ -393,10 +393,8 @@ class Wallets : public WalletRepository {
     return out.id;
   }
   std::optional<WalletEntry> FindEntryByKey(UserId user, const std::string& key) override {
-    for (const auto& e : t_.entries) {
-      if (e.user_id == user && e.idempotency_key == key) return e;
-    }
-    return std::nullopt;
+    ++finds_;
+    return EntryWithKey(user, key);
   }
   std::vector<WalletEntry> ListEntries(UserId user, int limit) override {
     std::vector<WalletEntry> out;
@@ -415,7 +413,15 @@ class Wallets : public WalletRepository {
   }
 
  private:
+  std::optional<WalletEntry> EntryWithKey(UserId user, const std::string& key) const {
+    for (const auto& e : t_.entries) {
+      if (e.user_id == user && e.idempotency_key == key) return e;
+    }
+    return std::nullopt;
+  }
+
   Tables& t_;
+  int& finds_;
 };
 
 class Outbox : public OutboxRepository {
@@ -439,11 +445,13 @@ class Outbox : public OutboxRepository {
     }
     return out;
   }
-  void MarkPublished(std::int64_t id, Instant now) override {
-    auto it = t_.outbox.find(id);
-    if (it == t_.outbox.end()) return;
-    it->second.published = true;
-    it->second.published_at = now;
+  void MarkPublished(const std::vector<std::int64_t>& ids, Instant now) override {
+    for (std::int64_t id : ids) {
+      auto it = t_.outbox.find(id);
+      if (it == t_.outbox.end()) continue;
+      it->second.published = true;
+      it->second.published_at = now;
+    }
   }
   void MarkFailed(std::int64_t id, Instant next_attempt_at, bool dead) override {
     auto it = t_.outbox.find(id);
@@ -536,14 +544,14 @@ class Policy : public PolicyRepository {
 
 class MemoryStore : public Store {
  public:
-  MemoryStore(Tables& t, int& idempotency_finds)
+  MemoryStore(Tables& t, int& idempotency_finds, int& ledger_key_finds)
       : users_(t),
         catalogue_(t),
         seats_(t),
         holds_(t),
         reservations_(t),
         payments_(t),
-        wallets_(t),
+        wallets_(t, ledger_key_finds),
         outbox_(t),
         processed_(t),
         idempotency_(t, idempotency_finds),
@@ -596,6 +604,11 @@ int MemoryDatabase::IdempotencyFinds() const {
   return idempotency_finds_;
 }
 
+int MemoryDatabase::LedgerKeyFinds() const {
+  std::lock_guard lock(mu_);
+  return ledger_key_finds_;
+}
+
 void MemoryDatabase::FailNextTransactions(int count) {
   std::lock_guard lock(mu_);
   fail_next_ = count;
@@ -608,7 +621,7 @@ void MemoryDatabase::Execute(TxMode mode, const std::function<bool(Store&)>& wor
     throw UnavailableError("memory database: injected failure");
   }
   MemoryTables before = tables_;
-  MemoryStore store(tables_, idempotency_finds_);
+  MemoryStore store(tables_, idempotency_finds_, ledger_key_finds_);
   bool commit = false;
   try {
     commit = work(store);

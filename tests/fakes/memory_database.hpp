@@ -65,6 +65,8 @@ class MemoryDatabase : public domain::Database {
   int Rollbacks() const;
   // Lookups of an idempotency key (IdempotencyRepository::Find), in any transaction.
   int IdempotencyFinds() const;
+  // Lookups of a ledger key (WalletRepository::FindEntryByKey), in any transaction.
+  int LedgerKeyFinds() const;
   // The next `count` transactions throw UnavailableError before running their work.
   void FailNextTransactions(int count);
 
@@ -77,6 +79,7 @@ class MemoryDatabase : public domain::Database {
   int commits_ = 0;
   int rollbacks_ = 0;
   int idempotency_finds_ = 0;
+  int ledger_key_finds_ = 0;
   int fail_next_ = 0;
 };
 

@@ -17,7 +17,9 @@ class OutboxRepository {
   // to `claim_until`. On MySQL the candidates are selected FOR UPDATE SKIP LOCKED, so relays on
   // many instances never claim the same row twice.
   virtual std::vector<OutboxRecord> Claim(Instant now, Instant claim_until, int limit) = 0;
-  virtual void MarkPublished(std::int64_t id, Instant now) = 0;
+  // Marks the rows `ids` published at `now` (one statement however many: the relay marks a
+  // whole pass at once). Ids of rows that no longer exist are skipped.
+  virtual void MarkPublished(const std::vector<std::int64_t>& ids, Instant now) = 0;
   // Records a failed attempt (attempts + 1) and releases the claim; the row is retried at
   // `next_attempt_at`, or never again when `dead`.
   virtual void MarkFailed(std::int64_t id, Instant next_attempt_at, bool dead) = 0;

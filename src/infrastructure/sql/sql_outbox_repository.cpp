@@ -18,7 +18,7 @@ constexpr const char* kSelectDue =
 constexpr const char* kClaim = "UPDATE outbox SET claimed_until = :until WHERE id IN ({in})";
 constexpr const char* kMarkDead = "UPDATE outbox SET dead = 1, claimed_until = 0 WHERE id = :id";
 constexpr const char* kMarkPublished =
-    "UPDATE outbox SET published_at = :now, claimed_until = 0 WHERE id = :id";
+    "UPDATE outbox SET published_at = :now, claimed_until = 0 WHERE id IN ({in})";
 constexpr const char* kMarkFailed =
     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :next, claimed_until = 0, "
     "dead = :dead WHERE id = :id";
@@ -82,9 +82,15 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
   return out;
 }
 
-void SqlOutboxRepository::MarkPublished(std::int64_t id, domain::Instant now) {
+void SqlOutboxRepository::MarkPublished(const std::vector<std::int64_t>& ids,
+                                        domain::Instant now) {
+  if (ids.empty()) return;
+  sql::InList list("o", ids);
   const std::int64_t at = sql::ToMs(now);
-  Run(kMarkPublished, soci::use(at, "now"), soci::use(id, "id"));
+  sql::Statement st = Prepare(sql::WithInList(kMarkPublished, list));
+  st.Bind(soci::use(at, "now"));
+  list.BindTo(st);
+  st.Execute();
 }
 
 void SqlOutboxRepository::MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) {

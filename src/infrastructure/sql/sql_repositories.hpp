@@ -190,7 +190,7 @@ class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository
   void Append(const domain::DomainEvent& event, domain::Instant now) override;
   std::vector<domain::OutboxRecord> Claim(domain::Instant now, domain::Instant claim_until,
                                           int limit) override;
-  void MarkPublished(std::int64_t id, domain::Instant now) override;
+  void MarkPublished(const std::vector<std::int64_t>& ids, domain::Instant now) override;
   void MarkFailed(std::int64_t id, domain::Instant next_attempt_at, bool dead) override;
   std::int64_t CountUnpublished() override;
   int PurgePublished(domain::Instant cutoff, int limit) override;

@@ -295,6 +295,18 @@ TEST_F(MoneyTest, RepeatedIdempotencyKeyIsANoOp) {
   EXPECT_EQ(db_.Snapshot().entries.size(), 2u + 3u);
 }
 
+// The ledger key is found by the insert of the entry, not looked up first: a first keyed charge
+// looks nothing up, and only a key seen before costs a second run with the lookup.
+TEST_F(MoneyTest, AFirstKeyedChargeDoesNotLookItsKeyUp) {
+  EXPECT_EQ(*charge_.Execute({alice_, Money{100}, std::string("k1")}), Money{5100});
+  EXPECT_EQ(db_.LedgerKeyFinds(), 0);
+  const int rollbacks = db_.Rollbacks();
+  EXPECT_EQ(*charge_.Execute({alice_, Money{100}, std::string("k1")}), Money{5100});
+  EXPECT_EQ(db_.LedgerKeyFinds(), 1);
+  EXPECT_EQ(db_.Rollbacks(), rollbacks + 1);
+  EXPECT_EQ(LedgerSum(alice_), Money{5100});
+}
+
 TEST_F(MoneyTest, BalanceAlwaysEqualsLedgerSum) {
   auto r = Reserved(alice_);
   ASSERT_TRUE(charge_.Execute({alice_, Money{123}, std::string("a")}).ok());

@@ -56,6 +56,13 @@ bool IdempotencyGuard::StoreRecord(domain::Store& store, const IdempotentRequest
       domain::IdempotencyRecord{request.request_hash, true, response.status, response.body, now});
 }
 
+void IdempotencyGuard::StoreRecordLast(domain::Store& store, const IdempotentRequest& request,
+                                       const StoredResponse& response, domain::Instant now) {
+  store.Idempotency().StoreLast(
+      request.user, request.scope, request.key,
+      domain::IdempotencyRecord{request.request_hash, true, response.status, response.body, now});
+}
+
 Result<IdempotentReply> IdempotencyGuard::Committed(const IdempotentRequest& request) {
   return db_.Read([&](domain::Store& store) -> Result<IdempotentReply> {
     auto record = store.Idempotency().Find(request.user, request.scope, request.key);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "domain/errors.hpp"
 #include "domain/ports/clock.hpp"
 #include "domain/ports/store.hpp"
 #include "domain/result.hpp"
@@ -84,6 +85,10 @@ class IdempotencyGuard {
   // Inserts the completed record of `response`; false when the key already has a record.
   static bool StoreRecord(domain::Store& store, const IdempotentRequest& request,
                           const StoredResponse& response, domain::Instant now);
+  // Stores it as the transaction's last write: a key that already has a record makes
+  // Database::Write throw DuplicateRecordError.
+  static void StoreRecordLast(domain::Store& store, const IdempotentRequest& request,
+                              const StoredResponse& response, domain::Instant now);
   // The stored response a concurrent request with the same key committed (read only);
   // idempotency_in_progress when there is none (yet), so the caller asks again.
   domain::Result<IdempotentReply> Committed(const IdempotentRequest& request);
@@ -131,21 +136,29 @@ domain::Result<IdempotentReply> IdempotencyGuard::Run(
   };
   hooks.before_commit = [&](domain::Store& store, const T& value) -> domain::Result<void> {
     StoredResponse response = respond(domain::Result<T>(value));
-    if (response.status < 500 && !StoreRecord(store, request, response, clock_.Now())) {
-      raced = true;
-      return domain::Fail(domain::ErrorCode::kIdempotencyInProgress,
-                          "a repeat of this request committed first");
-    }
+    if (response.status < 500) StoreRecordLast(store, request, response, clock_.Now());
     fresh = std::move(response);
     return {};
   };
+  // The record is the transaction's last write, which the database may send with the commit:
+  // a key that already has a record fails the whole transaction, thrown out of it.
+  auto run = [&]() -> domain::Result<T> {
+    try {
+      return execute(hooks);
+    } catch (const domain::DuplicateRecordError&) {
+      raced = true;
+      fresh.reset();
+      return domain::Fail(domain::ErrorCode::kIdempotencyInProgress,
+                          "a repeat of this request committed first");
+    }
+  };
 
-  auto result = execute(hooks);
+  auto result = run();
   if (raced) {
     // The key has a record: rolled back; run again, answering from the record when it holds a
     // response (a repeat), or as before when it was an abandoned one, now taken over.
     look_up = true;
-    result = execute(hooks);
+    result = run();
   }
   if (refused) return *refused;
   if (earlier) return IdempotentReply{*std::move(earlier), true};

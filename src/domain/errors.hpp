@@ -53,4 +53,12 @@ class UnavailableError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown out of Database::Write when a record the transaction stored as its last write (see
+// IdempotencyRepository::StoreLast) has a key another transaction already stored: the
+// transaction wrote nothing.
+class DuplicateRecordError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace boxoffice::domain

@@ -235,6 +235,48 @@ TEST_P(IdempotencyRepositoryContract, ConcurrentTransactionsWithOneKeyCommitOnce
   EXPECT_EQ(won[winner], 1);
 }
 
+// StoreLast: the record as the transaction's last write, which MySQL sends with the COMMIT
+// (ADR 0016). A stored key fails the whole transaction with DuplicateRecordError, whenever the
+// adapter finds out; the record and the transaction's other writes land together otherwise.
+TEST_P(IdempotencyRepositoryContract, StoreLastCommitsTheRecordWithTheTransactionsWrites) {
+  const UserId user = NewUser();
+  const std::string body = R"({"note":"it's \"quoted\"; caf)"
+                           "\u00e9"
+                           R"( \\ 100% :now"})";
+  EXPECT_TRUE(Commit(db(), [&](Store& s) {
+    s.Wallets().Credit(user, domain::Money{5}, domain::Money{1'000'000}, T(1));
+    s.Idempotency().StoreLast(user, "wallet.charge", "k'1", {"h", true, 201, body, T(2)});
+    return true;
+  }));
+  auto record = Find(user, "wallet.charge", "k'1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->body, body);
+  EXPECT_EQ(record->status, 201);
+  EXPECT_TRUE(record->completed);
+  EXPECT_EQ(record->created_at, T(2));
+  EXPECT_EQ(Query(db(), [&](Store& s) { return *s.Wallets().Balance(user); }), domain::Money{5});
+}
+
+TEST_P(IdempotencyRepositoryContract, StoreLastOfAStoredKeyThrowsAndWritesNothing) {
+  const UserId user = NewUser();
+  ASSERT_TRUE(Put(user, "pay", "k", 0, "first"));
+  EXPECT_THROW(db().Write([&](Store& s) -> domain::Result<bool> {
+    s.Wallets().Credit(user, domain::Money{5}, domain::Money{1'000'000}, T(1));
+    s.Outbox().Append(domain::PaymentCompleted{domain::PaymentId{1}, domain::ReservationId{2}, user,
+                                               domain::ConcertId{3}, domain::EventId{4},
+                                               domain::Money{5}, 1, T(1)},
+                      T(1));
+    s.Idempotency().StoreLast(user, "pay", "k", {"second", true, 200, "{}", T(1)});
+    return true;
+  }),
+               domain::DuplicateRecordError);
+  EXPECT_EQ(Query(db(), [&](Store& s) { return *s.Wallets().Balance(user); }), domain::Money{0});
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Outbox().CountUnpublished(); }), 0);
+  EXPECT_EQ(Find(user, "pay", "k")->request_hash, "first");
+  // The connection is sound afterwards.
+  EXPECT_TRUE(Put(user, "pay", "k2"));
+}
+
 class PolicyRepositoryContract : public SqlContractTest {};
 BOXOFFICE_SQL_CONTRACT(PolicyRepositoryContract);
 

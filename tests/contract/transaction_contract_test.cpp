@@ -134,6 +134,37 @@ TEST_P(TransactionContract, AnExceptionRollsBackEveryWriteAndPropagates) {
   ExpectNothingOf(w);
 }
 
+// MySQL holds back writes whose outcome nobody looks at (an outbox row, a wallet, the seats of
+// a reservation) and sends them with the next statement or the COMMIT (ADR 0016). What the
+// transaction reads afterwards must see them, and one that fails must fail the transaction.
+TEST_P(TransactionContract, AReadAfterAHeldWriteSeesIt) {
+  const auto seen = Commit(db(), [&](Store& s) {
+    s.Outbox().Append(
+        domain::PaymentCompleted{domain::PaymentId{1}, domain::ReservationId{2}, payer_,
+                                 domain::ConcertId{3}, domain::EventId{4}, Money{5}, 1, T(1)},
+        T(1));
+    const auto user = s.Users().Create("held", T(1));
+    s.Wallets().Create(user.id, T(1));
+    return std::pair{s.Outbox().CountUnpublished(), s.Wallets().Balance(user.id)};
+  });
+  EXPECT_EQ(seen.first, 1);
+  EXPECT_EQ(seen.second, Money{0});
+}
+
+TEST_P(TransactionContract, AHeldWriteThatFailsFailsTheTransaction) {
+  std::optional<domain::UserId> created;
+  EXPECT_ANY_THROW(db().Write([&](Store& s) -> domain::Result<bool> {
+    created = s.Users().Create("orphan", T(1)).id;
+    s.Wallets().Create(domain::UserId{created->value + 1'000'000}, T(1));  // no such user
+    return true;
+  }));
+  ASSERT_TRUE(created.has_value());
+  EXPECT_FALSE(Query(db(), [&](Store& s) { return s.Users().Find(*created); }).has_value());
+  // The connection is sound afterwards.
+  EXPECT_TRUE(Query(db(), [&](Store& s) { return s.Wallets().Balance(payer_); }).has_value());
+  EXPECT_TRUE(Commit(db(), [&](Store& s) { return s.Users().Create("next", T(1)).id.value > 0; }));
+}
+
 TEST_P(TransactionContract, AnOkResultCommitsEveryWrite) {
   auto w = Commit(db(), [&](Store& s) { return WriteEverything(s); });
   Query(db(), [&](Store& s) {

@@ -505,6 +505,12 @@ class Idempotency : public IdempotencyRepository {
                 const IdempotencyRecord& record) override {
     return t_.idempotency.try_emplace({user.value, scope, key}, record).second;
   }
+  void StoreLast(UserId user, const std::string& scope, const std::string& key,
+                 const IdempotencyRecord& record) override {
+    if (!TryStore(user, scope, key, record)) {
+      throw DuplicateRecordError("idempotency key already has a record");
+    }
+  }
   std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                         const std::string& key) override {
     ++finds_;

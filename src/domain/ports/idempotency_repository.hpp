@@ -26,6 +26,12 @@ class IdempotencyRepository {
   // makes this wait for it.
   virtual bool TryStore(UserId user, const std::string& scope, const std::string& key,
                         const IdempotencyRecord& record) = 0;
+  // Stores `record` as the transaction's last write: nothing may read it before the commit. An
+  // adapter may send it with the commit (MySQL, ADR 0016). When (user, scope, key) exists
+  // already, the transaction writes nothing and Database::Write throws DuplicateRecordError
+  // (at once or at its commit: the caller cannot tell, and need not).
+  virtual void StoreLast(UserId user, const std::string& scope, const std::string& key,
+                         const IdempotencyRecord& record) = 0;
   virtual std::optional<IdempotencyRecord> Find(UserId user, const std::string& scope,
                                                 const std::string& key) = 0;
   // Deletes the record of (user, scope, key) if it is in flight (not completed) and was created

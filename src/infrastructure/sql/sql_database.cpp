@@ -1,5 +1,6 @@
 #include "infrastructure/sql/sql_database.hpp"
 
+#include <mysql.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <span>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "domain/errors.hpp"
+#include "infrastructure/sql/deferred_writes.hpp"
 #include "infrastructure/sql/dialect.hpp"
 #include "infrastructure/sql/migrations.hpp"
 #include "infrastructure/sql/sql_repositories.hpp"
@@ -223,6 +226,11 @@ void PauseBeforeRetry(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
 }
 
+// The libmariadb connection under a MySQL session.
+MYSQL* MysqlConnection(soci::session& session) {
+  return static_cast<soci::mysql_session_backend*>(session.get_backend())->conn_;
+}
+
 void RollbackQuietly(soci::session& session) {
   try {
     session << "ROLLBACK";
@@ -321,12 +329,20 @@ class PooledSqlDatabase final : public SqlDatabase {
         }
         begun = true;
         const Dialect dialect = dialect_.InTransaction(!writes);
-        SqlStore store(session, dialect, lease.statements());
+        // MySQL write transactions hold back the writes they need no answer from, to send
+        // them with the next statement or the COMMIT (ADR 0016).
+        std::optional<sql::DeferredWrites> deferred;
+        if (implicit_begin) deferred.emplace(MysqlConnection(session));
+        SqlStore store({session, lease.statements(), deferred ? &*deferred : nullptr}, dialect);
         const bool ok = work(store);
         if (autocommit) return;
         if (ok) {
           committing = true;
-          lease.Run("COMMIT");
+          if (deferred && !deferred->empty()) {
+            deferred->Send(/*commit=*/true);
+          } else {
+            lease.Run("COMMIT");
+          }
         } else {
           RollbackQuietly(session);
         }
@@ -432,7 +448,7 @@ class PooledSqlDatabase final : public SqlDatabase {
       for (auto* member : group) {
         try {
           lease.Run("SAVEPOINT grouped_write");
-          SqlStore store(session, dialect, lease.statements());
+          SqlStore store({session, lease.statements(), nullptr}, dialect);
           if (!(*member->work)(store)) session << "ROLLBACK TO grouped_write";
           lease.Run("RELEASE grouped_write");
         } catch (const soci::soci_error& e) {
@@ -579,6 +595,19 @@ constexpr const char* kWriteSession = "SET SESSION autocommit = 0";
 constexpr const char* kReadSession =
     "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
+// Write sessions also take several statements per query, for the writes a transaction holds
+// back and sends with its COMMIT (sql::DeferredWrites, ADR 0016).
+void SetUpWriteSession(soci::session& session) {
+  session << kWriteSession;
+  MYSQL* connection = MysqlConnection(session);
+  if (mysql_set_server_option(connection, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0) {
+    throw soci::mysql_soci_error(mysql_error(connection),
+                                 static_cast<int>(mysql_errno(connection)));
+  }
+}
+
+void SetUpReadSession(soci::session& session) { session << kReadSession; }
+
 // Set on every connection rather than trusted from the server configuration: the repositories
 // are written for READ COMMITTED (see scripts/mariadb) and strict mode.
 void ConfigureMysql(const MysqlSettings& settings, soci::session& session) {
@@ -650,12 +679,12 @@ int MigrateSqlite(const SqliteSettings& settings) {
 
 std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   const std::string connect = MysqlConnectString(settings);
-  auto connect_all = [&](int count, const char* setup,
+  auto connect_all = [&](int count, void (*setup)(soci::session&),
                          std::vector<std::unique_ptr<soci::session>>& out) {
     for (int i = 0; i < std::max(count, 1); ++i) {
       out.push_back(ConnectMysql(settings, connect));
       try {
-        *out.back() << setup;
+        setup(*out.back());
       } catch (const soci::soci_error& e) {
         throw domain::UnavailableError("cannot configure MySQL session at " +
                                        RedactedHost(settings) + ": " + e.what());
@@ -663,16 +692,16 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
     }
   };
   Sessions sessions;
-  connect_all(settings.pool_size, kWriteSession, sessions.main);
-  connect_all(settings.read_pool_size, kReadSession, sessions.reads);
+  connect_all(settings.pool_size, SetUpWriteSession, sessions.main);
+  connect_all(settings.read_pool_size, SetUpReadSession, sessions.reads);
   sessions.implicit_write_begin = true;
   sessions.configure = [settings](soci::session& s) {
     ConfigureMysql(settings, s);
-    s << kWriteSession;
+    SetUpWriteSession(s);
   };
   sessions.configure_reads = [settings](soci::session& s) {
     ConfigureMysql(settings, s);
-    s << kReadSession;
+    SetUpReadSession(s);
   };
   return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kMysql), std::move(sessions),
                                              std::chrono::milliseconds(settings.acquire_timeout_ms),

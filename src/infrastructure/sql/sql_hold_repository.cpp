@@ -143,9 +143,7 @@ std::optional<domain::Hold> SqlHoldRepository::Insert(domain::UserId user, domai
 
   if (!seats.empty()) {
     const sql::SeatRows rows(kInsertHoldSeats, id, seats);
-    sql::Statement insert_seats = Prepare(rows.Sql());
-    rows.Bind(insert_seats);
-    insert_seats.Execute();
+    RunOrDefer(rows.Sql(), rows.Values());
   }
   return domain::Hold{.id = domain::HoldId{id},
                       .user_id = user,

@@ -1,12 +1,14 @@
 #include <soci/soci.h>
 
+#include "domain/errors.hpp"
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_util.hpp"
 
 namespace boxoffice::infra {
 namespace {
 
-// Runs with Dialect::InsertUnlessDuplicate: an existing key inserts nothing.
+// An existing key inserts nothing: TryStore runs it with Dialect::InsertUnlessDuplicate, and
+// StoreLast reports it as domain::DuplicateRecordError.
 constexpr const char* kStoreRecord =
     "INSERT INTO idempotency_key (user_id, scope, idem_key, request_hash, completed, status, body, "
     "created_at) VALUES (:user, :scope, :key, :hash, :completed, :status, :body, :now)";
@@ -33,6 +35,25 @@ bool SqlIdempotencyRepository::TryStore(domain::UserId user, const std::string& 
           soci::use(record.request_hash, "hash"), soci::use(completed, "completed"),
           soci::use(record.status, "status"), soci::use(record.body, "body"), soci::use(at, "now"));
   return dialect_.InsertUnlessDuplicate(st);
+}
+
+void SqlIdempotencyRepository::StoreLast(domain::UserId user, const std::string& scope,
+                                         const std::string& key,
+                                         const domain::IdempotencyRecord& record) {
+  const sql::Params params{{"user", user.value},
+                           {"scope", scope},
+                           {"key", key},
+                           {"hash", record.request_hash},
+                           {"completed", std::int64_t{record.completed ? 1 : 0}},
+                           {"status", std::int64_t{record.status}},
+                           {"body", record.body},
+                           {"now", sql::ToMs(record.created_at)}};
+  try {
+    RunOrDefer(kStoreRecord, params, sql::DeferredWrites::OnDuplicate::kConflict);
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) throw domain::DuplicateRecordError(e.what());
+    throw;
+  }
 }
 
 std::optional<domain::IdempotencyRecord> SqlIdempotencyRepository::Find(domain::UserId user,

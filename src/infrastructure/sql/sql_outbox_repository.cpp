@@ -34,12 +34,10 @@ constexpr const char* kCountUnpublished =
 }  // namespace
 
 void SqlOutboxRepository::Append(const domain::DomainEvent& event, domain::Instant now) {
-  const std::string type = domain::EventType(event);
-  const std::string key = domain::EventKey(event);
-  const std::string payload = EncodeEventPayload(event);
-  const std::int64_t at = sql::ToMs(now);
-  Run(kInsertEvent, soci::use(type, "type"), soci::use(key, "key"), soci::use(payload, "payload"),
-      soci::use(at, "now"));
+  RunOrDefer(kInsertEvent, {{"type", std::string(domain::EventType(event))},
+                            {"key", domain::EventKey(event)},
+                            {"payload", EncodeEventPayload(event)},
+                            {"now", sql::ToMs(now)}});
 }
 
 std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now,
@@ -82,8 +80,7 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
   return out;
 }
 
-void SqlOutboxRepository::MarkPublished(const std::vector<std::int64_t>& ids,
-                                        domain::Instant now) {
+void SqlOutboxRepository::MarkPublished(const std::vector<std::int64_t>& ids, domain::Instant now) {
   if (ids.empty()) return;
   sql::InList list("o", ids);
   const std::int64_t at = sql::ToMs(now);

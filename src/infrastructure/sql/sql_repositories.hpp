@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "domain/ports/store.hpp"
+#include "infrastructure/sql/deferred_writes.hpp"
 #include "infrastructure/sql/dialect.hpp"
 #include "infrastructure/sql/statement_cache.hpp"
 
@@ -15,26 +16,54 @@ class session;
 
 namespace boxoffice::infra {
 
+// The connection of one transaction as the repositories see it.
+struct SqlConnection {
+  soci::session& session;
+  sql::StatementCache* statements;  // the connection's prepared statements, or null (MySQL)
+  sql::DeferredWrites* deferred;    // a MySQL write transaction's held writes, or null
+};
+
 // Every repository is bound to the session of one transaction and lives only as long as it.
 class SqlRepository {
  public:
-  SqlRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements)
-      : session_(session), dialect_(dialect), statements_(statements) {}
+  SqlRepository(const SqlConnection& connection, const Dialect& dialect)
+      : session_(connection.session),
+        dialect_(dialect),
+        statements_(connection.statements),
+        deferred_(connection.deferred) {}
 
  protected:
-  // `sql`, prepared once per connection where the connection keeps a cache (SQLite).
-  sql::Statement Prepare(const std::string& sql) { return {session_, statements_, sql}; }
+  // `sql`, prepared once per connection where the connection keeps a cache (SQLite). The
+  // transaction's held writes are sent first, so the statement comes after them.
+  sql::Statement Prepare(const std::string& sql) {
+    if (deferred_) deferred_->Send(/*commit=*/false);
+    return {session_, statements_, sql};
+  }
   // Runs `sql` with its use and into elements; true when it returned a row.
   template <class... Elements>
   bool Run(const std::string& sql, Elements&&... elements) {
-    sql::Statement st(session_, statements_, sql);
+    sql::Statement st = Prepare(sql);
     st.Bind(std::forward<Elements>(elements)...);
     return st.Execute(true);
+  }
+  // Runs a write whose outcome the caller does not look at, or holds it to be sent with the
+  // next statement or the commit where the transaction can (DeferredWrites).
+  void RunOrDefer(
+      const std::string& sql, const sql::Params& params,
+      sql::DeferredWrites::OnDuplicate on_duplicate = sql::DeferredWrites::OnDuplicate::kFail) {
+    if (deferred_) {
+      deferred_->Add(sql, params, on_duplicate);
+      return;
+    }
+    sql::Statement st = Prepare(sql);
+    sql::BindParams(st, params);
+    st.Execute();
   }
 
   soci::session& session_;
   const Dialect& dialect_;
   sql::StatementCache* statements_;
+  sql::DeferredWrites* deferred_;
 };
 
 // Rows the current transaction has locked for update (MySQL), so that a repository does not
@@ -81,9 +110,9 @@ class SqlCatalogueRepository final : public domain::CatalogueRepository, SqlRepo
 
 class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
  public:
-  SqlSeatRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements,
+  SqlSeatRepository(const SqlConnection& connection, const Dialect& dialect,
                     TransactionLocks& locks)
-      : SqlRepository(session, dialect, statements), locks_(locks) {}
+      : SqlRepository(connection, dialect), locks_(locks) {}
   std::vector<domain::Seat> Find(domain::EventId event, const std::vector<domain::SeatId>& ids,
                                  domain::Instant now) override;
   std::vector<domain::Seat> FindForHold(domain::EventId event,
@@ -112,9 +141,9 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
 
 class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
  public:
-  SqlHoldRepository(soci::session& session, const Dialect& dialect, sql::StatementCache* statements,
+  SqlHoldRepository(const SqlConnection& connection, const Dialect& dialect,
                     TransactionLocks& locks)
-      : SqlRepository(session, dialect, statements), locks_(locks) {}
+      : SqlRepository(connection, dialect), locks_(locks) {}
   domain::Hold Create(domain::UserId user, domain::EventId event,
                       const std::vector<domain::HeldSeat>& seats, domain::Instant expires_at,
                       domain::Instant now) override;
@@ -209,6 +238,8 @@ class SqlIdempotencyRepository final : public domain::IdempotencyRepository, Sql
   using SqlRepository::SqlRepository;
   bool TryStore(domain::UserId user, const std::string& scope, const std::string& key,
                 const domain::IdempotencyRecord& record) override;
+  void StoreLast(domain::UserId user, const std::string& scope, const std::string& key,
+                 const domain::IdempotencyRecord& record) override;
   std::optional<domain::IdempotencyRecord> Find(domain::UserId user, const std::string& scope,
                                                 const std::string& key) override;
   bool DropAbandoned(domain::UserId user, const std::string& scope, const std::string& key,
@@ -226,19 +257,18 @@ class SqlPolicyRepository final : public domain::PolicyRepository, SqlRepository
 // The repositories of one transaction.
 class SqlStore final : public domain::Store {
  public:
-  // `statements`: the connection's prepared statements, or null (MySQL).
-  SqlStore(soci::session& session, const Dialect& dialect, sql::StatementCache* statements)
-      : users_(session, dialect, statements),
-        catalogue_(session, dialect, statements),
-        seats_(session, dialect, statements, locks_),
-        holds_(session, dialect, statements, locks_),
-        reservations_(session, dialect, statements),
-        payments_(session, dialect, statements),
-        wallets_(session, dialect, statements),
-        outbox_(session, dialect, statements),
-        processed_(session, dialect, statements),
-        idempotency_(session, dialect, statements),
-        policy_(session, dialect, statements) {}
+  SqlStore(const SqlConnection& connection, const Dialect& dialect)
+      : users_(connection, dialect),
+        catalogue_(connection, dialect),
+        seats_(connection, dialect, locks_),
+        holds_(connection, dialect, locks_),
+        reservations_(connection, dialect),
+        payments_(connection, dialect),
+        wallets_(connection, dialect),
+        outbox_(connection, dialect),
+        processed_(connection, dialect),
+        idempotency_(connection, dialect),
+        policy_(connection, dialect) {}
 
   domain::UserRepository& Users() override { return users_; }
   domain::CatalogueRepository& Catalogue() override { return catalogue_; }

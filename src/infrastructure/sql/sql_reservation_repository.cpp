@@ -67,9 +67,7 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
 
   if (!reservation.seats.empty()) {
     const sql::SeatRows rows(kInsertReservationSeats, id, reservation.seats);
-    sql::Statement insert_seats = Prepare(rows.Sql());
-    rows.Bind(insert_seats);
-    insert_seats.Execute();
+    RunOrDefer(rows.Sql(), rows.Values());
   }
   domain::Reservation out = reservation;
   out.id = domain::ReservationId{id};

@@ -14,6 +14,7 @@
 #include "domain/model/reservation.hpp"
 #include "domain/model/wallet.hpp"
 #include "domain/types.hpp"
+#include "infrastructure/sql/deferred_writes.hpp"
 #include "infrastructure/sql/statement_cache.hpp"
 
 namespace boxoffice::infra::sql {
@@ -34,36 +35,29 @@ T ParseInteger(std::string_view text) {
 }
 
 // The seats of a hold or a reservation, inserted in one statement: `sql` is an INSERT of
-// (owner, seat_id, seat_number, price) whose VALUES are "{rows}". Binds by reference, so `seats`
-// must outlive the statement's execution.
+// (owner, seat_id, seat_number, price) whose VALUES are "{rows}".
 class SeatRows {
  public:
-  SeatRows(std::string_view sql, std::int64_t owner, const std::vector<domain::HeldSeat>& seats)
-      : owner_(owner), seats_(seats) {
+  SeatRows(std::string_view sql, std::int64_t owner, const std::vector<domain::HeldSeat>& seats) {
     std::string values;
+    params_.push_back({"owner", owner});
     for (std::size_t i = 0; i < seats.size(); ++i) {
       const std::string k = std::to_string(i);
       if (i > 0) values += ',';
       values += "(:owner, :s" + k + ", :num" + k + ", :price" + k + ")";
+      params_.push_back({"s" + k, seats[i].seat_id.value});
+      params_.push_back({"num" + k, std::int64_t{seats[i].seat_number}});
+      params_.push_back({"price" + k, seats[i].price.won});
     }
     text_ = std::string(sql);
     text_.replace(text_.find("{rows}"), 6, values);
   }
   const std::string& Sql() const { return text_; }
-  void Bind(Statement& st) const {
-    st.Bind(soci::use(owner_, "owner"));
-    for (std::size_t i = 0; i < seats_.size(); ++i) {
-      const std::string k = std::to_string(i);
-      st.Bind(soci::use(seats_[i].seat_id.value, "s" + k),
-              soci::use(seats_[i].seat_number, "num" + k),
-              soci::use(seats_[i].price.won, "price" + k));
-    }
-  }
+  const Params& Values() const { return params_; }
 
  private:
-  std::int64_t owner_;
-  const std::vector<domain::HeldSeat>& seats_;
   std::string text_;
+  Params params_;
 };
 
 // The placeholders and values of an `IN (...)` list, built at run time. SOCI binds by

@@ -6,9 +6,14 @@
 namespace boxoffice::infra {
 namespace {
 
-// Run with Dialect::InsertUnlessDuplicate: creating an existing wallet changes nothing.
+// Creating an existing wallet changes nothing, and is no error: the insert may be held back
+// (DeferredWrites), where nothing could answer one.
 constexpr const char* kInsertWallet =
-    "INSERT INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now)";
+    "INSERT INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now) "
+    "ON CONFLICT (user_id) DO NOTHING";
+constexpr const char* kInsertWalletMysql =
+    "INSERT INTO wallet (user_id, balance, created_at, updated_at) VALUES (:user, 0, :now, :now) "
+    "ON DUPLICATE KEY UPDATE user_id = user_id";
 constexpr const char* kSelectBalance = "SELECT balance FROM wallet WHERE user_id = :user";
 constexpr const char* kCredit =
     "UPDATE wallet SET balance = balance + :amount, updated_at = :now "
@@ -31,10 +36,8 @@ constexpr const char* kLedgerSum =
 }  // namespace
 
 void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
-  const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(kInsertWallet);
-  st.Bind(soci::use(user.value, "user"), soci::use(at, "now"));
-  dialect_.InsertUnlessDuplicate(st);
+  RunOrDefer(dialect_.Pick(kInsertWallet, kInsertWalletMysql),
+             {{"user", user.value}, {"now", sql::ToMs(now)}});
 }
 
 std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "infrastructure/sql/statement_cache.hpp"
+
+struct st_mysql;  // MYSQL, from <mysql.h>
+
+namespace boxoffice::infra::sql {
+
+// A value for the named placeholder `:name` of a statement.
+struct Param {
+  std::string name;
+  std::variant<std::int64_t, std::string> value;
+};
+using Params = std::vector<Param>;
+
+// Binds `params` to `st` by reference: they must outlive the statement's execution.
+void BindParams(Statement& st, const Params& params);
+
+// Writes of one MySQL write transaction held back and sent in one round trip with what comes
+// next: the transaction's COMMIT, or the statement before which they are flushed (ADR 0016).
+// A write can wait when the transaction branches on nothing it returns (no affected-row count,
+// no insert id), so the inserts of rows that end a transaction (a reservation's seats, an
+// outbox row, an idempotency record) ride with its COMMIT instead of costing a round trip each.
+//
+// Order is kept: every other statement of the transaction sends the held writes first
+// (SqlRepository does so before each statement it prepares), so a later statement sees them and
+// locks are taken in the order the code states. Statements run on the session directly
+// (sweepers' helpers, migrations) do not flush: they never follow a held write.
+//
+// The session must allow several statements per query (CLIENT_MULTI_STATEMENTS, set on the
+// write sessions). Values are written into the text, escaped by the connection, as SOCI's MySQL
+// backend also does; deferred statements must have no ':' outside their placeholders.
+class DeferredWrites {
+ public:
+  // What a duplicate-key error of a held write means.
+  enum class OnDuplicate {
+    kFail,      // a broken statement: thrown as the database's error
+    kConflict,  // another transaction has the key: domain::DuplicateRecordError
+  };
+
+  explicit DeferredWrites(st_mysql* connection) : connection_(connection) {}
+
+  void Add(std::string_view sql, const Params& params, OnDuplicate on_duplicate);
+  bool empty() const { return statements_.empty(); }
+
+  // Sends the held writes, then COMMIT when `commit`, as one query, and reads every result.
+  // Nothing is held afterwards, whatever happens. The first write that fails stops the rest
+  // (and the COMMIT): its error is thrown as soci::mysql_soci_error with the server's error
+  // number, so the caller's retry and rollback rules apply, or as domain::DuplicateRecordError
+  // for a kConflict write's duplicate key. The transaction is then still open: roll it back.
+  void Send(bool commit);
+
+ private:
+  [[noreturn]] void Fail(std::size_t failed);
+  std::string Rendered(std::string_view sql, const Params& params) const;
+
+  st_mysql* connection_;
+  std::vector<std::string> statements_;
+  std::vector<OnDuplicate> on_duplicate_;
+};
+
+}  // namespace boxoffice::infra::sql

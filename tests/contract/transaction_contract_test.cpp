@@ -165,6 +165,37 @@ TEST_P(TransactionContract, AHeldWriteThatFailsFailsTheTransaction) {
   EXPECT_TRUE(Commit(db(), [&](Store& s) { return s.Users().Create("next", T(1)).id.value > 0; }));
 }
 
+// A held write also rides with a conditional update (the hold's seat rows with its seat
+// update): the update's count is its own, and a held write that fails fails the update.
+TEST_P(TransactionContract, AnUpdateCountsItsOwnRowsAfterAHeldWrite) {
+  const auto seats =
+      Query(db(), [&](Store& s) { return s.Catalogue().ListSeats(existing_event_.id, T(1)); });
+  ASSERT_EQ(seats.size(), 2u);
+  const int held = Commit(db(), [&](Store& s) {
+    auto hold = s.Holds().Create(payer_, existing_event_.id,
+                                 {{seats[0].id, seats[0].seat_number, seats[0].price},
+                                  {seats[1].id, seats[1].seat_number, seats[1].price}},
+                                 T(9000), T(1));
+    // Two seat rows held back, one seat updated: the count is the update's.
+    return s.Seats().Hold(existing_event_.id, {seats[0].id}, hold.id, T(9000), T(1));
+  });
+  EXPECT_EQ(held, 1);
+  EXPECT_ANY_THROW(db().Write([&](Store& s) -> domain::Result<int> {
+    auto hold = s.Holds().Create(payer_, existing_event_.id,
+                                 {{domain::SeatId{seats[1].id.value + 1'000'000}, 1, Money{1}}},
+                                 T(9000), T(2));  // no such seat
+    return s.Seats().Hold(existing_event_.id, {seats[0].id}, hold.id, T(9000), T(9000));
+  }));
+  const auto after =
+      Query(db(), [&](Store& s) { return s.Catalogue().ListSeats(existing_event_.id, T(1)); });
+  EXPECT_EQ(after[0].state, domain::SeatState::kHeld);
+  EXPECT_EQ(
+      Query(db(),
+            [&](Store& s) { return s.Holds().CountLiveSeats(payer_, existing_event_.id, T(1)); }),
+      1)
+      << "the failed transaction's hold is gone";
+}
+
 TEST_P(TransactionContract, AnOkResultCommitsEveryWrite) {
   auto w = Commit(db(), [&](Store& s) { return WriteEverything(s); });
   Query(db(), [&](Store& s) {

@@ -215,8 +215,10 @@ redis.call('ZADD', seen, ARGV[2], user)
 return joined(seq, gen, stage, nil)
 )lua";
 
-// ARGV: user, generation, now, grace_ms, idle_ttl_ms -> {state, position, until, stats...}
-// States: 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded.
+// ARGV: user, generation, now, grace_ms, idle_ttl_ms, with_stats ('1' or '0')
+//   -> {state, position, until, stats... (with_stats only)}
+// States: 0 waiting, 1 active, 2 sold out, 3 expired, 4 superseded. The admitted users' checks
+// before each of their requests need the view only: the line's counts cost three more reads.
 constexpr const char* kTouch = R"lua(
 local pre_count = nil  -- known only on the path that changes nothing but the user's own entry
 local function touch()
@@ -242,7 +244,9 @@ local function touch()
   if not v then remove(user); pre_count = nil; return {3, 0, 0} end
   return v
 end
-return with_stats(touch(), pre_count)
+local view = touch()
+if ARGV[6] ~= '1' then return view end
+return with_stats(view, pre_count)
 )lua";
 
 // ARGV: user
@@ -584,21 +588,29 @@ void RedisWaitingRoom::JoinWithStatsAsync(ConcertId concert, UserId user, Instan
 
 QueueView RedisWaitingRoom::Touch(ConcertId concert, UserId user, std::int32_t generation,
                                   Instant now, const domain::Policies& policies) {
-  return TouchWithStats(concert, user, generation, now, policies).view;
+  const RedisValue reply =
+      pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
+                  TouchArgs(user, generation, now, policies, /*with_stats=*/false));
+  return ViewAt(reply, 0);
 }
 
 std::vector<std::string> RedisWaitingRoom::TouchArgs(UserId user, std::int32_t generation,
-                                                     Instant now,
-                                                     const domain::Policies& policies) const {
-  return {std::to_string(user.value), std::to_string(generation), Ms(now),
-          Ms(policies.waiting_grace_seconds), Ms(policies.active_idle_ttl_seconds)};
+                                                     Instant now, const domain::Policies& policies,
+                                                     bool with_stats) const {
+  return {std::to_string(user.value),
+          std::to_string(generation),
+          Ms(now),
+          Ms(policies.waiting_grace_seconds),
+          Ms(policies.active_idle_ttl_seconds),
+          with_stats ? "1" : "0"};
 }
 
 domain::ViewWithStats RedisWaitingRoom::TouchWithStats(ConcertId concert, UserId user,
                                                        std::int32_t generation, Instant now,
                                                        const domain::Policies& policies) {
-  const RedisValue reply = pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
-                                       TouchArgs(user, generation, now, policies));
+  const RedisValue reply =
+      pool_->Eval(scripts_->touch, ConcertOf(concert)->keys,
+                  TouchArgs(user, generation, now, policies, /*with_stats=*/true));
   return {ViewAt(reply, 0), StatsAt(reply, 3, now)};
 }
 
@@ -610,7 +622,7 @@ void RedisWaitingRoom::TouchWithStatsAsync(ConcertId concert, UserId user, std::
                                             std::move(done));
   }
   multiplexer_->Eval(scripts_->touch, ConcertOf(concert)->keys,
-                     TouchArgs(user, generation, now, policies),
+                     TouchArgs(user, generation, now, policies, /*with_stats=*/true),
                      [now, done = std::move(done)](std::exception_ptr error, RedisValue reply) {
                        domain::ViewWithStats touched;
                        if (!error) {

@@ -82,8 +82,10 @@ class RedisWaitingRoom : public domain::WaitingRoom {
   struct JoinCall;
   JoinCall StartJoin(domain::ConcertId concert, domain::UserId user, domain::Instant now,
                      domain::Instant opens_at, const domain::Policies& policies);
+  // The touch script's arguments; `with_stats` asks for the line's counts after the view.
   std::vector<std::string> TouchArgs(domain::UserId user, std::int32_t generation,
-                                     domain::Instant now, const domain::Policies& policies) const;
+                                     domain::Instant now, const domain::Policies& policies,
+                                     bool with_stats) const;
   // The concert's keys and listing state, made once and kept (a few hundred bytes a concert).
   std::shared_ptr<Concert> ConcertOf(domain::ConcertId concert);
 

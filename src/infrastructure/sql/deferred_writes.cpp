@@ -64,26 +64,36 @@ void DeferredWrites::Add(std::string_view sql, const Params& params, OnDuplicate
 
 void DeferredWrites::Send(bool commit) {
   if (statements_.empty() && !commit) return;
+  Flush(commit ? "COMMIT" : "");
+}
+
+long long DeferredWrites::SendWith(std::string_view sql, const Params& params) {
+  return Flush(Rendered(sql, params));
+}
+
+long long DeferredWrites::Flush(std::string_view tail) {
   std::string query;
   for (const auto& statement : statements_) {
+    if (!query.empty()) query += ';';
     query += statement;
-    query += ';';
   }
-  if (commit) {
-    query += "COMMIT";
-  } else {
-    query.pop_back();
+  if (!tail.empty()) {
+    if (!query.empty()) query += ';';
+    query += tail;
   }
   // One result per statement, in order; the first failure ends the query.
   if (mysql_real_query(connection_, query.data(), query.size()) != 0) Fail(0);
+  long long matched = 0;
   for (std::size_t next = 1;; ++next) {
     if (MYSQL_RES* result = mysql_store_result(connection_)) mysql_free_result(result);
+    matched = static_cast<long long>(mysql_affected_rows(connection_));
     const int more = mysql_next_result(connection_);
     if (more == -1) break;
     if (more > 0) Fail(next);
   }
   statements_.clear();
   on_duplicate_.clear();
+  return matched;
 }
 
 void DeferredWrites::Fail(std::size_t failed) {

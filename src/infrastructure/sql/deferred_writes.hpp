@@ -49,6 +49,10 @@ class DeferredWrites {
   void Add(std::string_view sql, const Params& params, OnDuplicate on_duplicate);
   bool empty() const { return statements_.empty(); }
 
+  // Sends the held writes and then the write `sql` as one query, and returns the rows `sql`
+  // matched (the connection counts found rows, as SOCI's MySQL backend does). Failures as Send.
+  long long SendWith(std::string_view sql, const Params& params);
+
   // Sends the held writes, then COMMIT when `commit`, as one query, and reads every result.
   // Nothing is held afterwards, whatever happens. The first write that fails stops the rest
   // (and the COMMIT): its error is thrown as soci::mysql_soci_error with the server's error
@@ -57,6 +61,9 @@ class DeferredWrites {
   void Send(bool commit);
 
  private:
+  // Sends the held writes, then `tail` when not empty, as one query; the rows the last
+  // statement matched.
+  long long Flush(std::string_view tail);
   [[noreturn]] void Fail(std::size_t failed);
   std::string Rendered(std::string_view sql, const Params& params) const;
 

@@ -60,6 +60,16 @@ class SqlRepository {
     st.Execute();
   }
 
+  // Runs a write whose only answer is the number of rows it matched; held writes go in the
+  // same round trip.
+  long long RunCounted(const std::string& sql, const sql::Params& params) {
+    if (deferred_ && !deferred_->empty()) return deferred_->SendWith(sql, params);
+    sql::Statement st = Prepare(sql);
+    sql::BindParams(st, params);
+    st.Execute();
+    return st.AffectedRows();
+  }
+
   soci::session& session_;
   const Dialect& dialect_;
   sql::StatementCache* statements_;

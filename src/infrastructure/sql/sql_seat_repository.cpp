@@ -142,15 +142,14 @@ std::optional<std::vector<domain::Seat>> SqlSeatRepository::Read(
 int SqlSeatRepository::Hold(domain::EventId event, const std::vector<domain::SeatId>& ids,
                             domain::HoldId hold, domain::Instant until, domain::Instant now) {
   if (ids.empty()) return 0;
-  sql::InList list("s", ids);
-  const std::int64_t until_ms = sql::ToMs(until);
-  const std::int64_t now_ms = sql::ToMs(now);
-  sql::Statement st = Prepare(sql::WithInList(kHoldSeats, list));
-  st.Bind(soci::use(hold.value, "hold"), soci::use(until_ms, "until"),
-          soci::use(event.value, "event"), soci::use(now_ms, "now"));
-  list.BindTo(st);
-  st.Execute();
-  return static_cast<int>(st.AffectedRows());
+  const sql::InList list("s", ids);
+  sql::Params params{{"hold", hold.value},
+                     {"until", sql::ToMs(until)},
+                     {"event", event.value},
+                     {"now", sql::ToMs(now)}};
+  list.AppendTo(params);
+  // The hold's seat rows, inserted just before and held back (ADR 0016), go with it.
+  return static_cast<int>(RunCounted(sql::WithInList(kHoldSeats, list), params));
 }
 
 int SqlSeatRepository::Release(domain::HoldId hold) {

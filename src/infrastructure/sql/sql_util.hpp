@@ -90,6 +90,10 @@ class InList {
   void BindTo(Statement& st) {
     for (std::size_t i = 0; i < values_.size(); ++i) st.Bind(soci::use(values_[i], names_[i]));
   }
+  // Adds the values to `params`, by name.
+  void AppendTo(Params& params) const {
+    for (std::size_t i = 0; i < values_.size(); ++i) params.push_back({names_[i], values_[i]});
+  }
 
  private:
   std::vector<std::int64_t> values_;

@@ -83,6 +83,23 @@ TEST_F(SqliteDatabaseTest, OpenCreatesTheDirectoryAndUsesWal) {
   EXPECT_TRUE(db->Ping());
   RawSqlite raw(settings_.path);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Text("PRAGMA page_size"), "1024");  // ADR 0017
+}
+
+// The page size is fixed when a database file is created: an existing file keeps its own.
+TEST_F(SqliteDatabaseTest, AnExistingDatabaseKeepsItsPageSize) {
+  std::filesystem::create_directories(std::filesystem::path(settings_.path).parent_path());
+  {
+    RawSqlite raw(settings_.path);
+    raw.Exec("PRAGMA page_size = 4096");
+    raw.Exec("CREATE TABLE earlier (id INTEGER PRIMARY KEY)");
+  }
+  infra::MigrateSqlite(settings_);
+  auto db = infra::OpenSqlite(settings_);
+  EXPECT_TRUE(db->Ping());
+  RawSqlite raw(settings_.path);
+  EXPECT_EQ(raw.Text("PRAGMA page_size"), "4096");
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
 }
 
 TEST_F(SqliteDatabaseTest, EveryPooledConnectionEnforcesForeignKeys) {

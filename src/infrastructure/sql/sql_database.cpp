@@ -40,11 +40,18 @@ constexpr const char* kCountMigration = "SELECT COUNT(*) FROM schema_migrations 
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :at)";
 
+// New SQLite databases use 1 KiB pages, not SQLite's 4 KiB: in WAL mode every commit appends
+// each page it changed whole, and a purchase changes a few rows on many pages (ADR 0017).
+constexpr int kSqlitePageSize = 1024;
+
 std::unique_ptr<soci::session> ConnectSqlite(const SqliteSettings& settings) {
   try {
     auto session = std::make_unique<soci::session>(soci::sqlite3, "db=" + settings.path);
     // busy_timeout first, so the pragmas below wait for a lock rather than fail at once.
     *session << "PRAGMA busy_timeout = " + std::to_string(settings.busy_timeout_ms);
+    // Takes effect only where the file is created (before WAL mode writes its header); an
+    // existing database keeps its page size (ADR 0017).
+    *session << "PRAGMA page_size = " + std::to_string(kSqlitePageSize);
     std::string mode;
     *session << "PRAGMA journal_mode = WAL", soci::into(mode);
     *session << (settings.synchronous_full ? "PRAGMA synchronous = FULL"

@@ -49,18 +49,22 @@ Result<std::optional<StoredResponse>> IdempotencyGuard::Lookup(domain::Store& st
   return Fail(ErrorCode::kIdempotencyInProgress, "a request with this key is in progress");
 }
 
+domain::IdempotencyRecord IdempotencyGuard::Completed(const IdempotentRequest& request,
+                                                      const StoredResponse& response,
+                                                      domain::Instant now) {
+  return {request.request_hash, true, response.status, response.body, now};
+}
+
 bool IdempotencyGuard::StoreRecord(domain::Store& store, const IdempotentRequest& request,
                                    const StoredResponse& response, domain::Instant now) {
-  return store.Idempotency().TryStore(
-      request.user, request.scope, request.key,
-      domain::IdempotencyRecord{request.request_hash, true, response.status, response.body, now});
+  return store.Idempotency().TryStore(request.user, request.scope, request.key,
+                                      Completed(request, response, now));
 }
 
 void IdempotencyGuard::StoreRecordLast(domain::Store& store, const IdempotentRequest& request,
                                        const StoredResponse& response, domain::Instant now) {
-  store.Idempotency().StoreLast(
-      request.user, request.scope, request.key,
-      domain::IdempotencyRecord{request.request_hash, true, response.status, response.body, now});
+  store.Idempotency().StoreLast(request.user, request.scope, request.key,
+                                Completed(request, response, now));
 }
 
 Result<IdempotentReply> IdempotencyGuard::Committed(const IdempotentRequest& request) {

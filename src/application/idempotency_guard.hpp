@@ -82,6 +82,9 @@ class IdempotencyGuard {
                                                               const IdempotentRequest& request,
                                                               domain::Instant now);
   static domain::Result<void> ValidKey(const std::string& key);
+  // The completed record of `request` answered with `response`.
+  static domain::IdempotencyRecord Completed(const IdempotentRequest& request,
+                                             const StoredResponse& response, domain::Instant now);
   // Inserts the completed record of `response`; false when the key already has a record.
   static bool StoreRecord(domain::Store& store, const IdempotentRequest& request,
                           const StoredResponse& response, domain::Instant now);

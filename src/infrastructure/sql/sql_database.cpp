@@ -345,8 +345,8 @@ class PooledSqlDatabase final : public SqlDatabase {
         if (autocommit) return;
         if (ok) {
           committing = true;
-          if (deferred && !deferred->empty()) {
-            deferred->Send(/*commit=*/true);
+          if (deferred) {
+            deferred->Send(/*commit=*/true);  // with the held writes, if any
           } else {
             lease.Run("COMMIT");
           }

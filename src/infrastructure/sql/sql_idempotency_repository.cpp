@@ -23,33 +23,36 @@ constexpr const char* kDropAbandoned =
     "AND completed = 0 AND created_at < :cutoff";
 constexpr const char* kPurgeRecords = "DELETE FROM idempotency_key WHERE created_at < :cutoff";
 
+// The values of kStoreRecord.
+sql::Params RecordParams(domain::UserId user, const std::string& scope, const std::string& key,
+                         const domain::IdempotencyRecord& record) {
+  return {{"user", user.value},
+          {"scope", scope},
+          {"key", key},
+          {"hash", record.request_hash},
+          {"completed", std::int64_t{record.completed ? 1 : 0}},
+          {"status", std::int64_t{record.status}},
+          {"body", record.body},
+          {"now", sql::ToMs(record.created_at)}};
+}
+
 }  // namespace
 
 bool SqlIdempotencyRepository::TryStore(domain::UserId user, const std::string& scope,
                                         const std::string& key,
                                         const domain::IdempotencyRecord& record) {
-  const int completed = record.completed ? 1 : 0;
-  const std::int64_t at = sql::ToMs(record.created_at);
+  const sql::Params params = RecordParams(user, scope, key, record);
   sql::Statement st = Prepare(kStoreRecord);
-  st.Bind(soci::use(user.value, "user"), soci::use(scope, "scope"), soci::use(key, "key"),
-          soci::use(record.request_hash, "hash"), soci::use(completed, "completed"),
-          soci::use(record.status, "status"), soci::use(record.body, "body"), soci::use(at, "now"));
+  sql::BindParams(st, params);
   return dialect_.InsertUnlessDuplicate(st);
 }
 
 void SqlIdempotencyRepository::StoreLast(domain::UserId user, const std::string& scope,
                                          const std::string& key,
                                          const domain::IdempotencyRecord& record) {
-  const sql::Params params{{"user", user.value},
-                           {"scope", scope},
-                           {"key", key},
-                           {"hash", record.request_hash},
-                           {"completed", std::int64_t{record.completed ? 1 : 0}},
-                           {"status", std::int64_t{record.status}},
-                           {"body", record.body},
-                           {"now", sql::ToMs(record.created_at)}};
   try {
-    RunOrDefer(kStoreRecord, params, sql::DeferredWrites::OnDuplicate::kConflict);
+    RunOrDefer(kStoreRecord, RecordParams(user, scope, key, record),
+               sql::DeferredWrites::OnDuplicate::kConflict);
   } catch (const soci::soci_error& e) {
     if (dialect_.IsUniqueViolation(e)) throw domain::DuplicateRecordError(e.what());
     throw;

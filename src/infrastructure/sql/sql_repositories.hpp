@@ -55,25 +55,29 @@ class SqlRepository {
       deferred_->Add(sql, params, on_duplicate);
       return;
     }
-    sql::Statement st = Prepare(sql);
-    sql::BindParams(st, params);
-    st.Execute();
+    RunNow(sql, params);
   }
 
   // Runs a write whose only answer is the number of rows it matched; held writes go in the
   // same round trip.
   long long RunCounted(const std::string& sql, const sql::Params& params) {
     if (deferred_ && !deferred_->empty()) return deferred_->SendWith(sql, params);
-    sql::Statement st = Prepare(sql);
-    sql::BindParams(st, params);
-    st.Execute();
-    return st.AffectedRows();
+    return RunNow(sql, params);
   }
 
   soci::session& session_;
   const Dialect& dialect_;
   sql::StatementCache* statements_;
   sql::DeferredWrites* deferred_;
+
+ private:
+  // Runs a write at once (after any held writes); the rows it matched.
+  long long RunNow(const std::string& sql, const sql::Params& params) {
+    sql::Statement st = Prepare(sql);
+    sql::BindParams(st, params);
+    st.Execute();
+    return st.AffectedRows();
+  }
 };
 
 // Rows the current transaction has locked for update (MySQL), so that a repository does not

@@ -64,8 +64,8 @@ Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletComma
     if (!wallets.Balance(cmd.user_id)) return Fail(ErrorCode::kUserNotFound, "user not found");
     return Fail(ErrorCode::kWalletLimitExceeded, "the balance would exceed the wallet limit");
   }
-  if (!wallets.AppendEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
-                                               cmd.amount, cmd.idempotency_key, now})) {
+  if (!wallets.AddEntry(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
+                                            cmd.amount, cmd.idempotency_key, now})) {
     // The key is on the ledger already: undo our credit. Without a lookup this run, run again
     // with one; after it, a concurrent charge with the same key committed in between, and the
     // answer is the balance that charge produced, as a replay's would be.

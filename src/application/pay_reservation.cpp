@@ -59,7 +59,7 @@ Result<PaidReservation> PayReservation::Pay(domain::Store& store,
                    : Fail(ErrorCode::kReservationNotFound, "reservation not found");
   }
 
-  if (store.Seats().Confirm(reservation->hold_id, now) != reservation->total_seats) {
+  if (!store.Seats().ConfirmAll(reservation->hold_id, reservation->total_seats, now)) {
     return Fail(ErrorCode::kReservationExpired, "the hold on the seats has lapsed");
   }
 

@@ -239,6 +239,9 @@ TEST_F(MysqlDatabaseTest, ADeadlockVictimRunsAgainAndBothTransactionsCommit) {
           ->Write([&](Store& s) {
             ++runs;
             s.Wallets().Credit(a, domain::Money{1}, domain::Money{1'000'000}, At(1));
+            // A read sends the credit, which the first run holds (ADR 0018): the row is locked
+            // before the two transactions meet.
+            s.Wallets().Balance(a);
             if (first_run) {  // only the first run meets the other in the middle
               first_run = false;
               both_hold_one.arrive_and_wait();

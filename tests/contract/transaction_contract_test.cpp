@@ -196,6 +196,169 @@ TEST_P(TransactionContract, AnUpdateCountsItsOwnRowsAfterAHeldWrite) {
       << "the failed transaction's hold is gone";
 }
 
+// A MySQL write's first run holds its conditional writes as if they had succeeded and checks
+// them with its next statement, never with its COMMIT (ADR 0018). A write that missed runs the
+// transaction again, one statement at a time, so its code sees the miss and takes its branch.
+// Either way the outcome is the one of running each statement at once.
+class AssumedWrites : public TransactionContract {
+ protected:
+  // Runs of a transaction: two on MySQL when the first assumed wrong, one elsewhere.
+  int RunsAfterAMiss() const { return GetParam().name == "Mysql" ? 2 : 1; }
+};
+BOXOFFICE_SQL_CONTRACT(AssumedWrites);
+
+TEST_P(AssumedWrites, AMissedDebitIsSeenBeforeTheNextStatementUsesIt) {
+  int runs = 0;
+  auto r = db().Write([&](Store& s) -> domain::Result<std::int64_t> {
+    ++runs;
+    if (!s.Wallets().Debit(payer_, Money{20'000}, T(1))) {  // 10,000 in the wallet
+      return domain::Fail(domain::ErrorCode::kInsufficientBalance, "insufficient balance");
+    }
+    return *s.Wallets().AppendEntry({.user_id = payer_,
+                                     .type = domain::WalletEntryType::kUse,
+                                     .amount = Money{-20'000},
+                                     .created_at = T(1)});
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, domain::ErrorCode::kInsufficientBalance);
+  EXPECT_EQ(runs, RunsAfterAMiss());
+  Query(db(), [&](Store& s) {
+    EXPECT_EQ(s.Wallets().Balance(payer_), Money{10'000});
+    EXPECT_EQ(s.Wallets().LedgerSum(payer_), Money{0}) << "the first run's entry is gone";
+    return 0;
+  });
+}
+
+TEST_P(AssumedWrites, AMissedWriteNeverCommitsWhatFollowsIt) {
+  int runs = 0;
+  auto r = db().Write([&](Store& s) -> domain::Result<bool> {
+    ++runs;
+    const bool debited = s.Wallets().Debit(payer_, Money{20'000}, T(1));
+    // A held write after it, and nothing else before the COMMIT: the debit must be checked
+    // before the COMMIT is sent, or the outbox row would land.
+    s.Outbox().Append(domain::ReservationCancelled{.reservation_id = domain::ReservationId{7}},
+                      T(1));
+    if (!debited) return domain::Fail(domain::ErrorCode::kInsufficientBalance, "no");
+    return true;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(runs, RunsAfterAMiss());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Outbox().CountUnpublished(); }), 0);
+}
+
+TEST_P(AssumedWrites, HeldWritesThatMatchCommitWithOneRun) {
+  const auto seats =
+      Query(db(), [&](Store& s) { return s.Catalogue().ListSeats(existing_event_.id, T(1)); });
+  const auto hold = Commit(db(), [&](Store& s) {
+    auto created = s.Holds().Create(payer_, existing_event_.id,
+                                    {{seats[0].id, seats[0].seat_number, seats[0].price},
+                                     {seats[1].id, seats[1].seat_number, seats[1].price}},
+                                    T(9000), T(1));
+    EXPECT_EQ(
+        s.Seats().Hold(existing_event_.id, {seats[0].id, seats[1].id}, created.id, T(9000), T(1)),
+        2);
+    return created;
+  });
+  int runs = 0;
+  const auto balance = Commit(db(), [&](Store& s) {
+    ++runs;
+    EXPECT_TRUE(s.Holds().Transition(hold.id, domain::HoldStatus::kActive,
+                                     domain::HoldStatus::kReserved, T(2)));
+    EXPECT_TRUE(s.Seats().ConfirmAll(hold.id, 2, T(2)));
+    EXPECT_TRUE(s.Wallets().Debit(payer_, Money{3'000}, T(2)));
+    EXPECT_TRUE(s.Wallets().Credit(payer_, Money{1'000}, Money{1'000'000}, T(2)));
+    EXPECT_TRUE(s.Wallets().AddEntry({.user_id = payer_,
+                                      .type = domain::WalletEntryType::kUse,
+                                      .amount = Money{-2'000},
+                                      .idempotency_key = "both",
+                                      .created_at = T(2)}));
+    return s.Wallets().Balance(payer_);
+  });
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(balance, Money{8'000}) << "the read sees every held write";
+  Query(db(), [&](Store& s) {
+    EXPECT_EQ(s.Holds().Find(hold.id)->status, domain::HoldStatus::kReserved);
+    for (const auto& seat : s.Catalogue().ListSeats(existing_event_.id, T(2))) {
+      EXPECT_EQ(seat.state, domain::SeatState::kReserved);
+    }
+    EXPECT_EQ(s.Wallets().Balance(payer_), Money{8'000});
+    EXPECT_TRUE(s.Wallets().FindEntryByKey(payer_, "both").has_value());
+    return 0;
+  });
+}
+
+TEST_P(AssumedWrites, FewerSeatsThanExpectedAreAMiss) {
+  const auto seats =
+      Query(db(), [&](Store& s) { return s.Catalogue().ListSeats(existing_event_.id, T(1)); });
+  const auto hold = Commit(db(), [&](Store& s) {
+    auto created =
+        s.Holds().Create(payer_, existing_event_.id,
+                         {{seats[0].id, seats[0].seat_number, seats[0].price}}, T(9000), T(1));
+    s.Seats().Hold(existing_event_.id, {seats[0].id}, created.id, T(9000), T(1));
+    return created;
+  });
+  int runs = 0;
+  auto r = db().Write([&](Store& s) -> domain::Result<bool> {
+    ++runs;
+    if (!s.Seats().ConfirmAll(hold.id, 2, T(2))) {  // the hold has one seat
+      return domain::Fail(domain::ErrorCode::kReservationExpired, "the hold has lapsed");
+    }
+    return s.Wallets().Balance(payer_).has_value();
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(runs, RunsAfterAMiss());
+  EXPECT_EQ(
+      Query(db(), [&](Store& s) { return s.Catalogue().ListSeats(existing_event_.id, T(2)); })[0]
+          .state,
+      domain::SeatState::kHeld);
+}
+
+TEST_P(AssumedWrites, AnEntryWhoseKeyIsOnTheLedgerIsRefusedAndItsCreditUndone) {
+  Commit(db(), [&](Store& s) {
+    return s.Wallets().AppendEntry({.user_id = payer_,
+                                    .type = domain::WalletEntryType::kCharge,
+                                    .amount = Money{0},
+                                    .idempotency_key = "seen",
+                                    .created_at = T(1)});
+  });
+  int runs = 0;
+  auto r = db().Write([&](Store& s) -> domain::Result<domain::Money> {
+    ++runs;
+    EXPECT_TRUE(s.Wallets().Credit(payer_, Money{500}, Money{1'000'000}, T(2)));
+    if (!s.Wallets().AddEntry({.user_id = payer_,
+                               .type = domain::WalletEntryType::kCharge,
+                               .amount = Money{500},
+                               .idempotency_key = "seen",
+                               .created_at = T(2)})) {
+      return domain::Fail(domain::ErrorCode::kIdempotencyInProgress, "key seen");
+    }
+    return *s.Wallets().Balance(payer_);
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, domain::ErrorCode::kIdempotencyInProgress);
+  EXPECT_EQ(runs, RunsAfterAMiss());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().Balance(payer_); }), Money{10'000});
+}
+
+TEST_P(AssumedWrites, AnEventMarkedBeforeStopsItsQueryBeforeTheCommit) {
+  ASSERT_TRUE(
+      Commit(db(), [&](Store& s) { return s.ProcessedEvents().MarkProcessed("c", 9, T(1)); }));
+  int runs = 0;
+  auto r = db().Write([&](Store& s) -> domain::Result<bool> {
+    ++runs;
+    if (!s.ProcessedEvents().MarkProcessed("c", 9, T(2))) {
+      return domain::Fail(domain::ErrorCode::kIdempotencyInProgress, "seen");
+    }
+    // Held after the mark, so it would land with a COMMIT sent in spite of the duplicate.
+    s.Outbox().Append(domain::ReservationCancelled{.reservation_id = domain::ReservationId{9}},
+                      T(2));
+    return true;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(runs, RunsAfterAMiss());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Outbox().CountUnpublished(); }), 0);
+}
+
 TEST_P(TransactionContract, AnOkResultCommitsEveryWrite) {
   auto w = Commit(db(), [&](Store& s) { return WriteEverything(s); });
   Query(db(), [&](Store& s) {

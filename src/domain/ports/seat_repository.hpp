@@ -37,6 +37,11 @@ class SeatRepository {
 
   // HELD seats of `hold` whose deadline is after `now` become RESERVED (sold).
   virtual int Confirm(HoldId hold, Instant now) = 0;
+  // Confirm, for a caller that goes on only when exactly `seats` were confirmed: whether they
+  // were. The adapter may check it with the transaction's next statement.
+  virtual bool ConfirmAll(HoldId hold, int seats, Instant now) {
+    return Confirm(hold, now) == seats;
+  }
 
   // HELD seats whose deadline is at or before `now` back to AVAILABLE, at most `limit` of them,
   // lowest ids first (sweeper; idempotent). Returns how many changed; fewer than `limit` means

@@ -23,6 +23,9 @@ class WalletRepository {
   // Inserts a ledger row; returns its id. A second entry with the same (user, idempotency_key)
   // is refused with std::nullopt.
   virtual std::optional<std::int64_t> AppendEntry(const WalletEntry& entry) = 0;
+  // AppendEntry for a caller that needs no id: the adapter may send the row with the
+  // transaction's next statement. False when the key is on the ledger already.
+  virtual bool AddEntry(const WalletEntry& entry) { return AppendEntry(entry).has_value(); }
   virtual std::optional<WalletEntry> FindEntryByKey(UserId user, const std::string& key) = 0;
   // Newest first, at most `limit`.
   virtual std::vector<WalletEntry> ListEntries(UserId user, int limit) = 0;

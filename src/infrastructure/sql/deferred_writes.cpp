@@ -58,12 +58,21 @@ std::string DeferredWrites::Rendered(std::string_view sql, const Params& params)
 }
 
 void DeferredWrites::Add(std::string_view sql, const Params& params, OnDuplicate on_duplicate) {
-  statements_.push_back(Rendered(sql, params));
-  on_duplicate_.push_back(on_duplicate);
+  held_.push_back({Rendered(sql, params), on_duplicate, kAnyRows});
+}
+
+void DeferredWrites::Expect(std::string_view sql, const Params& params, long long rows) {
+  if (!assume_) throw std::logic_error("DeferredWrites::Expect outside an assuming run");
+  held_.push_back({Rendered(sql, params), OnDuplicate::kFail, rows});
 }
 
 void DeferredWrites::Send(bool commit) {
-  if (statements_.empty() && !commit) return;
+  if (held_.empty() && !commit) return;
+  const bool expecting = std::any_of(held_.begin(), held_.end(),
+                                     [](const Held& h) { return h.expected_rows != kAnyRows; });
+  // An Expect write is checked from its result, which is read only after the whole query ran:
+  // it must not share a query with the COMMIT.
+  if (commit && expecting) Flush("");
   Flush(commit ? "COMMIT" : "");
 }
 
@@ -71,39 +80,65 @@ long long DeferredWrites::SendWith(std::string_view sql, const Params& params) {
   return Flush(Rendered(sql, params));
 }
 
-long long DeferredWrites::Flush(std::string_view tail) {
+std::optional<long long> DeferredWrites::SendWithValue(std::string_view sql, const Params& params) {
+  std::optional<long long> value;
+  Flush(Rendered(sql, params), &value);
+  return value;
+}
+
+long long DeferredWrites::Flush(std::string_view tail, std::optional<long long>* value) {
   std::string query;
-  for (const auto& statement : statements_) {
+  for (const auto& held : held_) {
     if (!query.empty()) query += ';';
-    query += statement;
+    query += held.sql;
   }
   if (!tail.empty()) {
     if (!query.empty()) query += ';';
     query += tail;
   }
-  // One result per statement, in order; the first failure ends the query.
+  // One result per statement, in order; the first failure ends the query. A held write that
+  // missed its expected count does not: the statements after it ran, and their results are read
+  // so that the connection is ready for the ROLLBACK.
+  std::optional<std::size_t> missed;
   if (mysql_real_query(connection_, query.data(), query.size()) != 0) Fail(0);
   long long matched = 0;
   for (std::size_t next = 1;; ++next) {
-    if (MYSQL_RES* result = mysql_store_result(connection_)) mysql_free_result(result);
+    MYSQL_RES* result = mysql_store_result(connection_);
+    if (result && value && next == held_.size() + 1) {
+      MYSQL_ROW row = mysql_fetch_row(result);
+      if (row && row[0]) *value = std::stoll(row[0]);
+    }
+    if (result) mysql_free_result(result);
     matched = static_cast<long long>(mysql_affected_rows(connection_));
+    const std::size_t index = next - 1;
+    if (!missed && index < held_.size() && held_[index].expected_rows != kAnyRows &&
+        matched != held_[index].expected_rows) {
+      missed = index;
+    }
     const int more = mysql_next_result(connection_);
     if (more == -1) break;
-    if (more > 0) Fail(next);
+    if (more > 0) {
+      if (missed) break;  // the miss came first: it is what the rerun must see
+      Fail(next);
+    }
   }
-  statements_.clear();
-  on_duplicate_.clear();
+  held_.clear();
+  if (missed) throw AssumptionFailed("a write assumed to succeed did not");
   return matched;
 }
 
 void DeferredWrites::Fail(std::size_t failed) {
   const unsigned number = mysql_errno(connection_);
   const std::string message = mysql_error(connection_);
-  const bool conflict = number == ER_DUP_ENTRY && failed < on_duplicate_.size() &&
-                        on_duplicate_[failed] == OnDuplicate::kConflict;
-  statements_.clear();
-  on_duplicate_.clear();
-  if (conflict) throw domain::DuplicateRecordError(message);
+  const OnDuplicate on_duplicate =
+      failed < held_.size() ? held_[failed].on_duplicate : OnDuplicate::kFail;
+  held_.clear();
+  if (number == ER_DUP_ENTRY && on_duplicate == OnDuplicate::kConflict) {
+    throw domain::DuplicateRecordError(message);
+  }
+  if (number == ER_DUP_ENTRY && on_duplicate == OnDuplicate::kAssumed) {
+    throw AssumptionFailed(message);
+  }
   throw soci::mysql_soci_error(message, static_cast<int>(number));
 }
 

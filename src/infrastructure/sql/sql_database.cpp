@@ -326,6 +326,9 @@ class PooledSqlDatabase final : public SqlDatabase {
     const bool implicit_begin = writes && implicit_write_begin_;
     Lease lease(!writes && reads_ ? *reads_ : pool_);
     bool reconnected = false;
+    // The first run of a MySQL write may hold its conditional writes as if they had succeeded;
+    // after one did not, the transaction runs again without assuming (ADR 0018).
+    bool assume = true;
     for (int attempt = 1;; ++attempt) {
       soci::session& session = lease.session();
       bool begun = false;
@@ -339,7 +342,7 @@ class PooledSqlDatabase final : public SqlDatabase {
         // MySQL write transactions hold back the writes they need no answer from, to send
         // them with the next statement or the COMMIT (ADR 0016).
         std::optional<sql::DeferredWrites> deferred;
-        if (implicit_begin) deferred.emplace(MysqlConnection(session));
+        if (implicit_begin) deferred.emplace(MysqlConnection(session), assume);
         SqlStore store({session, lease.statements(), deferred ? &*deferred : nullptr}, dialect);
         const bool ok = work(store);
         if (autocommit) return;
@@ -371,6 +374,10 @@ class PooledSqlDatabase final : public SqlDatabase {
           continue;
         }
         RethrowTranslated(dialect_, e);
+      } catch (const sql::AssumptionFailed&) {
+        RollbackQuietly(session);
+        if (!assume) throw;  // only Expect raises it, and a run that does not assume has none
+        assume = false;
       } catch (...) {
         if (!autocommit) RollbackQuietly(session);
         throw;

@@ -183,14 +183,7 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
 
 bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,
                                    domain::HoldStatus to, domain::Instant now) {
-  const std::string from_text = sql::ToText(from);
-  const std::string to_text = sql::ToText(to);
-  const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(kTransitionHold);
-  st.Bind(soci::use(to_text, "to"), soci::use(at, "now"), soci::use(id.value, "id"),
-          soci::use(from_text, "from"))
-      .Execute();
-  return st.AffectedRows() > 0;
+  return RunTransition(kTransitionHold, id.value, from, to, now);
 }
 
 int SqlHoldRepository::CountLiveSeats(domain::UserId user, domain::EventId event,

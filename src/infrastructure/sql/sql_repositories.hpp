@@ -8,6 +8,7 @@
 #include "domain/ports/store.hpp"
 #include "infrastructure/sql/deferred_writes.hpp"
 #include "infrastructure/sql/dialect.hpp"
+#include "infrastructure/sql/sql_util.hpp"
 #include "infrastructure/sql/statement_cache.hpp"
 
 namespace soci {
@@ -63,6 +64,37 @@ class SqlRepository {
   long long RunCounted(const std::string& sql, const sql::Params& params) {
     if (deferred_ && !deferred_->empty()) return deferred_->SendWith(sql, params);
     return RunNow(sql, params);
+  }
+
+  // Runs a conditional write that must match exactly `rows` rows for the transaction to go on;
+  // the rows it matched. While the transaction may assume (ADR 0018), the write is held instead
+  // and `rows` returned: it is checked when the held writes are next sent, always before the
+  // COMMIT, and a miss runs the transaction again without assuming.
+  long long RunExpecting(const std::string& sql, const sql::Params& params, long long rows) {
+    if (deferred_ && deferred_->assuming()) {
+      deferred_->Expect(sql, params, rows);
+      return rows;
+    }
+    return RunCounted(sql, params);
+  }
+
+  // Moves row `id` from status `from` to `to` with `sql` (its placeholders :to, :now, :id,
+  // :from); whether it moved. Assumed while the transaction may assume.
+  template <class Status>
+  bool RunTransition(const std::string& sql, std::int64_t id, Status from, Status to,
+                     domain::Instant now) {
+    return RunExpecting(sql,
+                        {{"to", sql::ToText(to)},
+                         {"now", sql::ToMs(now)},
+                         {"id", id},
+                         {"from", sql::ToText(from)}},
+                        1) > 0;
+  }
+
+  // Runs an insert and returns the new row's id; held writes go in the same round trip.
+  std::int64_t InsertForId(const std::string& sql, const sql::Params& params) {
+    RunCounted(sql, params);
+    return dialect_.LastInsertId(session_);
   }
 
   soci::session& session_;
@@ -136,6 +168,7 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
            domain::Instant until, domain::Instant now) override;
   int Release(domain::HoldId hold) override;
   int Confirm(domain::HoldId hold, domain::Instant now) override;
+  bool ConfirmAll(domain::HoldId hold, int seats, domain::Instant now) override;
   int ReleaseLapsed(domain::Instant now, int limit) override;
 
  private:
@@ -221,6 +254,7 @@ class SqlWalletRepository final : public domain::WalletRepository, SqlRepository
               domain::Instant now) override;
   bool Debit(domain::UserId user, domain::Money amount, domain::Instant now) override;
   std::optional<std::int64_t> AppendEntry(const domain::WalletEntry& entry) override;
+  bool AddEntry(const domain::WalletEntry& entry) override;
   std::optional<domain::WalletEntry> FindEntryByKey(domain::UserId user,
                                                     const std::string& key) override;
   std::vector<domain::WalletEntry> ListEntries(domain::UserId user, int limit) override;

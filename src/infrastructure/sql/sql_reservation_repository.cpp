@@ -53,17 +53,18 @@ constexpr const char* kExpireLapsed =
 
 domain::Reservation SqlReservationRepository::Create(const domain::Reservation& reservation,
                                                      domain::Instant now) {
-  const std::string status = sql::ToText(reservation.status);
-  const std::int64_t expires = sql::ToMs(reservation.expires_at);
-  const std::int64_t start = sql::ToMs(reservation.concert_start_at);
-  const std::int64_t at = sql::ToMs(now);
-  Run(kInsertReservation, soci::use(reservation.user_id.value, "user"),
-      soci::use(reservation.concert_id.value, "concert"),
-      soci::use(reservation.event_id.value, "event"), soci::use(reservation.hold_id.value, "hold"),
-      soci::use(status, "status"), soci::use(reservation.total_seats, "seats"),
-      soci::use(reservation.total_amount.won, "amount"), soci::use(expires, "expires"),
-      soci::use(start, "start"), soci::use(at, "now"));
-  const std::int64_t id = dialect_.LastInsertId(session_);
+  // With the hold's transition, when it was held (ADR 0018).
+  const std::int64_t id =
+      InsertForId(kInsertReservation, {{"user", reservation.user_id.value},
+                                       {"concert", reservation.concert_id.value},
+                                       {"event", reservation.event_id.value},
+                                       {"hold", reservation.hold_id.value},
+                                       {"status", sql::ToText(reservation.status)},
+                                       {"seats", std::int64_t{reservation.total_seats}},
+                                       {"amount", reservation.total_amount.won},
+                                       {"expires", sql::ToMs(reservation.expires_at)},
+                                       {"start", sql::ToMs(reservation.concert_start_at)},
+                                       {"now", sql::ToMs(now)}});
 
   if (!reservation.seats.empty()) {
     const sql::SeatRows rows(kInsertReservationSeats, id, reservation.seats);
@@ -142,14 +143,7 @@ std::vector<domain::Reservation> SqlReservationRepository::ListByUser(domain::Us
 
 bool SqlReservationRepository::Transition(domain::ReservationId id, domain::ReservationStatus from,
                                           domain::ReservationStatus to, domain::Instant now) {
-  const std::string from_text = sql::ToText(from);
-  const std::string to_text = sql::ToText(to);
-  const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(kTransitionReservation);
-  st.Bind(soci::use(to_text, "to"), soci::use(at, "now"), soci::use(id.value, "id"),
-          soci::use(from_text, "from"));
-  st.Execute();
-  return st.AffectedRows() > 0;
+  return RunTransition(kTransitionReservation, id.value, from, to, now);
 }
 
 int SqlReservationRepository::ExpireLapsed(domain::Instant now, int limit) {

@@ -165,6 +165,11 @@ int SqlSeatRepository::Confirm(domain::HoldId hold, domain::Instant now) {
   return static_cast<int>(st.AffectedRows());
 }
 
+bool SqlSeatRepository::ConfirmAll(domain::HoldId hold, int seats, domain::Instant now) {
+  return RunExpecting(kConfirmSeats, {{"hold", hold.value}, {"now", sql::ToMs(now)}}, seats) ==
+         seats;
+}
+
 int SqlSeatRepository::ReleaseLapsed(domain::Instant now, int limit) {
   if (limit <= 0) return 0;
   const std::int64_t at = sql::ToMs(now);

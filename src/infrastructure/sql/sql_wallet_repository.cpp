@@ -24,6 +24,9 @@ constexpr const char* kDebit =
 constexpr const char* kInsertEntry =
     "INSERT INTO wallet_transaction (user_id, type, amount, idempotency_key, created_at) "
     "VALUES (:user, :type, :amount, :key, :at)";
+constexpr const char* kInsertEntryWithoutKey =
+    "INSERT INTO wallet_transaction (user_id, type, amount, idempotency_key, created_at) "
+    "VALUES (:user, :type, :amount, NULL, :at)";
 constexpr const char* kSelectEntryByKey =
     "SELECT id, type, amount, created_at FROM wallet_transaction "
     "WHERE user_id = :user AND idempotency_key = :key";
@@ -41,6 +44,12 @@ void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
 }
 
 std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
+  // After held writes (a charge's credit and entry), in the same round trip.
+  if (deferred_ && !deferred_->empty()) {
+    auto balance = deferred_->SendWithValue(kSelectBalance, {{"user", user.value}});
+    if (!balance) return std::nullopt;
+    return domain::Money{*balance};
+  }
   domain::Money balance;
   if (!Run(kSelectBalance, soci::use(user.value, "user"), soci::into(balance.won))) {
     return std::nullopt;
@@ -50,35 +59,52 @@ std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
 
 bool SqlWalletRepository::Credit(domain::UserId user, domain::Money amount,
                                  domain::Money max_balance, domain::Instant now) {
-  const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(kCredit);
-  st.Bind(soci::use(amount.won, "amount"), soci::use(at, "now"), soci::use(user.value, "user"),
-          soci::use(max_balance.won, "max"));
-  st.Execute();
-  return st.AffectedRows() > 0;
+  return RunExpecting(kCredit,
+                      {{"amount", amount.won},
+                       {"now", sql::ToMs(now)},
+                       {"user", user.value},
+                       {"max", max_balance.won}},
+                      1) > 0;
 }
 
 bool SqlWalletRepository::Debit(domain::UserId user, domain::Money amount, domain::Instant now) {
-  const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(kDebit);
-  st.Bind(soci::use(amount.won, "amount"), soci::use(at, "now"), soci::use(user.value, "user"));
-  st.Execute();
-  return st.AffectedRows() > 0;
+  return RunExpecting(kDebit,
+                      {{"amount", amount.won}, {"now", sql::ToMs(now)}, {"user", user.value}},
+                      1) > 0;
 }
 
+namespace {
+
+// The entry's values and the statement that inserts them.
+std::pair<const char*, sql::Params> EntryInsert(const domain::WalletEntry& entry) {
+  sql::Params params{{"user", entry.user_id.value},
+                     {"type", sql::ToText(entry.type)},
+                     {"amount", entry.amount.won},
+                     {"at", sql::ToMs(entry.created_at)}};
+  if (!entry.idempotency_key) return {kInsertEntryWithoutKey, std::move(params)};
+  params.push_back({"key", *entry.idempotency_key});
+  return {kInsertEntry, std::move(params)};
+}
+
+}  // namespace
+
 std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::WalletEntry& entry) {
-  const std::string type = sql::ToText(entry.type);
-  const std::string key = entry.idempotency_key.value_or("");
-  soci::indicator key_ind = entry.idempotency_key ? soci::i_ok : soci::i_null;
-  const std::int64_t at = sql::ToMs(entry.created_at);
+  auto [sql, params] = EntryInsert(entry);
   try {
-    Run(kInsertEntry, soci::use(entry.user_id.value, "user"), soci::use(type, "type"),
-        soci::use(entry.amount.won, "amount"), soci::use(key, key_ind, "key"), soci::use(at, "at"));
+    return InsertForId(sql, params);  // with the held writes before it, if any
   } catch (const soci::soci_error& e) {
     if (dialect_.IsUniqueViolation(e)) return std::nullopt;
     throw;
   }
-  return dialect_.LastInsertId(session_);
+}
+
+bool SqlWalletRepository::AddEntry(const domain::WalletEntry& entry) {
+  if (!deferred_ || !deferred_->assuming()) return AppendEntry(entry).has_value();
+  // Held, assuming the key is new: a key on the ledger fails the send, and the run without
+  // assuming finds it with AppendEntry (ADR 0018).
+  auto [sql, params] = EntryInsert(entry);
+  deferred_->Add(sql, params, sql::DeferredWrites::OnDuplicate::kAssumed);
+  return true;
 }
 
 std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::UserId user,

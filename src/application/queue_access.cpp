@@ -10,12 +10,15 @@ QueueAccess::QueueAccess(domain::TokenService& tokens, domain::WaitingRoom& room
                          PolicyService& policies, const domain::Clock& clock)
     : tokens_(tokens), room_(room), policies_(policies), clock_(clock) {}
 
-domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_token) {
-  const auto now = clock_.Now();
-  auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
-  auto view = room_.Touch(claims->concert_id, claims->user_id, claims->generation, now,
-                          policies_.Current());
+namespace {
+
+domain::Error InvalidToken() {
+  return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
+}
+
+// The admitted user `claims` names, if `view` says the place is admitted.
+domain::Result<ActiveUser> ActiveOf(const domain::QueueClaims& claims,
+                                    const domain::QueueView& view) {
   switch (view.state) {
     case QueueState::kSuperseded:
       return Fail(ErrorCode::kInvalidToken, "token superseded by a newer one");
@@ -27,7 +30,40 @@ domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_tok
     case QueueState::kActive:
       break;
   }
-  return ActiveUser{claims->user_id, claims->concert_id};
+  return ActiveUser{claims.user_id, claims.concert_id};
+}
+
+}  // namespace
+
+domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_token) {
+  const auto now = clock_.Now();
+  auto claims = tokens_.VerifyQueue(queue_token, now);
+  if (!claims) return InvalidToken();
+  return ActiveOf(*claims, room_.Touch(claims->concert_id, claims->user_id, claims->generation, now,
+                                       policies_.Current()));
+}
+
+bool QueueAccess::RequireActiveAsync(std::string_view queue_token,
+                                     domain::Completion<domain::Result<ActiveUser>> done) {
+  if (!room_.AnswersWithoutBlocking()) return false;
+  const auto policies = policies_.CurrentIfFresh();
+  if (!policies) return false;
+  const auto now = clock_.Now();
+  auto claims = tokens_.VerifyQueue(queue_token, now);
+  if (!claims) {
+    done(nullptr, InvalidToken());
+    return true;
+  }
+  room_.TouchAsync(
+      claims->concert_id, claims->user_id, claims->generation, now, *policies,
+      [claims = *claims, done = std::move(done)](std::exception_ptr error, domain::QueueView view) {
+        if (error) {
+          done(error, Fail(ErrorCode::kUnavailable, "the check failed"));
+        } else {
+          done(nullptr, ActiveOf(claims, view));
+        }
+      });
+  return true;
 }
 
 domain::Result<domain::UserId> QueueAccess::Identify(std::string_view queue_token) {

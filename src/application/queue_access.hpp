@@ -25,6 +25,12 @@ class QueueAccess {
   // invalid_token when the token is malformed, forged or superseded; queue_token_not_found when
   // the place expired; token_not_processable while still waiting (or sold out).
   domain::Result<ActiveUser> RequireActive(std::string_view queue_token);
+  // RequireActive ending through `done`, without blocking: when the waiting room answers
+  // without blocking and the policies are at hand it returns true, and `done` runs once, in place
+  // or on the thread that reads the room's reply (with an error when the room failed). Otherwise
+  // it returns false having started nothing: call RequireActive.
+  bool RequireActiveAsync(std::string_view queue_token,
+                          domain::Completion<domain::Result<ActiveUser>> done);
   // The user a correctly signed, unexpired queue token names, whatever the state of the place
   // (to replay a stored response after the place was freed). invalid_token otherwise.
   domain::Result<domain::UserId> Identify(std::string_view queue_token);

@@ -111,6 +111,18 @@ class FakeWaitingRoom : public domain::WaitingRoom {
       done(nullptr, JoinWithStats(concert, user, now, opens_at, policies));
     });
   }
+  void TouchAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                  domain::Instant now, const domain::Policies& policies,
+                  domain::Completion<domain::QueueView> done) override {
+    if (!async_) {
+      return WaitingRoom::TouchAsync(concert, user, generation, now, policies, std::move(done));
+    }
+    std::lock_guard lock(mu_);
+    held_.push_back([=, this, done = std::move(done)](std::exception_ptr error) {
+      if (error) return done(error, {});
+      done(nullptr, Touch(concert, user, generation, now, policies));
+    });
+  }
   void TouchWithStatsAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
                            domain::Instant now, const domain::Policies& policies,
                            domain::Completion<domain::ViewWithStats> done) override {

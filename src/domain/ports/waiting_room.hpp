@@ -102,7 +102,7 @@ class WaitingRoom {
     return {std::move(view), Stats(concert, now)};
   }
 
-  // JoinWithStats and TouchWithStats ending through `done` instead of returning. When
+  // JoinWithStats, Touch and TouchWithStats ending through `done` instead of returning. When
   // AnswersWithoutBlocking() is true the caller is never blocked: a room in memory answers in
   // place (calling `done` before returning), an adapter over the network sends the request and
   // returns, and `done` runs on the thread that reads the reply. These defaults run the
@@ -111,6 +111,10 @@ class WaitingRoom {
   virtual void JoinWithStatsAsync(ConcertId concert, UserId user, Instant now, Instant opens_at,
                                   const Policies& policies, Completion<PlaceWithStats> done) {
     CompleteInPlace(done, [&] { return JoinWithStats(concert, user, now, opens_at, policies); });
+  }
+  virtual void TouchAsync(ConcertId concert, UserId user, std::int32_t generation, Instant now,
+                          const Policies& policies, Completion<QueueView> done) {
+    CompleteInPlace(done, [&] { return Touch(concert, user, generation, now, policies); });
   }
   virtual void TouchWithStatsAsync(ConcertId concert, UserId user, std::int32_t generation,
                                    Instant now, const Policies& policies,

@@ -614,6 +614,27 @@ domain::ViewWithStats RedisWaitingRoom::TouchWithStats(ConcertId concert, UserId
   return {ViewAt(reply, 0), StatsAt(reply, 3, now)};
 }
 
+void RedisWaitingRoom::TouchAsync(ConcertId concert, UserId user, std::int32_t generation,
+                                  Instant now, const domain::Policies& policies,
+                                  domain::Completion<domain::QueueView> done) {
+  if (!multiplexer_) {
+    return WaitingRoom::TouchAsync(concert, user, generation, now, policies, std::move(done));
+  }
+  multiplexer_->Eval(scripts_->touch, ConcertOf(concert)->keys,
+                     TouchArgs(user, generation, now, policies, /*with_stats=*/false),
+                     [done = std::move(done)](std::exception_ptr error, RedisValue reply) {
+                       QueueView view;
+                       if (!error) {
+                         try {
+                           view = ViewAt(reply, 0);
+                         } catch (...) {
+                           error = std::current_exception();
+                         }
+                       }
+                       done(error, std::move(view));
+                     });
+}
+
 void RedisWaitingRoom::TouchWithStatsAsync(ConcertId concert, UserId user, std::int32_t generation,
                                            Instant now, const domain::Policies& policies,
                                            domain::Completion<domain::ViewWithStats> done) {

@@ -60,6 +60,9 @@ class RedisWaitingRoom : public domain::WaitingRoom {
   void JoinWithStatsAsync(domain::ConcertId concert, domain::UserId user, domain::Instant now,
                           domain::Instant opens_at, const domain::Policies& policies,
                           domain::Completion<domain::PlaceWithStats> done) override;
+  void TouchAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
+                  domain::Instant now, const domain::Policies& policies,
+                  domain::Completion<domain::QueueView> done) override;
   void TouchWithStatsAsync(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
                            domain::Instant now, const domain::Policies& policies,
                            domain::Completion<domain::ViewWithStats> done) override;

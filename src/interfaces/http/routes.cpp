@@ -84,4 +84,19 @@ AsyncHandler AsyncHandlerFor(RouteId id) {
   }
 }
 
+bool NeedsActiveUser(RouteId id) {
+  switch (id) {
+    case RouteId::kAvailableEvents:
+    case RouteId::kListSeats:
+    case RouteId::kAvailableSeats:
+    case RouteId::kOccupySeats:
+    case RouteId::kReleaseOccupation:
+    case RouteId::kReserveSeats:
+    case RouteId::kPay:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace boxoffice::http

@@ -51,6 +51,26 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+
+// Suspends the calling coroutine until `start`, called at once with a `wake` function, or the
+// work it started calls `wake` (once, from any thread). The coroutine resumes through its own
+// executor, never inside `wake`: a completion may come before `start` returns, or on another
+// thread.
+template <class Start>
+asio::awaitable<void> SuspendUntilWoken(Start start) {
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [&](auto resume) {
+        auto shared = std::make_shared<decltype(resume)>(std::move(resume));
+        start([shared] {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared] {
+            auto resume_now = std::move(*shared);
+            resume_now();
+          });
+        });
+      },
+      asio::use_awaitable);
+}
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kIdempotencyPollInterval = std::chrono::milliseconds(20);
 constexpr auto kStopGrace = std::chrono::seconds(2);
@@ -209,20 +229,28 @@ struct Server::Impl {
   asio::awaitable<Response> Dispatch(Request& request, const RouteMatch& match,
                                      const std::string& request_id);
   Outcome Invoke(Request& request, const RouteMatch& match, int attempt,
-                 const std::string& request_id);
+                 const std::string& request_id,
+                 const domain::Result<application::ActiveUser>* active = nullptr);
+  // The queue token's check for a route that needs an admitted user, made here on the I/O
+  // thread; nullopt when the waiting room cannot answer without blocking (or failed): the
+  // handler then checks on its worker, as it always could.
+  asio::awaitable<std::optional<domain::Result<application::ActiveUser>>> CheckActiveInPlace(
+      const Request& request);
   // Runs the route's non-blocking handler here, on the I/O thread; nullopt when it declined (the
   // blocking handler then runs on a worker).
   asio::awaitable<std::optional<Response>> AnswerInPlace(AsyncHandler handler, Request& request,
                                                          const RouteMatch& match,
                                                          const std::string& request_id);
-  RequestContext ContextFor(const Request& request, const RouteMatch& match, int attempt) {
+  RequestContext ContextFor(const Request& request, const RouteMatch& match, int attempt,
+                            const domain::Result<application::ActiveUser>* active = nullptr) {
     return {.request = request,
             .params = match.params,
             .route = *match.route,
             .services = services,
             .settings = settings,
             .metrics = metrics,
-            .attempt = attempt};
+            .attempt = attempt,
+            .active = active};
   }
   // The response to an exception a handler threw.
   Response FailureResponse(std::exception_ptr error, const Request& request,
@@ -527,10 +555,12 @@ asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMa
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // Bounded: a handler answers RetryLater only while attempt < kIdempotencyMaxAttempts.
   for (int attempt = 0; attempt <= kIdempotencyMaxAttempts; ++attempt) {
+    std::optional<domain::Result<application::ActiveUser>> active;
+    if (NeedsActiveUser(match.route->id)) active = co_await CheckActiveInPlace(request);
     Outcome outcome = co_await asio::co_spawn(
         IsQueueRoute(match.route->id) ? queue_workers->get_executor() : workers->get_executor(),
         [&]() -> asio::awaitable<Outcome> {
-          co_return Invoke(request, match, attempt, request_id);
+          co_return Invoke(request, match, attempt, request_id, active ? &*active : nullptr);
         },
         asio::use_awaitable);
     if (auto* done = std::get_if<Response>(&outcome)) {
@@ -734,8 +764,9 @@ asio::awaitable<bool> Server::Impl::WriteEvent(beast::tcp_stream& stream, std::s
 }
 
 Outcome Server::Impl::Invoke(Request& request, const RouteMatch& match, int attempt,
-                             const std::string& request_id) {
-  RequestContext ctx = ContextFor(request, match, attempt);
+                             const std::string& request_id,
+                             const domain::Result<application::ActiveUser>* active) {
+  RequestContext ctx = ContextFor(request, match, attempt, active);
   try {
     Handler handler = HandlerFor(match.route->id);
     if (handler == nullptr) throw std::logic_error("route without a handler");
@@ -786,32 +817,49 @@ asio::awaitable<std::optional<Response>> Server::Impl::AnswerInPlace(
     }
     return true;
   };
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [&](auto resume) {
-        // Resumed through the coroutine's own executor, never inside the reply: a reply may come
-        // before the handler returns, or on another thread.
-        auto shared = std::make_shared<decltype(resume)>(std::move(resume));
-        auto wake = [shared] {
-          auto executor = asio::get_associated_executor(*shared);
-          asio::post(executor, [shared] {
-            auto resume_now = std::move(*shared);
-            resume_now();
-          });
-        };
-        bool started = false;
-        try {
-          started = handler(ctx, [give, wake](std::exception_ptr error, Outcome outcome) {
-            if (give(error, std::move(outcome))) wake();
-          });
-        } catch (...) {
-          started = true;
-          if (give(std::current_exception(), Response{})) wake();
-        }
-        // Declined: the handler started nothing, so nothing will reply.
-        if (!started && !answer.given.exchange(true, std::memory_order_acq_rel)) wake();
-      },
-      asio::use_awaitable);
+  co_await SuspendUntilWoken([&](auto wake) {
+    bool started = false;
+    try {
+      started = handler(ctx, [give, wake](std::exception_ptr error, Outcome outcome) {
+        if (give(error, std::move(outcome))) wake();
+      });
+    } catch (...) {
+      started = true;
+      if (give(std::current_exception(), Response{})) wake();
+    }
+    // Declined: the handler started nothing, so nothing will reply.
+    if (!started && !answer.given.exchange(true, std::memory_order_acq_rel)) wake();
+  });
   co_return std::move(answer.response);
+}
+
+asio::awaitable<std::optional<domain::Result<application::ActiveUser>>>
+Server::Impl::CheckActiveInPlace(const Request& request) {
+  auto token = request.Header("User-Token");
+  if (!token || token->empty()) co_return std::nullopt;  // the handler answers 401
+  // Written once, by the check's completion or by the decline, before this coroutine resumes.
+  struct Check {
+    std::atomic<bool> given{false};
+    std::optional<domain::Result<application::ActiveUser>> result;
+  };
+  // Shared with the completion, which may outlive this frame if the check threw after starting.
+  auto check = std::make_shared<Check>();
+  co_await SuspendUntilWoken([&](auto wake) {
+    bool started = false;
+    try {
+      started = services.queue_access.RequireActiveAsync(
+          *token,
+          [check, wake](std::exception_ptr error, domain::Result<application::ActiveUser> result) {
+            if (check->given.exchange(true, std::memory_order_acq_rel)) return;
+            if (!error) check->result = std::move(result);
+            wake();
+          });
+    } catch (...) {
+      // Declined: a reply that still comes finds `given` set. The worker checks again.
+    }
+    if (!started && !check->given.exchange(true, std::memory_order_acq_rel)) wake();
+  });
+  co_return std::move(check->result);
 }
 
 void Server::Impl::Record(const Request& request, std::string_view route, const Response& response,

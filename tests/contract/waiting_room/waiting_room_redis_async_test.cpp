@@ -23,15 +23,16 @@
 #include <utility>
 #include <vector>
 
+#include "../redis_test_support.hpp"
 #include "domain/errors.hpp"
 #include "infrastructure/redis/redis_multiplexer.hpp"
 #include "infrastructure/redis/redis_pool.hpp"
 #include "infrastructure/redis/redis_waiting_room.hpp"
-#include "../redis_test_support.hpp"
 #include "waiting_room_contract.hpp"
 
-// The Redis waiting room through its asynchronous path (JoinWithStatsAsync, TouchWithStatsAsync
-// over a RedisMultiplexer): the whole contract suite, and what only that path can get wrong.
+// The Redis waiting room through its asynchronous path (JoinWithStatsAsync, TouchAsync,
+// TouchWithStatsAsync over a RedisMultiplexer): the whole contract suite, and what only that path
+// can get wrong.
 namespace boxoffice::contract {
 namespace {
 
@@ -47,10 +48,10 @@ struct Outcome {
 };
 
 // Test-only: a RedisWaitingRoom whose Join, Touch, JoinWithStats and TouchWithStats go through
-// the asynchronous forms over a multiplexer on an io_context of its own (2 threads), and wait
-// for the completion. Every other method is the wrapped room's. A completion that runs on the
-// calling thread (the port's in-place defaults) is counted, so a room that did not really go
-// through the multiplexer fails the suite.
+// the asynchronous forms (Join through JoinWithStatsAsync, Touch through TouchAsync) over a
+// multiplexer on an io_context of its own (2 threads), and wait for the completion. Every other
+// method is the wrapped room's. A completion that runs on the calling thread (the port's in-place
+// defaults) is counted, so a room that did not really go through the multiplexer fails the suite.
 class AsyncRedisWaitingRoom : public domain::WaitingRoom {
  public:
   AsyncRedisWaitingRoom(std::shared_ptr<infra::RedisPool> pool, const std::string& url,
@@ -80,7 +81,9 @@ class AsyncRedisWaitingRoom : public domain::WaitingRoom {
   }
   domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
                           domain::Instant now, const domain::Policies& policies) override {
-    return TouchWithStats(concert, user, generation, now, policies).view;
+    return Await<domain::QueueView>([&](domain::Completion<domain::QueueView> done) {
+      room_.TouchAsync(concert, user, generation, now, policies, std::move(done));
+    });
   }
   domain::PlaceWithStats JoinWithStats(domain::ConcertId concert, domain::UserId user,
                                        domain::Instant now, domain::Instant opens_at,

@@ -388,6 +388,44 @@ TEST_F(AsyncQueueTest, IssueDeclinesUntilTheDatesAndPoliciesAreInMemory) {
   EXPECT_EQ(room_.Held(), 0u);
 }
 
+TEST_F(AsyncQueueTest, RequireActiveAnswersWhenTheRoomDoesAndDeclinesOtherwise) {
+  QueueAccess async_access{tokens_, room_, cached_policies_, clock_};
+  auto place = room_.Admitted(show_.concert, alice_, clock_.Now() + 600s);
+  const auto token = TokenFor(alice_, show_.concert, place);
+  Received<ActiveUser> got;
+  EXPECT_FALSE(async_access.RequireActiveAsync(token, got.Done())) << "no policies in memory";
+  ASSERT_TRUE(cached_policies_.Current() == domain::Policies{});
+
+  ASSERT_TRUE(async_access.RequireActiveAsync(token, got.Done()));
+  EXPECT_EQ(got.calls, 0);  // answered when the room answers, not before
+  room_.CompleteHeld();
+  ASSERT_EQ(got.calls, 1);
+  ASSERT_TRUE(got.result->ok());
+  EXPECT_EQ((*got.result)->user_id, alice_);
+
+  room_.SetView(show_.concert, alice_, {QueueState::kWaiting, 3, std::nullopt});
+  Received<ActiveUser> waiting;
+  ASSERT_TRUE(async_access.RequireActiveAsync(token, waiting.Done()));
+  room_.CompleteHeld();
+  EXPECT_EQ(CodeOf(*waiting.result), ErrorCode::kTokenNotProcessable);
+
+  Received<ActiveUser> forged;  // refused before the room is asked
+  ASSERT_TRUE(async_access.RequireActiveAsync("garbage", forged.Done()));
+  EXPECT_EQ(forged.calls, 1);
+  EXPECT_EQ(CodeOf(*forged.result), ErrorCode::kInvalidToken);
+  EXPECT_EQ(room_.Held(), 0u);
+
+  Received<ActiveUser> failed;
+  ASSERT_TRUE(async_access.RequireActiveAsync(token, failed.Done()));
+  room_.FailHeld(std::make_exception_ptr(domain::UnavailableError("redis: down")));
+  EXPECT_TRUE(failed.error);
+
+  room_.SetAsync(false);  // a room that would block: nothing starts
+  Received<ActiveUser> blocked;
+  EXPECT_FALSE(async_access.RequireActiveAsync(token, blocked.Done()));
+  EXPECT_EQ(blocked.calls, 0);
+}
+
 TEST_F(AsyncQueueTest, IssueDeclinesWhenTheRoomWouldBlock) {
   room_.SetAsync(false);
   ASSERT_TRUE(async_issue_.Execute({alice_, show_.concert}).ok());

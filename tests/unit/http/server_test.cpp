@@ -173,10 +173,11 @@ class ServerTest : public ::testing::Test {
   application::IdempotencyGuard idempotency_{db_, clock_};
   bool ready_ = true;
   // The fixture's services, with the two queue use cases given.
-  Services ServicesWith(application::IssueQueueToken& issue, application::GetQueueStatus& status) {
+  Services ServicesWith(application::IssueQueueToken& issue, application::GetQueueStatus& status,
+                        application::QueueAccess* access = nullptr) {
     return {clock_,
             authenticate_,
-            queue_access_,
+            access ? *access : queue_access_,
             create_user_,
             issue,
             status,
@@ -361,7 +362,8 @@ class AsyncQueueServerTest : public ServerTest {
   application::PolicyService cached_policies_{db_, clock_, std::chrono::seconds(1)};
   application::IssueQueueToken async_issue_{db_, cache_, room_, tokens_, cached_policies_, clock_};
   application::GetQueueStatus async_status_{room_, tokens_, cached_policies_, clock_};
-  Services async_services_ = ServicesWith(async_issue_, async_status_);
+  application::QueueAccess async_access_{tokens_, room_, cached_policies_, clock_};
+  Services async_services_ = ServicesWith(async_issue_, async_status_, &async_access_);
 };
 
 TEST_F(AsyncQueueServerTest, ARequestWaitsForTheRoomsReplyNotForAWorker) {
@@ -383,6 +385,46 @@ TEST_F(AsyncQueueServerTest, ARequestWaitsForTheRoomsReplyNotForAWorker) {
   const Reply status = polled.get();
   EXPECT_EQ(status.status, 200) << status.body;
   EXPECT_EQ(status.Json().at("data").at("position").as_int64(), 1);
+}
+
+// An admitted user's queue token is checked the same way before a seat step's handler runs:
+// the request waits for the room's reply, and the handler uses that answer.
+TEST_F(AsyncQueueServerTest, AnAdmittedUsersCheckWaitsForTheRoomNotForAWorker) {
+  const auto place = room_.Admitted(concert_, user_, clock_.Now() + std::chrono::minutes(5));
+  const std::string token =
+      tokens_.IssueQueue({user_, concert_, place.sequence, place.generation}, clock_.Now());
+  const std::string dates =
+      "/api/v1/concerts/" + std::to_string(concert_.value) + "/available-events";
+  auto listed = std::async(std::launch::async, [&] {
+    return Send(bhttp::verb::get, dates, "", {{"User-Token", token}});
+  });
+  ASSERT_TRUE(RoomHolds(1)) << "the check never reached the room's async form";
+  EXPECT_EQ(listed.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "answered before the room replied";
+  room_.CompleteHeld();
+  const Reply ok = listed.get();
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Json().at("list").as_array().size(), 1u);
+  EXPECT_EQ(room_.Touches(), 1) << "the handler asked the room again";
+
+  // The room's answer decides: a place that is no longer admitted is refused.
+  room_.SetView(concert_, user_, {domain::QueueState::kWaiting, 3, {}});
+  auto refused = std::async(std::launch::async, [&] {
+    return Send(bhttp::verb::get, dates, "", {{"User-Token", token}});
+  });
+  ASSERT_TRUE(RoomHolds(1));
+  room_.CompleteHeld();
+  EXPECT_EQ(ErrorCode(refused.get()), "token_not_processable");
+
+  // A room that fails to answer leaves the check to the worker, which asks it again.
+  room_.SetView(concert_, user_, {domain::QueueState::kActive, 0, clock_.Now()});
+  auto retried = std::async(std::launch::async, [&] {
+    return Send(bhttp::verb::get, dates, "", {{"User-Token", token}});
+  });
+  ASSERT_TRUE(RoomHolds(1));
+  room_.FailHeld(std::make_exception_ptr(domain::UnavailableError("redis: down")));
+  EXPECT_EQ(retried.get().status, 200);
+  EXPECT_EQ(room_.Touches(), 3) << "one check each, and the worker's after the failure";
 }
 
 TEST_F(AsyncQueueServerTest, TheRoomsFailureIsA503AndRulesAreAnsweredInPlace) {

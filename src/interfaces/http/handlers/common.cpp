@@ -67,6 +67,7 @@ domain::Result<application::ActiveUser> RequireActive(const RequestContext& ctx)
   if (!token || token->empty()) {
     return Fail(ErrorCode::kUnauthenticated, "a queue token (User-Token header) is required");
   }
+  if (ctx.active) return *ctx.active;
   return ctx.services.queue_access.RequireActive(*token);
 }
 

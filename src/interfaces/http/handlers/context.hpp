@@ -21,6 +21,9 @@ struct RequestContext {
   const HttpSettings& settings;
   Metrics& metrics;
   int attempt = 0;  // how many times this request already answered RetryLater
+  // The queue token's check, when the server made it before the handler ran (NeedsActiveUser);
+  // RequireActive answers it instead of asking the waiting room again.
+  const domain::Result<application::ActiveUser>* active = nullptr;
 };
 
 using Handler = Outcome (*)(RequestContext&);
@@ -40,5 +43,10 @@ using AsyncHandler = bool (*)(RequestContext&, Reply);
 
 // The non-blocking handler of a route, or nullptr for routes that have none (routes.cpp).
 AsyncHandler AsyncHandlerFor(RouteId id);
+
+// Whether the route's handler requires an admitted user (RequireActive). The server then checks
+// the queue token on the I/O thread before the handler runs on a worker, when the waiting room
+// answers without blocking, so the worker does not wait for the room (routes.cpp).
+bool NeedsActiveUser(RouteId id);
 
 }  // namespace boxoffice::http

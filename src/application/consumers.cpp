@@ -15,6 +15,13 @@ FreeQueueSlot::FreeQueueSlot(domain::Database& db, domain::WaitingRoom& room,
 bool FreeQueueSlot::Handle(const domain::OutboxRecord& record) {
   const auto* paid = std::get_if<domain::PaymentCompleted>(&record.event);
   if (paid == nullptr) return true;
+  if (paid->queue_generation) {
+    // The place the payment was made from, and only that one: leaving it again is harmless, so
+    // nothing needs to remember that this event was handled.
+    room_.LeavePlace(paid->concert_id, paid->user_id, *paid->queue_generation);
+    return true;
+  }
+  // An event written before payments kept the place's generation: leave once, by the record.
   const auto now = clock_.Now();
   auto first = db_.Write([&](domain::Store& store) -> Result<bool> {
     return store.ProcessedEvents().MarkProcessed(kName, record.id, now);

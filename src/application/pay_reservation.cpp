@@ -87,10 +87,11 @@ Result<PaidReservation> PayReservation::Pay(domain::Store& store,
     return Fail(ErrorCode::kReservationAlreadyConfirmed, "reservation already paid");
   }
 
-  store.Outbox().Append(domain::PaymentCompleted{payment->id, reservation->id, reservation->user_id,
-                                                 reservation->concert_id, reservation->event_id,
-                                                 amount, reservation->total_seats, now},
-                        now);
+  store.Outbox().Append(
+      domain::PaymentCompleted{payment->id, reservation->id, reservation->user_id,
+                               reservation->concert_id, reservation->event_id, amount,
+                               reservation->total_seats, now, cmd.who.generation},
+      now);
   return PaidReservation{*std::move(payment), reservation->total_seats};
 }
 

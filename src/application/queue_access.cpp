@@ -30,7 +30,7 @@ domain::Result<ActiveUser> ActiveOf(const domain::QueueClaims& claims,
     case QueueState::kActive:
       break;
   }
-  return ActiveUser{claims.user_id, claims.concert_id};
+  return ActiveUser{claims.user_id, claims.concert_id, claims.generation};
 }
 
 }  // namespace

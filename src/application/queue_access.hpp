@@ -14,6 +14,7 @@ namespace boxoffice::application {
 struct ActiveUser {
   domain::UserId user_id;
   domain::ConcertId concert_id;
+  std::int32_t generation = 0;  // of the queue place (QueueClaims::generation)
 };
 
 // Checks queue tokens for the endpoints that require admission. Each successful check renews

@@ -13,7 +13,8 @@ domain::PaymentCompleted Paid(std::int64_t reservation) {
                                   .event_id = domain::EventId{5},
                                   .amount = domain::Money{12'000},
                                   .seat_count = 2,
-                                  .paid_at = At(1'700'000'000'123)};
+                                  .paid_at = At(1'700'000'000'123),
+                                  .queue_generation = 4};
 }
 
 class OutboxRepositoryContract : public SqlContractTest {
@@ -53,6 +54,7 @@ TEST_P(OutboxRepositoryContract, AppendedEventsAreClaimedOldestFirstWithTheirPay
   EXPECT_EQ(paid.amount, expected.amount);
   EXPECT_EQ(paid.seat_count, expected.seat_count);
   EXPECT_EQ(paid.paid_at, expected.paid_at);
+  EXPECT_EQ(paid.queue_generation, expected.queue_generation);
   ASSERT_TRUE(std::holds_alternative<domain::ReservationCancelled>(claimed[1].event));
   const auto& cancelled = std::get<domain::ReservationCancelled>(claimed[1].event);
   EXPECT_EQ(cancelled.reservation_id, domain::ReservationId{2});
@@ -124,6 +126,17 @@ TEST_P(OutboxRepositoryContract, RolledBackAppendLeavesNoRow) {
   });
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(Unpublished(), 0);
+}
+
+// A payment written before events kept the queue place's generation reads back without one.
+TEST_P(OutboxRepositoryContract, APaymentWithoutAQueueGenerationReadsBackWithout) {
+  auto older = Paid(1);
+  older.queue_generation.reset();
+  Commit(db(), [&](Store& s) { s.Outbox().Append(older, T(0)); });
+  auto claimed = Claim(1, 1000);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<domain::PaymentCompleted>(claimed[0].event));
+  EXPECT_FALSE(std::get<domain::PaymentCompleted>(claimed[0].event).queue_generation.has_value());
 }
 
 class ProcessedEventRepositoryContract : public SqlContractTest {};

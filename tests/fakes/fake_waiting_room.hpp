@@ -60,6 +60,14 @@ class FakeWaitingRoom : public domain::WaitingRoom {
     places_.erase({concert.value, user.value});
     leaves_.push_back({concert, user});
   }
+  void LeavePlace(domain::ConcertId concert, domain::UserId user,
+                  std::int32_t generation) override {
+    std::lock_guard lock(mu_);
+    auto it = places_.find({concert.value, user.value});
+    if (it == places_.end() || it->second.generation != generation) return;
+    places_.erase(it);
+    leaves_.push_back({concert, user});
+  }
 
   // Admits nobody by itself; records the tick and returns the scripted result.
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,

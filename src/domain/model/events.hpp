@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -18,6 +19,9 @@ struct PaymentCompleted {
   Money amount;
   std::int32_t seat_count = 0;
   Instant paid_at;
+  // The generation of the queue place the payment was made from (the queue token's), so that
+  // freeing the place can leave that place only. Absent in events written before it was kept.
+  std::optional<std::int32_t> queue_generation;
 };
 
 struct ReservationCancelled {

@@ -69,6 +69,10 @@ class WaitingRoom {
 
   // Removes the user's place, waiting or active (leave, payment done). Idempotent.
   virtual void Leave(ConcertId concert, UserId user) = 0;
+  // Leave, for the place of `generation` only (QueueClaims::generation, counted per join): a user
+  // who joined again since keeps the newer place. Safe to repeat, so a consumer of an event that
+  // may come twice needs no record of having done it.
+  virtual void LeavePlace(ConcertId concert, UserId user, std::int32_t generation) = 0;
 
   // One admission tick for `concert`: evicts waiting users past the grace period and admitted
   // users past their idle deadline, flushes the pre-queue if the sale has opened, then admits

@@ -28,6 +28,7 @@ std::string EncodeEventPayload(const domain::DomainEvent& event) {
     o["amount"] = p->amount.won;
     o["seatCount"] = p->seat_count;
     o["paidAt"] = ToMs(p->paid_at);
+    if (p->queue_generation) o["queueGeneration"] = *p->queue_generation;
   } else if (const auto* c = std::get_if<domain::ReservationCancelled>(&event)) {
     o["reservationId"] = c->reservation_id.value;
     o["userId"] = c->user_id.value;
@@ -46,7 +47,7 @@ std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
   auto field = [&](const char* name) { return o.at(name).to_number<std::int64_t>(); };
   try {
     if (type == "PaymentCompleted") {
-      return domain::PaymentCompleted{
+      domain::PaymentCompleted paid{
           .payment_id = domain::PaymentId{field("paymentId")},
           .reservation_id = domain::ReservationId{field("reservationId")},
           .user_id = domain::UserId{field("userId")},
@@ -56,6 +57,11 @@ std::optional<domain::DomainEvent> DecodeEventPayload(std::string_view type,
           .seat_count = static_cast<std::int32_t>(field("seatCount")),
           .paid_at = FromMs(field("paidAt")),
       };
+      // Absent in events written before it was kept.
+      if (o.contains("queueGeneration")) {
+        paid.queue_generation = static_cast<std::int32_t>(field("queueGeneration"));
+      }
+      return paid;
     }
     if (type == "ReservationCancelled") {
       return domain::ReservationCancelled{

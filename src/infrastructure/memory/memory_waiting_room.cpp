@@ -330,6 +330,16 @@ void MemoryWaitingRoom::Leave(ConcertId concert, UserId user) {
   room->CompactIfSparse();
 }
 
+void MemoryWaitingRoom::LeavePlace(ConcertId concert, UserId user, std::int32_t generation) {
+  ConcertRoom* room = state_->Find(concert);
+  if (room == nullptr) return;
+  std::lock_guard lock(room->mu);
+  auto it = room->places.find(user.value);
+  if (it == room->places.end() || it->second.generation != generation) return;
+  room->Remove(user.value, it->second);
+  room->CompactIfSparse();
+}
+
 AdmissionResult MemoryWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,
                                          Instant now, std::int64_t fencing_token) {
   ConcertRoom* room = state_->Find(concert);

@@ -17,6 +17,7 @@ class MemoryWaitingRoom : public domain::WaitingRoom {
   domain::QueueView Touch(domain::ConcertId concert, domain::UserId user, std::int32_t generation,
                           domain::Instant now, const domain::Policies& policies) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
+  void LeavePlace(domain::ConcertId concert, domain::UserId user, std::int32_t generation) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now, std::int64_t fencing_token) override;
   void SetSoldOut(domain::ConcertId concert, bool sold_out) override;

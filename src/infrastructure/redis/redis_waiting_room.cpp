@@ -255,6 +255,12 @@ remove(ARGV[1])
 return 0
 )lua";
 
+// ARGV: user, generation. Leaves only the place of that generation: a newer join keeps its own.
+constexpr const char* kLeavePlace = R"lua(
+if redis.call('HGET', gens, ARGV[1]) == ARGV[2] then remove(ARGV[1]) end
+return 0
+)lua";
+
 // ARGV: now, grace_ms, idle_ttl_ms, admit_batch, max_active, seed, limit, fencing token
 //   -> {admitted, evicted_waiting, evicted_active}
 // At most `limit` evictions per call. Admission is never capped below admit_batch: the pre-queue
@@ -375,6 +381,7 @@ struct RedisWaitingRoom::Scripts {
   RedisScript join{WithPrelude(kJoin)};
   RedisScript touch{WithPrelude(kTouch)};
   RedisScript leave{WithPrelude(kLeave)};
+  RedisScript leave_place{WithPrelude(kLeavePlace)};
   RedisScript admit{WithPrelude(kAdmit)};
   RedisScript stats{WithPrelude(kStats)};
   RedisScript count{WithPrelude(kCount)};
@@ -663,6 +670,11 @@ void RedisWaitingRoom::UseMultiplexer(std::shared_ptr<RedisMultiplexer> multiple
 
 void RedisWaitingRoom::Leave(ConcertId concert, UserId user) {
   pool_->Eval(scripts_->leave, ConcertOf(concert)->keys, {std::to_string(user.value)});
+}
+
+void RedisWaitingRoom::LeavePlace(ConcertId concert, UserId user, std::int32_t generation) {
+  pool_->Eval(scripts_->leave_place, ConcertOf(concert)->keys,
+              {std::to_string(user.value), std::to_string(generation)});
 }
 
 AdmissionResult RedisWaitingRoom::Admit(ConcertId concert, const domain::Policies& policies,

@@ -67,6 +67,7 @@ class RedisWaitingRoom : public domain::WaitingRoom {
                            domain::Instant now, const domain::Policies& policies,
                            domain::Completion<domain::ViewWithStats> done) override;
   void Leave(domain::ConcertId concert, domain::UserId user) override;
+  void LeavePlace(domain::ConcertId concert, domain::UserId user, std::int32_t generation) override;
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now, std::int64_t fencing_token) override;
   void SetSoldOut(domain::ConcertId concert, bool sold_out) override;

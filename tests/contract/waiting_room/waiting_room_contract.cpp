@@ -155,6 +155,28 @@ TEST_P(WaitingRoomContract, LeavingWhileAdmittedFreesTheSlot) {
   EXPECT_EQ(TouchPlace(room(), places[2], T0() + 3s).position, 1);
 }
 
+// A payment frees the place it was paid from (its generation); the event may come twice, and
+// the user may have joined again in between: the newer place stays.
+TEST_P(WaitingRoomContract, LeavingAPlaceLeavesOnlyThatPlace) {
+  auto places = JoinUsers(room(), 1, 3, T0(), T0());
+  auto policies = MakePolicies(5, 1);
+  ASSERT_EQ(room().Admit(kConcert, policies, T0(), kFencingToken).admitted, 1);
+
+  room().LeavePlace(kConcert, UserId{1}, places[0].generation + 1);  // not its place
+  EXPECT_EQ(TouchPlace(room(), places[0], T0() + 1s).state, QueueState::kActive);
+  room().LeavePlace(kConcert, UserId{1}, places[0].generation);
+  EXPECT_EQ(TouchPlace(room(), places[0], T0() + 1s).state, QueueState::kExpired);
+  EXPECT_EQ(room().Admit(kConcert, policies, T0() + 2s, kFencingToken).admitted, 1)
+      << "the slot is free";
+
+  // Joined again, then the same event once more: the new place is kept.
+  auto rejoined = room().Join(kConcert, UserId{1}, T0() + 3s, T0(), kNoAdmission);
+  ASSERT_GT(rejoined.generation, places[0].generation);
+  room().LeavePlace(kConcert, UserId{1}, places[0].generation);
+  EXPECT_EQ(TouchPlace(room(), rejoined, T0() + 4s).state, QueueState::kWaiting);
+  EXPECT_EQ(room().Stats(kConcert, T0() + 4s).waiting, 2);
+}
+
 TEST_P(WaitingRoomContract, AdmitsInBatchesUpToMaxActive) {
   auto places = JoinUsers(room(), 1, 10, T0(), T0());
   auto policies = MakePolicies(3, 5);

@@ -103,6 +103,10 @@ class AsyncRedisWaitingRoom : public domain::WaitingRoom {
   void Leave(domain::ConcertId concert, domain::UserId user) override {
     room_.Leave(concert, user);
   }
+  void LeavePlace(domain::ConcertId concert, domain::UserId user,
+                  std::int32_t generation) override {
+    room_.LeavePlace(concert, user, generation);
+  }
   domain::AdmissionResult Admit(domain::ConcertId concert, const domain::Policies& policies,
                                 domain::Instant now, std::int64_t fencing_token) override {
     return room_.Admit(concert, policies, now, fencing_token);

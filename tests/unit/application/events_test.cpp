@@ -209,6 +209,31 @@ TEST_F(EventsTest, FreeQueueSlotLeavesOnPaymentOnly) {
   EXPECT_TRUE(room_.HasPlace(domain::ConcertId{7}, domain::UserId{3}));
 }
 
+// A payment that names its queue place frees that place and nothing else, without a record:
+// a redelivery finds it gone, or finds a newer place, which it leaves alone.
+TEST_F(EventsTest, FreeQueueSlotLeavesThePaidPlaceWithoutARecord) {
+  FreeQueueSlot consumer(db_, room_, clock_);
+  const domain::ConcertId concert{7};
+  const domain::UserId user{3};
+  const auto place = room_.Admitted(concert, user, clock_.Now() + 60s);
+  domain::PaymentCompleted paid;
+  paid.user_id = user;
+  paid.concert_id = concert;
+  paid.queue_generation = place.generation;
+  domain::OutboxRecord record{2, paid, clock_.Now(), 0};
+  EXPECT_TRUE(consumer.Handle(record));
+  EXPECT_FALSE(room_.HasPlace(concert, user));
+  EXPECT_FALSE(db_.Snapshot().processed.contains({FreeQueueSlot::kName, 2}))
+      << "no write for a place that can be left twice";
+  EXPECT_TRUE(consumer.Handle(record));  // again: nothing to leave
+
+  room_.Admitted(concert, user, clock_.Now() + 60s);
+  const auto newer = room_.Join(concert, user, clock_.Now(), clock_.Now(), domain::Policies{});
+  ASSERT_NE(newer.generation, place.generation);
+  EXPECT_TRUE(consumer.Handle(record));
+  EXPECT_TRUE(room_.HasPlace(concert, user)) << "the newer place was left";
+}
+
 TEST_F(EventsTest, NotifyWebhookSendsEachEventOnce) {
   fakes::FakeWebhookSender sender;
   NotifyWebhook consumer(db_, sender, clock_);

@@ -1,5 +1,7 @@
 #include "application/get_queue_status.hpp"
 
+#include "application/queue_token_check.hpp"
+
 namespace boxoffice::application {
 
 using domain::ErrorCode;
@@ -24,16 +26,12 @@ domain::Result<QueueStatusView> StatusOf(const domain::ViewWithStats& touched,
   return MakeStatusView(view, stats, policies);
 }
 
-domain::Error InvalidToken() {
-  return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
-}
-
 }  // namespace
 
 domain::Result<QueueStatusView> GetQueueStatus::Execute(std::string_view queue_token) {
   const auto now = clock_.Now();
   auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) return InvalidToken();
+  if (!claims) return InvalidQueueToken();
   const auto policies = policies_.Current();
   return StatusOf(
       room_.TouchWithStats(claims->concert_id, claims->user_id, claims->generation, now, policies),
@@ -42,25 +40,20 @@ domain::Result<QueueStatusView> GetQueueStatus::Execute(std::string_view queue_t
 
 bool GetQueueStatus::TryExecuteAsync(std::string_view queue_token,
                                      domain::Completion<domain::Result<QueueStatusView>> done) {
-  if (!room_.AnswersWithoutBlocking()) return false;
-  const auto policies = policies_.CurrentIfFresh();
-  if (!policies) return false;
-  const auto now = clock_.Now();
-  auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) {
-    done(nullptr, InvalidToken());
-    return true;
-  }
-  room_.TouchWithStatsAsync(claims->concert_id, claims->user_id, claims->generation, now, *policies,
-                            [policies = *policies, done = std::move(done)](
-                                std::exception_ptr error, domain::ViewWithStats touched) {
-                              if (error) {
-                                done(error, Fail(ErrorCode::kUnavailable, "the check failed"));
-                              } else {
-                                done(nullptr, StatusOf(touched, policies));
-                              }
-                            });
-  return true;
+  return StartQueueCheck(room_, tokens_, policies_, clock_, queue_token, done,
+                         [&](const domain::QueueClaims& claims, const domain::Policies& policies,
+                             domain::Instant now) {
+                           room_.TouchWithStatsAsync(
+                               claims.concert_id, claims.user_id, claims.generation, now, policies,
+                               [policies, done = std::move(done)](std::exception_ptr error,
+                                                                  domain::ViewWithStats touched) {
+                                 if (error) {
+                                   done(error, Fail(ErrorCode::kUnavailable, "the check failed"));
+                                 } else {
+                                   done(nullptr, StatusOf(touched, policies));
+                                 }
+                               });
+                         });
 }
 
 }  // namespace boxoffice::application

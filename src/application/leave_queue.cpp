@@ -1,5 +1,7 @@
 #include "application/leave_queue.hpp"
 
+#include "application/queue_token_check.hpp"
+
 namespace boxoffice::application {
 
 using domain::ErrorCode;
@@ -13,7 +15,7 @@ LeaveQueue::LeaveQueue(domain::WaitingRoom& room, domain::TokenService& tokens,
 domain::Result<void> LeaveQueue::Execute(std::string_view queue_token) {
   const auto now = clock_.Now();
   auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
+  if (!claims) return InvalidQueueToken();
   // Only the current token may give the place up; a stale copy must not evict its owner.
   auto view = room_.Touch(claims->concert_id, claims->user_id, claims->generation, now,
                           policies_.Current());

@@ -1,5 +1,7 @@
 #include "application/queue_access.hpp"
 
+#include "application/queue_token_check.hpp"
+
 namespace boxoffice::application {
 
 using domain::ErrorCode;
@@ -11,10 +13,6 @@ QueueAccess::QueueAccess(domain::TokenService& tokens, domain::WaitingRoom& room
     : tokens_(tokens), room_(room), policies_(policies), clock_(clock) {}
 
 namespace {
-
-domain::Error InvalidToken() {
-  return Fail(ErrorCode::kInvalidToken, "queue token is invalid or expired");
-}
 
 // The admitted user `claims` names, if `view` says the place is admitted.
 domain::Result<ActiveUser> ActiveOf(const domain::QueueClaims& claims,
@@ -38,32 +36,27 @@ domain::Result<ActiveUser> ActiveOf(const domain::QueueClaims& claims,
 domain::Result<ActiveUser> QueueAccess::RequireActive(std::string_view queue_token) {
   const auto now = clock_.Now();
   auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) return InvalidToken();
+  if (!claims) return InvalidQueueToken();
   return ActiveOf(*claims, room_.Touch(claims->concert_id, claims->user_id, claims->generation, now,
                                        policies_.Current()));
 }
 
 bool QueueAccess::RequireActiveAsync(std::string_view queue_token,
                                      domain::Completion<domain::Result<ActiveUser>> done) {
-  if (!room_.AnswersWithoutBlocking()) return false;
-  const auto policies = policies_.CurrentIfFresh();
-  if (!policies) return false;
-  const auto now = clock_.Now();
-  auto claims = tokens_.VerifyQueue(queue_token, now);
-  if (!claims) {
-    done(nullptr, InvalidToken());
-    return true;
-  }
-  room_.TouchAsync(
-      claims->concert_id, claims->user_id, claims->generation, now, *policies,
-      [claims = *claims, done = std::move(done)](std::exception_ptr error, domain::QueueView view) {
-        if (error) {
-          done(error, Fail(ErrorCode::kUnavailable, "the check failed"));
-        } else {
-          done(nullptr, ActiveOf(claims, view));
-        }
+  return StartQueueCheck(
+      room_, tokens_, policies_, clock_, queue_token, done,
+      [&](const domain::QueueClaims& claims, const domain::Policies& policies,
+          domain::Instant now) {
+        room_.TouchAsync(
+            claims.concert_id, claims.user_id, claims.generation, now, policies,
+            [claims, done = std::move(done)](std::exception_ptr error, domain::QueueView view) {
+              if (error) {
+                done(error, Fail(ErrorCode::kUnavailable, "the check failed"));
+              } else {
+                done(nullptr, ActiveOf(claims, view));
+              }
+            });
       });
-  return true;
 }
 
 domain::Result<domain::UserId> QueueAccess::Identify(std::string_view queue_token) {

@@ -18,11 +18,10 @@ constexpr const char* kCountProcessed =
 bool SqlProcessedEventRepository::MarkProcessed(const std::string& consumer, std::int64_t event_id,
                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
-  if (deferred_ && deferred_->assuming()) {
-    // Held, assuming the event is new, to go with the COMMIT: an event marked before fails the
-    // query before its COMMIT, and the run without assuming answers false (ADR 0018).
-    deferred_->Add(kInsertProcessed, {{"consumer", consumer}, {"event", event_id}, {"now", at}},
-                   sql::DeferredWrites::OnDuplicate::kAssumed);
+  // Held to go with the COMMIT: an event marked before fails the query before its COMMIT, and
+  // the run without assuming answers false.
+  if (HoldAssumingNew(kInsertProcessed,
+                      {{"consumer", consumer}, {"event", event_id}, {"now", at}})) {
     return true;
   }
   sql::Statement st = Prepare(kInsertProcessed);

@@ -78,6 +78,15 @@ class SqlRepository {
     return RunCounted(sql, params);
   }
 
+  // Holds an insert whose only possible refusal is a duplicate key, assuming the key is new,
+  // while the transaction may assume (ADR 0018): true. A duplicate then fails the next send and
+  // the run without assuming sees it. False, holding nothing, otherwise: run the insert now.
+  bool HoldAssumingNew(const std::string& sql, const sql::Params& params) {
+    if (!deferred_ || !deferred_->assuming()) return false;
+    deferred_->Add(sql, params, sql::DeferredWrites::OnDuplicate::kAssumed);
+    return true;
+  }
+
   // Moves row `id` from status `from` to `to` with `sql` (its placeholders :to, :now, :id,
   // :from); whether it moved. Assumed while the transaction may assume.
   template <class Status>
@@ -259,6 +268,10 @@ class SqlWalletRepository final : public domain::WalletRepository, SqlRepository
                                                     const std::string& key) override;
   std::vector<domain::WalletEntry> ListEntries(domain::UserId user, int limit) override;
   domain::Money LedgerSum(domain::UserId user) override;
+
+ private:
+  // Inserts a ledger row with `sql` (EntryInsert); its id, or nullopt for a key on the ledger.
+  std::optional<std::int64_t> InsertEntry(const char* sql, const sql::Params& params);
 };
 
 class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository {

@@ -90,6 +90,11 @@ std::pair<const char*, sql::Params> EntryInsert(const domain::WalletEntry& entry
 
 std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::WalletEntry& entry) {
   auto [sql, params] = EntryInsert(entry);
+  return InsertEntry(sql, params);
+}
+
+std::optional<std::int64_t> SqlWalletRepository::InsertEntry(const char* sql,
+                                                             const sql::Params& params) {
   try {
     return InsertForId(sql, params);  // with the held writes before it, if any
   } catch (const soci::soci_error& e) {
@@ -99,12 +104,9 @@ std::optional<std::int64_t> SqlWalletRepository::AppendEntry(const domain::Walle
 }
 
 bool SqlWalletRepository::AddEntry(const domain::WalletEntry& entry) {
-  if (!deferred_ || !deferred_->assuming()) return AppendEntry(entry).has_value();
-  // Held, assuming the key is new: a key on the ledger fails the send, and the run without
-  // assuming finds it with AppendEntry (ADR 0018).
+  // A key already on the ledger is found by the run without assuming, through AppendEntry.
   auto [sql, params] = EntryInsert(entry);
-  deferred_->Add(sql, params, sql::DeferredWrites::OnDuplicate::kAssumed);
-  return true;
+  return HoldAssumingNew(sql, params) || InsertEntry(sql, params).has_value();
 }
 
 std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::UserId user,

@@ -20,22 +20,30 @@ constexpr const char* kInsertHold =
 // MariaDB at times started from the held seats, ~1,000 rows per hold in a rush, as its index
 // statistics changed; SQLite did so always. The unary + also keeps SQLite from reaching the seats
 // by idx_seat_state_held_until (MySQL ignores it). sql_query_plan_test.cpp checks SQLite's plan.
-#define BOXOFFICE_LIVE_SEATS(JOIN)                           \
-  "SELECT COUNT(*) FROM occupation o " JOIN                  \
-  " seat s ON s.hold_id = o.id "                             \
-  "WHERE o.user_id = :user AND o.concert_event_id = :event " \
+// On MySQL both indexes are also named (FORCE INDEX), which pins that plan and spares MariaDB
+// weighing every index the condition names by index dives: its ANALYZE put optimizing this
+// count at ~0.2 ms against ~0.04 ms running it, and at ~0.07 ms with the hints.
+#define BOXOFFICE_LIVE_SEATS(OCCUPATION, JOIN, SEAT)                   \
+  "SELECT COUNT(*) FROM occupation o " OCCUPATION JOIN " seat s " SEAT \
+  "ON s.hold_id = o.id "                                               \
+  "WHERE o.user_id = :user AND o.concert_event_id = :event "           \
   "AND o.status IN ('ACTIVE', 'RESERVED') AND +s.state = 'HELD' AND +s.held_until > :now"
 // The hold only while the user's live seats of the date plus :n stay within :max: the count and
 // the insert are one statement. On MySQL it runs after the user's row was locked (LockUser), in
 // a statement of its own, so its read sees every hold of that user committed before the lock
 // was granted; SQLite's single writer makes it atomic anyway.
-#define BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT(JOIN)                                             \
-  "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, "      \
-  "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM (SELECT 1) AS one " \
-  "WHERE (" BOXOFFICE_LIVE_SEATS(JOIN) ") + :n <= :max"
-constexpr const char* kInsertHoldWithinLimit = BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("CROSS JOIN");
+#define BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT(ONE, LIVE_SEATS)                             \
+  "INSERT INTO occupation (user_id, concert_event_id, status, expires_at, created_at, " \
+  "updated_at) SELECT :user, :event, 'ACTIVE', :expires, :now, :now FROM " ONE          \
+  " WHERE (" LIVE_SEATS ") + :n <= :max"
+#define BOXOFFICE_LIVE_SEATS_SQLITE BOXOFFICE_LIVE_SEATS("", "CROSS JOIN", "")
+#define BOXOFFICE_LIVE_SEATS_MYSQL                                                  \
+  BOXOFFICE_LIVE_SEATS("FORCE INDEX (idx_occupation_user_event)", " STRAIGHT_JOIN", \
+                       "FORCE INDEX (idx_seat_hold) ")
+constexpr const char* kInsertHoldWithinLimit =
+    BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("(SELECT 1) AS one", BOXOFFICE_LIVE_SEATS_SQLITE);
 constexpr const char* kInsertHoldWithinLimitMysql =
-    BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("STRAIGHT_JOIN");
+    BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT("DUAL", BOXOFFICE_LIVE_SEATS_MYSQL);
 // All the hold's seats in one statement (sql::SeatRows).
 constexpr const char* kInsertHoldSeats =
     "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
@@ -59,10 +67,12 @@ constexpr const char* kExpireLapsedHolds =
 constexpr const char* kLockSeats = "SELECT id FROM seat WHERE id IN ({in}) ORDER BY id";
 // MySQL only (see LockUser).
 constexpr const char* kLockUser = "SELECT id FROM users WHERE id = :user";
-constexpr const char* kCountLiveSeats = BOXOFFICE_LIVE_SEATS("CROSS JOIN");
-constexpr const char* kCountLiveSeatsMysql = BOXOFFICE_LIVE_SEATS("STRAIGHT_JOIN");
+constexpr const char* kCountLiveSeats = BOXOFFICE_LIVE_SEATS_SQLITE;
+constexpr const char* kCountLiveSeatsMysql = BOXOFFICE_LIVE_SEATS_MYSQL;
 
 #undef BOXOFFICE_INSERT_HOLD_WITHIN_LIMIT
+#undef BOXOFFICE_LIVE_SEATS_MYSQL
+#undef BOXOFFICE_LIVE_SEATS_SQLITE
 #undef BOXOFFICE_LIVE_SEATS
 
 }  // namespace

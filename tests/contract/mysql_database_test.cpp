@@ -131,11 +131,11 @@ class MysqlDatabaseTest : public testing::Test {
   // runs on another thread meanwhile. Once a statement matching `waits_in` is seen waiting, the
   // competitor rolls back. Returns whether it was seen waiting, and what `hold` returned.
   std::pair<bool, int> HoldAgainstACompetitorThatRollsBack(domain::SeatId seat,
-                                                          const std::string& waits_in,
-                                                          const std::function<int()>& hold) {
+                                                           const std::string& waits_in,
+                                                           const std::function<int()>& hold) {
     *raw_ << "START TRANSACTION";
-    *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " +
-                 std::to_string(kFar) + " WHERE id = " + std::to_string(seat.value);
+    *raw_ << "UPDATE seat SET state = 'HELD', hold_id = 99, held_until = " + std::to_string(kFar) +
+                 " WHERE id = " + std::to_string(seat.value);
     int changed = -1;
     std::thread holder([&] { changed = hold(); });
     const bool queued = WaitForRunningStatement(waits_in);
@@ -172,6 +172,13 @@ class MysqlDatabaseTest : public testing::Test {
       }
     }
     return sql;
+  }
+  // A row of EXPLAIN: no temporary table and no filesort.
+  static void ExpectNoTemporaryTableOrSort(const soci::row& row) {
+    const auto extra =
+        row.get_indicator("Extra") == soci::i_null ? "" : row.get<std::string>("Extra");
+    EXPECT_EQ(extra.find("temporary"), std::string::npos) << extra;
+    EXPECT_EQ(extra.find("filesort"), std::string::npos) << extra;
   }
   long long Number(const std::string& sql) {
     long long n = -1;
@@ -606,6 +613,7 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
   for (const auto& row : plan) {
     const auto table = row.get<std::string>("table");
     key_of[table] = row.get_indicator("key") == soci::i_null ? "" : row.get<std::string>("key");
+    ExpectNoTemporaryTableOrSort(row);
   }
   EXPECT_EQ(key_of["c"], "PRIMARY");
   // By the date's HELD entries, or (when few seats are held at all) by the lapsed holds of
@@ -613,6 +621,35 @@ TEST_F(MysqlDatabaseTest, TheDatesListingReadsTheShardRowsAndTheHeldSeatsOnly) {
   EXPECT_TRUE(key_of["s"] == "idx_seat_event_state_until" ||
               key_of["s"] == "idx_seat_state_held_until")
       << key_of["s"];
+}
+
+// Reading a hold with its seats joins by primary keys; the repository sorts the seats, so
+// MariaDB needs no temporary table to sort a joined row set.
+TEST_F(MysqlDatabaseTest, AHoldIsReadWithItsSeatsByPrimaryKeysAndNoSort) {
+  auto db = infra::OpenMysql(settings_);
+  auto date = SeedDate(*db, 50);
+  // Seats given out of seat order: Find returns them in seat order.
+  const auto hold = Commit(*db, [&](Store& s) {
+    return s.Holds().Create(date.user, date.event,
+                            {{date.seats[7].id, date.seats[7].seat_number, date.seats[7].price},
+                             {date.seats[2].id, date.seats[2].seat_number, date.seats[2].price}},
+                            At(kFar), At(1));
+  });
+  const auto found = Query(*db, [&](Store& s) { return s.Holds().Find(hold.id); });
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->seats.size(), 2u);
+  EXPECT_EQ(found->seats[0].seat_id, date.seats[2].id);
+  EXPECT_EQ(found->seats[1].seat_id, date.seats[7].id);
+  *raw_ << "ANALYZE TABLE occupation, occupation_seat";
+  const auto sql =
+      Bound(infra::sql_text::kSelectHoldWithSeats, {{":id", std::to_string(hold.id.value)}});
+  soci::rowset<soci::row> plan = raw_->prepare << "EXPLAIN " + sql;
+  int rows = 0;
+  for (const auto& row : plan) {
+    ++rows;
+    ExpectNoTemporaryTableOrSort(row);
+  }
+  EXPECT_EQ(rows, 2);
 }
 
 // The free-seat listing reads a date's seats from the covering index of migration 0004, in seat

@@ -1,5 +1,8 @@
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_statements.hpp"
 #include "infrastructure/sql/sql_util.hpp"
@@ -51,12 +54,15 @@ constexpr const char* kSelectEventUncounted =
     "SELECT e.id, e.concert_id, e.venue, e.start_at, e.duration_minutes, "
     "e.reservation_start_at, e.reservation_end_at, e.max_seat_count, 0 "
     "FROM concert_event e WHERE e.id = :id";
+// Unordered: the repository sorts the few dates. Sorting them in MariaDB cost it two temporary
+// tables and a filesort per listing, as its slow log said (the computed count column is
+// materialised first), 150 against 134 us median with no other load.
 constexpr const char* kSelectEventsOfConcert =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_KEPT
-    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
+    " FROM concert_event e WHERE e.concert_id = :id";
 constexpr const char* kSelectEventsOfConcertMysql =
     BOXOFFICE_EVENT_COLUMNS BOXOFFICE_FREE_SEATS_OF_E_SHARDED
-    " FROM concert_event e WHERE e.concert_id = :id ORDER BY e.start_at, e.id";
+    " FROM concert_event e WHERE e.concert_id = :id";
 constexpr const char* kSelectSeatsOfEvent =
     "SELECT s.id, s.seat_number, s.price, "
     "CASE WHEN " BOXOFFICE_SEAT_FREE
@@ -211,7 +217,12 @@ std::vector<domain::ConcertEvent> SqlCatalogueRepository::ListEvents(domain::Con
                                                                      domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   sql::Statement st = Prepare(dialect_.Pick(kSelectEventsOfConcert, kSelectEventsOfConcertMysql));
-  return QueryEvents(st, concert.value, &at);
+  auto events = QueryEvents(st, concert.value, &at);
+  std::sort(events.begin(), events.end(),
+            [](const domain::ConcertEvent& a, const domain::ConcertEvent& b) {
+              return std::tie(a.start_at, a.id.value) < std::tie(b.start_at, b.id.value);
+            });
+  return events;
 }
 
 std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId event,

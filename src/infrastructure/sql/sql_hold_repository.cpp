@@ -1,5 +1,6 @@
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,12 +49,12 @@ constexpr const char* kInsertHoldWithinLimitMysql =
 constexpr const char* kInsertHoldSeats =
     "INSERT INTO occupation_seat (occupation_id, seat_id, seat_number, price) VALUES {rows}";
 // The hold and its seats in one statement: one row per seat, or one row with NULL seat columns
-// for a hold without seats.
+// for a hold without seats. Unordered: Find sorts the seats, which spares MariaDB a temporary
+// table and a filesort for a join it answers by primary keys (74 against 58 us median).
 constexpr const char* kSelectHoldWithSeats =
     "SELECT o.user_id, o.concert_event_id, o.status, o.created_at, o.expires_at, s.seat_id, "
     "s.seat_number, s.price FROM occupation o "
-    "LEFT JOIN occupation_seat s ON s.occupation_id = o.id WHERE o.id = :id "
-    "ORDER BY s.seat_number";
+    "LEFT JOIN occupation_seat s ON s.occupation_id = o.id WHERE o.id = :id";
 constexpr const char* kTransitionHold =
     "UPDATE occupation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
 constexpr const char* kSelectLapsedHolds =
@@ -79,6 +80,7 @@ constexpr const char* kCountLiveSeatsMysql = BOXOFFICE_LIVE_SEATS_MYSQL;
 
 const char* const sql_text::kCountLiveSeats = infra::kCountLiveSeats;
 const char* const sql_text::kInsertHoldWithinLimit = infra::kInsertHoldWithinLimit;
+const char* const sql_text::kSelectHoldWithSeats = infra::kSelectHoldWithSeats;
 
 domain::Hold SqlHoldRepository::Create(domain::UserId user, domain::EventId event,
                                        const std::vector<domain::HeldSeat>& seats,
@@ -185,6 +187,10 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
     if (seat_ind == soci::i_ok) hold.seats.push_back(seat);
   }
   if (!found) return std::nullopt;
+  std::sort(hold.seats.begin(), hold.seats.end(),
+            [](const domain::HeldSeat& a, const domain::HeldSeat& b) {
+              return a.seat_number < b.seat_number;
+            });
   hold.status = sql::HoldStatusFrom(status);
   hold.created_at = sql::FromMs(created);
   hold.expires_at = sql::FromMs(expires);

@@ -335,6 +335,41 @@ TEST_P(HoldRepositoryContract, CreateWithinLimitCountsTheUsersLiveSeatsBeforeIns
             2);
 }
 
+// As OccupySeats does it: the seats read for the hold first (on MySQL that read locks the user).
+// The count includes the user's holds committed before and a hold made earlier in the same
+// transaction.
+TEST_P(HoldRepositoryContract, CreateWithinLimitAfterFindForHoldCountsEachHold) {
+  auto first = Commit(db(), [&](Store& s) {
+    auto created = s.Holds().CreateWithinLimit(user_, event_.id, {seats_[0]}, T(1000), T(0), 3);
+    EXPECT_EQ(s.Seats().Hold(event_.id, {seats_[0].seat_id}, created->id, T(1000), T(0)), 1);
+    return created.has_value();
+  });
+  ASSERT_TRUE(first);
+  const auto outcome = Commit(db(), [&](Store& s) {
+    auto read = s.Seats().FindForHold(event_.id, {seats_[1].seat_id}, user_, T(1));
+    EXPECT_EQ(read.size(), 1u);
+    auto second = s.Holds().CreateWithinLimit(user_, event_.id, {seats_[1]}, T(1000), T(1), 3);
+    EXPECT_TRUE(second.has_value()) << "1 + 1 <= 3";
+    if (second) {
+      EXPECT_EQ(s.Seats().Hold(event_.id, {seats_[1].seat_id}, second->id, T(1000), T(1)), 1);
+    }
+    // The count must include the hold just made in this transaction.
+    auto third =
+        s.Holds().CreateWithinLimit(user_, event_.id, {seats_[2], seats_[3]}, T(1000), T(1), 3);
+    return std::pair{second.has_value(), third.has_value()};
+  });
+  EXPECT_EQ(outcome, std::pair(true, false)) << "1 + 1 + 2 > 3";
+  EXPECT_FALSE(Commit(db(), [&](Store& s) {
+    auto read = s.Seats().FindForHold(event_.id, {seats_[2].seat_id}, user_, T(2));
+    EXPECT_EQ(read.size(), 1u);
+    return s.Holds()
+        .CreateWithinLimit(user_, event_.id, {seats_[2], seats_[3]}, T(1000), T(2), 3)
+        .has_value();
+  })) << "2 + 2 > 3";
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Holds().CountLiveSeats(user_, event_.id, T(2)); }),
+            2);
+}
+
 TEST_P(HoldRepositoryContract, CreateWithinLimitNoLongerCountsLapsedHolds) {
   auto hold = [&](std::vector<domain::HeldSeat> seats, domain::Instant now) {
     return Commit(db(), [&](Store& s) {

@@ -8,26 +8,20 @@ metric name that the scrape does not contain.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+# Loaded by this directory's conftest.py.
+import boxoffice_functional_harness as harness
+
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "boxoffice.json"
 
-# The black-box harness, loaded under its own name so it cannot shadow another conftest.
-_spec = importlib.util.spec_from_file_location(
-    "boxoffice_functional_harness", ROOT / "tests" / "functional" / "conftest.py"
-)
-harness = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = harness  # dataclasses look their module up there
-_spec.loader.exec_module(harness)
 
 # Series Prometheus adds to every scrape target itself; the server does not export them.
 SCRAPE_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}

@@ -10,27 +10,20 @@ Clients here are told apart by their source address on the loopback network (127
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+# Loaded by this directory's conftest.py.
+import boxoffice_functional_harness as harness
+
 ROOT = Path(__file__).resolve().parents[2]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
-
-# The black-box harness, loaded under its own name so it cannot shadow another conftest.
-_spec = importlib.util.spec_from_file_location(
-    "boxoffice_functional_harness", ROOT / "tests" / "functional" / "conftest.py"
-)
-harness = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = harness  # dataclasses look their module up there
-_spec.loader.exec_module(harness)
 
 
 def free_port() -> int:

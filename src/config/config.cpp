@@ -351,6 +351,8 @@ const std::vector<Setting>& Settings() {
        [](Config& c, const RawValue& v) {
          c.mysql.read_pool_size = static_cast<int>(ReadInt(v, 1, 256));
        }},
+      {"DB_PREPARED_STATEMENTS",
+       [](Config& c, const RawValue& v) { c.mysql.prepared_statements = ReadBool(v); }},
       {"DB_BUSY_TIMEOUT_MS",
        [](Config& c, const RawValue& v) {
          c.sqlite.busy_timeout_ms = static_cast<int>(ReadInt(v, 0, 600'000));

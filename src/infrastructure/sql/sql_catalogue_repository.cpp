@@ -68,9 +68,17 @@ constexpr const char* kSelectSeatsOfEvent =
     "CASE WHEN " BOXOFFICE_SEAT_FREE
     " THEN 'AVAILABLE' ELSE s.state END "
     "FROM seat s WHERE s.concert_event_id = :event ORDER BY s.seat_number";
-constexpr const char* kSelectFreeSeatsOfEvent =
-    "SELECT s.id, s.seat_number, s.price FROM seat s WHERE s.concert_event_id = :event "
-    "AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number";
+// The free seats come from migration 0004's covering index, in seat order. MySQL is told so:
+// prepared on the server (ADR 0020), MariaDB chose idx_seat_event_state_until and sorted the
+// date's free seats on ~97% of the listings in a rush, where the same statement sent as text
+// read the covering index (2.4M sorted rows against 17k in one rush).
+#define BOXOFFICE_FREE_SEATS_OF_EVENT(SEAT_INDEX)               \
+  "SELECT s.id, s.seat_number, s.price FROM seat s " SEAT_INDEX \
+  "WHERE s.concert_event_id = :event AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number"
+constexpr const char* kSelectFreeSeatsOfEvent = BOXOFFICE_FREE_SEATS_OF_EVENT("");
+constexpr const char* kSelectFreeSeatsOfEventMysql =
+    BOXOFFICE_FREE_SEATS_OF_EVENT("FORCE INDEX (idx_seat_event_number_state) ");
+#undef BOXOFFICE_FREE_SEATS_OF_EVENT
 // EXISTS, not COUNT: the admission tick asks this of every concert with a line, and until a
 // sale ends the first unsold seat answers it (a count walked every seat of every date).
 constexpr const char* kHasBuyable =
@@ -135,6 +143,7 @@ std::vector<domain::ConcertEvent> QueryEvents(sql::Statement& st, std::int64_t k
 const char* const sql_text::kSelectEventsOfConcert = infra::kSelectEventsOfConcert;
 const char* const sql_text::kSelectEventsOfConcertMysql = infra::kSelectEventsOfConcertMysql;
 const char* const sql_text::kSelectFreeSeatsOfEvent = infra::kSelectFreeSeatsOfEvent;
+const char* const sql_text::kSelectFreeSeatsOfEventMysql = infra::kSelectFreeSeatsOfEventMysql;
 
 domain::Concert SqlCatalogueRepository::CreateConcert(const domain::NewConcert& concert,
                                                       domain::Instant now) {
@@ -246,18 +255,19 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId 
                                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
   domain::Seat row{.event_id = event, .state = domain::SeatState::kAvailable};
-  sql::Statement st = Prepare(kSelectFreeSeatsOfEvent);
+  sql::Statement st = Prepare(dialect_.Pick(kSelectFreeSeatsOfEvent, kSelectFreeSeatsOfEventMysql));
   std::vector<domain::Seat> out;
-  if (dialect_.backend() == SqlBackend::kSqlite) {
+  if (dialect_.backend() == SqlBackend::kSqlite || st.PreparedOnMysql()) {
     st.Bind(soci::into(row.id.value), soci::into(row.seat_number), soci::into(row.price.won),
             soci::use(event.value, "event"), soci::use(at, "now"));
     st.Execute(false);
     while (st.Fetch()) out.push_back(row);
     return out;
   }
-  // MySQL sends numbers as text, and SOCI's backend parses each through a std::istringstream,
-  // which costs more than the rest of the row: a date's listing has hundreds of rows. So the
-  // columns are taken as text and parsed here.
+  // A MySQL text statement returns numbers as text, and SOCI's backend parses each through a
+  // std::istringstream, which costs more than the rest of the row: a date's listing has hundreds
+  // of rows. So the columns are taken as text and parsed here. (A statement prepared on the
+  // server, above, returns them as binary integers.)
   std::string id, number, price;
   st.Bind(soci::into(id), soci::into(number), soci::into(price), soci::use(event.value, "event"),
           soci::use(at, "now"));

@@ -111,17 +111,18 @@ class SessionPool {
   struct Slot {
     std::unique_ptr<soci::session> session;
     // Declared after the session: its statements are finalised before the session closes.
-    std::unique_ptr<sql::StatementCache> statements;  // SQLite only
+    std::unique_ptr<sql::StatementCache> statements;  // null: statements are not kept
     bool broken = false;  // failed with a lost connection: reconnect before the next use
   };
 
+  // `statements`: the kind of statement cache each connection keeps, or none.
   SessionPool(std::vector<std::unique_ptr<soci::session>> sessions, std::chrono::milliseconds wait,
-              Configure configure, bool cache_statements)
+              Configure configure, std::optional<sql::StatementCache::Backend> statements)
       : wait_(wait), configure_(std::move(configure)) {
     slots_.reserve(sessions.size());
     for (auto& s : sessions) {
-      slots_.push_back(
-          Slot{std::move(s), cache_statements ? std::make_unique<sql::StatementCache>() : nullptr});
+      slots_.push_back(Slot{
+          std::move(s), statements ? std::make_unique<sql::StatementCache>(*statements) : nullptr});
     }
     for (auto& slot : slots_) free_.push_back(&slot);
   }
@@ -260,6 +261,8 @@ struct Sessions {
   // transaction: a read of one statement is one round trip. Empty: reads use the main sessions.
   std::vector<std::unique_ptr<soci::session>> reads;
   Configure configure_reads;
+  // The statement cache of every connection, or none.
+  std::optional<sql::StatementCache::Backend> statements;
 };
 
 class PooledSqlDatabase final : public SqlDatabase {
@@ -270,15 +273,14 @@ class PooledSqlDatabase final : public SqlDatabase {
   PooledSqlDatabase(Dialect dialect, Sessions sessions, std::chrono::milliseconds wait,
                     bool single_writer = false)
       : dialect_(dialect),
-        pool_(std::move(sessions.main), wait, std::move(sessions.configure),
-              dialect.backend() == SqlBackend::kSqlite),
+        pool_(std::move(sessions.main), wait, std::move(sessions.configure), sessions.statements),
         wait_(wait),
         single_writer_(single_writer),
         implicit_write_begin_(sessions.implicit_write_begin) {
     if (!sessions.reads.empty()) {
-      reads_ = std::make_unique<SessionPool>(std::move(sessions.reads), wait,
-                                             std::move(sessions.configure_reads),
-                                             dialect.backend() == SqlBackend::kSqlite);
+      reads_ =
+          std::make_unique<SessionPool>(std::move(sessions.reads), wait,
+                                        std::move(sessions.configure_reads), sessions.statements);
     }
   }
 
@@ -680,6 +682,7 @@ std::unique_ptr<SqlDatabase> OpenSqlite(const SqliteSettings& settings) {
   Sessions sessions;
   const int size = settings.pool_size > 0 ? settings.pool_size : 1;
   for (int i = 0; i < size; ++i) sessions.main.push_back(ConnectSqlite(settings));
+  sessions.statements = sql::StatementCache::Backend::kSqlite;
   return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kSqlite), std::move(sessions),
                                              std::chrono::milliseconds(settings.busy_timeout_ms),
                                              /*single_writer=*/true);
@@ -709,6 +712,7 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
   connect_all(settings.pool_size, SetUpWriteSession, sessions.main);
   connect_all(settings.read_pool_size, SetUpReadSession, sessions.reads);
   sessions.implicit_write_begin = true;
+  if (settings.prepared_statements) sessions.statements = sql::StatementCache::Backend::kMysql;
   sessions.configure = [settings](soci::session& s) {
     ConfigureMysql(settings, s);
     SetUpWriteSession(s);

@@ -24,6 +24,7 @@ struct MysqlSettings {
   int lock_wait_timeout_seconds = 5;  // innodb_lock_wait_timeout: a longer wait answers 503
   int acquire_timeout_ms = 5000;      // wait for a free pooled connection before answering 503
   int migration_lock_seconds = 60;    // MigrateMysql waits this long for another migrator
+  bool prepared_statements = true;    // prepare on the server, once per connection (ADR 0020)
 };
 
 // The SQL implementation of domain::Database over a SOCI connection pool. One implementation

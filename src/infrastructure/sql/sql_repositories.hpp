@@ -20,7 +20,7 @@ namespace boxoffice::infra {
 // The connection of one transaction as the repositories see it.
 struct SqlConnection {
   soci::session& session;
-  sql::StatementCache* statements;  // the connection's prepared statements, or null (MySQL)
+  sql::StatementCache* statements;  // the connection's prepared statements, or null
   sql::DeferredWrites* deferred;    // a MySQL write transaction's held writes, or null
 };
 
@@ -34,7 +34,7 @@ class SqlRepository {
         deferred_(connection.deferred) {}
 
  protected:
-  // `sql`, prepared once per connection where the connection keeps a cache (SQLite). The
+  // `sql`, prepared once per connection where the connection keeps a cache. The
   // transaction's held writes are sent first, so the statement comes after them.
   sql::Statement Prepare(const std::string& sql) {
     if (deferred_) deferred_->Send(/*commit=*/false);

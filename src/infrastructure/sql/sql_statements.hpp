@@ -15,5 +15,6 @@ extern const char* const kReleaseLapsedSeats;          // sql_seat_repository.cp
 extern const char* const kSelectEventsOfConcert;       // sql_catalogue_repository.cpp (SQLite)
 extern const char* const kSelectEventsOfConcertMysql;  // the same, MySQL (sharded count)
 extern const char* const kSelectFreeSeatsOfEvent;      // sql_catalogue_repository.cpp
+extern const char* const kSelectFreeSeatsOfEventMysql;  // the same, MySQL (index named)
 
 }  // namespace boxoffice::infra::sql_text

@@ -298,6 +298,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"DB_PATH", " ", "expected a non-empty value, got \" \""},
         BadValue{"DB_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},
         BadValue{"DB_READ_POOL_SIZE", "0", "expected an integer 1..256, got \"0\""},
+        BadValue{"DB_PREPARED_STATEMENTS", "sometimes",
+                 "expected true or false, got \"sometimes\""},
         BadValue{"DB_BUSY_TIMEOUT_MS", "-5", "expected an integer 0..600000, got \"-5\""},
         BadValue{"DB_SYNCHRONOUS", "off", "expected one of full, normal, got \"off\""},
         BadValue{"ADMIN_TOKEN", "has space", "expected printable ASCII without spaces"},
@@ -377,7 +379,7 @@ TEST(ConfigClusterTest, AnExplicitQueueLaneSizeWinsOverTheClusterDefault) {
 TEST(ConfigClusterTest, OptionalClusterSettings) {
   auto env = ClusterEnv();
   env.insert(env.end(), {"BOXOFFICE_INSTANCE_ID=node-7", "BOXOFFICE_DB_POOL_SIZE=5",
-                         "BOXOFFICE_DB_READ_POOL_SIZE=3",
+                         "BOXOFFICE_DB_READ_POOL_SIZE=3", "BOXOFFICE_DB_PREPARED_STATEMENTS=off",
                          "BOXOFFICE_KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093",
                          "BOXOFFICE_REDIS_KEY_PREFIX=bx_test", "BOXOFFICE_WORKER_THREADS=6"});
   const Config c = MustParse({}, env);
@@ -385,6 +387,8 @@ TEST(ConfigClusterTest, OptionalClusterSettings) {
   EXPECT_EQ(c.mysql.pool_size, 5);
   EXPECT_EQ(c.sqlite.pool_size, 5);
   EXPECT_EQ(c.mysql.read_pool_size, 3);
+  EXPECT_FALSE(c.mysql.prepared_statements);
+  EXPECT_TRUE(MustParse({}, ClusterEnv()).mysql.prepared_statements);  // the default
   EXPECT_EQ(c.kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
   EXPECT_EQ(c.kafka.client_id, "node-7");
   EXPECT_EQ(c.redis_key_prefix, "bx_test");

@@ -11,7 +11,6 @@
 #include <latch>
 #include <map>
 #include <random>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -45,20 +44,16 @@ TEST(MysqlDatabase, MalformedUrlsAreRefusedBeforeConnecting) {
 class MysqlDatabaseTest : public testing::Test {
  protected:
   void SetUp() override {
-    auto url = TestMysqlUrl();
-    if (!url) GTEST_SKIP() << "set BOXOFFICE_TEST_MYSQL_URL to run the MySQL adapter tests";
-    std::smatch m;
-    static const std::regex kUrl(R"(mysql://([^:@/]+):([^@/]*)@([^:/]+):(\d+)/(\w+))");
-    ASSERT_TRUE(std::regex_match(*url, m, kUrl)) << "this test needs user:password@host:port";
-    port_ = m[4].str();
-    name_ = m[5].str() + "_conn" + std::to_string(getpid());
-    admin_.url = *url;
+    const auto server = TestMysqlServerFromEnv();
+    if (!server) GTEST_SKIP() << "set BOXOFFICE_TEST_MYSQL_URL to run the MySQL adapter tests";
+    port_ = server->port;
+    name_ = server->database + "_conn" + std::to_string(getpid());
+    admin_.url = server->url;
     infra::RecreateMysqlDatabase(admin_, name_);
-    settings_.url = url->substr(0, url->rfind('/') + 1) + name_;
+    settings_.url = server->UrlOf(name_);
     settings_.pool_size = 1;
     infra::MigrateMysql(settings_);
-    connect_ = "host=" + m[3].str() + " port=" + m[4].str() + " user=" + m[1].str() +
-               " password=" + m[2].str() + " dbname=" + name_;
+    connect_ = server->ConnectString(name_);
     raw_ = std::make_unique<soci::session>("mysql", connect_);
   }
   void TearDown() override {

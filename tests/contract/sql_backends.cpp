@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <regex>
 #include <stdexcept>
 
 #include "infrastructure/sql/sql_database.hpp"
@@ -91,6 +92,27 @@ std::optional<std::string> TestMysqlUrl() {
   const char* url = std::getenv(kMysqlUrlVariable);
   if (url == nullptr || *url == '\0') return std::nullopt;
   return std::string(url);
+}
+
+std::string TestMysqlServer::UrlOf(const std::string& name) const {
+  return url.substr(0, url.rfind('/') + 1) + name;
+}
+
+std::string TestMysqlServer::ConnectString(const std::string& name) const {
+  return "host=" + host + " port=" + port + " user=" + user + " password=" + password +
+         " dbname=" + name;
+}
+
+std::optional<TestMysqlServer> TestMysqlServerFromEnv() {
+  auto url = TestMysqlUrl();
+  if (!url) return std::nullopt;
+  static const std::regex kUrl(R"(mysql://([^:@/]+):([^@/]*)@([^:/]+):(\d+)/(\w+))");
+  std::smatch m;
+  if (!std::regex_match(*url, m, kUrl)) {
+    throw std::invalid_argument(std::string(kMysqlUrlVariable) +
+                                " must look like mysql://user:password@host:port/database");
+  }
+  return TestMysqlServer{*url, m[1].str(), m[2].str(), m[3].str(), m[4].str(), m[5].str()};
 }
 
 std::vector<SqlBackend> SqlBackends() {

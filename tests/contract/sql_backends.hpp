@@ -36,6 +36,23 @@ std::vector<SqlBackend> SqlBackends();
 // BOXOFFICE_TEST_MYSQL_URL, when set and not empty.
 std::optional<std::string> TestMysqlUrl();
 
+// BOXOFFICE_TEST_MYSQL_URL taken apart, for tests that open connections of their own.
+struct TestMysqlServer {
+  std::string url;  // as set
+  std::string user;
+  std::string password;
+  std::string host;
+  std::string port;
+  std::string database;
+  // The URL of database `name` on the same server, as the same user.
+  std::string UrlOf(const std::string& name) const;
+  // SOCI's MySQL connection string for database `name`.
+  std::string ConnectString(const std::string& name) const;
+};
+// Null when BOXOFFICE_TEST_MYSQL_URL is not set; throws std::invalid_argument when it does not
+// look like mysql://user:password@host:port/database.
+std::optional<TestMysqlServer> TestMysqlServerFromEnv();
+
 // A unique empty directory under the system temp dir, removed on destruction.
 class TempDir {
  public:

@@ -232,16 +232,88 @@ TEST_F(MysqlDatabasePrepared, AStatementInUseIsNotLentTwice) {
   EXPECT_EQ(cache_.prepared(), 1u);
 }
 
-TEST_F(MysqlDatabasePrepared, PastItsCapacityStatementsAreRunAsText) {
-  for (std::size_t i = 0; i < StatementCache::kMysqlCapacity + 5; ++i) {
+// Past its capacity a connection closes the statement it lent least recently, so the statements
+// it keeps open on the server never number more than the capacity.
+TEST_F(MysqlDatabasePrepared, PastItsCapacityTheStatementLentLeastRecentlyIsClosed) {
+  const auto open_on_server = [&] {
+    std::string name;
+    long long count = -1;
+    *raw_ << "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'", soci::into(name), soci::into(count);
+    return count;
+  };
+  const auto select = [&](std::size_t i) {
     std::int64_t id = 1;
     std::int64_t value = 0;
     Statement st(*session_, &cache_, "SELECT id + " + std::to_string(i) + " FROM t WHERE id = :id");
+    EXPECT_TRUE(st.PreparedOnMysql());
     st.Bind(soci::use(id, "id"), soci::into(value));
-    ASSERT_TRUE(st.Execute());
-    EXPECT_EQ(value, 1 + static_cast<std::int64_t>(i));
+    EXPECT_TRUE(st.Execute());
+    return value;
+  };
+  const long long before = open_on_server();
+  const std::size_t capacity = StatementCache::kMysqlCapacity;
+  for (std::size_t i = 0; i < capacity; ++i) EXPECT_EQ(select(i), 1 + static_cast<std::int64_t>(i));
+  EXPECT_EQ(select(0), 1);  // lent again: now the most recent, statement 1 the least
+  EXPECT_EQ(cache_.prepared(), capacity);
+  for (std::size_t i = capacity; i < capacity + 5; ++i) {
+    EXPECT_EQ(select(i), 1 + static_cast<std::int64_t>(i));
   }
-  EXPECT_EQ(cache_.size(), StatementCache::kMysqlCapacity);
+  EXPECT_EQ(cache_.size(), capacity);
+  EXPECT_EQ(open_on_server() - before, static_cast<long long>(capacity));
+  EXPECT_EQ(select(0), 1);  // still kept
+  EXPECT_EQ(cache_.prepared(), capacity + 5);
+  EXPECT_EQ(select(1), 2);  // closed, so prepared again
+  EXPECT_EQ(cache_.prepared(), capacity + 6);
+}
+
+// MariaDB cannot prepare PREPARE itself (ER_UNSUPPORTED_PS), as MySQL 8 cannot prepare START
+// TRANSACTION: such a statement runs as SOCI's text, and the cache does not ask again.
+TEST_F(MysqlDatabasePrepared, AStatementTheServerCannotPrepareRunsAsText) {
+  for (int i = 0; i < 2; ++i) {
+    Statement st(*session_, &cache_, "PREPARE boxoffice_inner FROM 'SELECT 41 + 1'");
+    EXPECT_FALSE(st.PreparedOnMysql());
+    st.Execute();
+  }
+  EXPECT_EQ(cache_.size(), 0u);
+  int answer = 0;
+  *session_ << "EXECUTE boxoffice_inner", soci::into(answer);
+  EXPECT_EQ(answer, 42);
+}
+
+TEST_F(MysqlDatabasePrepared, ExecuteWithoutExchangeAndStatementsWithoutIntoFetchNothing) {
+  std::int64_t from = 0;
+  std::int64_t id = 0;
+  Statement st(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+  st.Bind(soci::use(from, "from"), soci::into(id));
+  EXPECT_FALSE(st.Execute(false));  // as SOCI: rows are there, none fetched yet
+  std::vector<std::int64_t> ids;
+  while (st.Fetch()) ids.push_back(id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3}));
+  // The same statement run again, with another value.
+  from = 2;
+  ASSERT_TRUE(st.Execute());
+  EXPECT_EQ(id, 3);
+  EXPECT_FALSE(st.Fetch());
+
+  Statement no_into(*session_, &cache_, "SELECT id, label FROM t WHERE id > :from");
+  no_into.Bind(soci::use(from, "from"));
+  EXPECT_FALSE(no_into.Execute());
+  EXPECT_FALSE(no_into.Fetch());
+}
+
+TEST_F(MysqlDatabasePrepared, EmptyStringsAndAMissingNameAreKeptApart) {
+  std::int64_t id = 8;
+  std::string empty;
+  {
+    Statement st(*session_, &cache_, "INSERT INTO t (id, label) VALUES (:id, :label)");
+    st.Bind(soci::use(id, "id"), soci::use(empty, "label"));
+    st.Execute();
+  }
+  EXPECT_EQ(Label(8), "");  // empty, not NULL
+  Statement st(*session_, &cache_, "SELECT label FROM t WHERE id = :id");
+  std::string label;
+  st.Bind(soci::use(id, "other"), soci::into(label));
+  EXPECT_THROW(st.Execute(), soci::soci_error);  // no use element named "id"
 }
 
 // The server counts prepared statements across all connections (max_prepared_stmt_count). At

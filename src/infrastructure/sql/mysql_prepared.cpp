@@ -85,8 +85,8 @@ std::string MysqlPrepared::Placeholders(const std::string& sql, std::vector<std:
   return out;
 }
 
-std::unique_ptr<MysqlPrepared> MysqlPrepared::Prepare(st_mysql* connection,
-                                                      const std::string& sql) {
+std::unique_ptr<MysqlPrepared> MysqlPrepared::Prepare(st_mysql* connection, const std::string& sql,
+                                                      Refusal& refusal) {
   std::vector<std::string> names;
   const std::string text = Placeholders(sql, names);
   MYSQL_STMT* stmt = mysql_stmt_init(connection);
@@ -98,12 +98,22 @@ std::unique_ptr<MysqlPrepared> MysqlPrepared::Prepare(st_mysql* connection,
     const unsigned int code = mysql_stmt_errno(stmt);
     const std::string message = mysql_stmt_error(stmt);
     mysql_stmt_close(stmt);
-    if (code == ER_MAX_PREPARED_STMT_COUNT_REACHED) return nullptr;
+    if (code == ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+      refusal = Refusal::kServerFull;
+      return nullptr;
+    }
+    if (code == ER_UNSUPPORTED_PS) {
+      refusal = Refusal::kNotPreparable;
+      return nullptr;
+    }
     throw soci::mysql_soci_error(message, static_cast<int>(code));
   }
   if (mysql_stmt_param_count(stmt) != names.size()) {
+    // A ':' this reading took for a placeholder, or missed, where the server did not: SOCI's
+    // text path reads the statement its own way.
     mysql_stmt_close(stmt);
-    throw std::logic_error("statement placeholders not understood: " + sql);
+    refusal = Refusal::kNotPreparable;
+    return nullptr;
   }
   return std::unique_ptr<MysqlPrepared>(new MysqlPrepared(stmt, std::move(names)));
 }
@@ -240,12 +250,11 @@ bool MysqlPrepared::Execute(bool exchange_data) {
   if (mysql_stmt_store_result(stmt_) != 0) Fail();
   run.has_result = true;
   BindResult();
-  if (exchange_data) return Fetch();
-  return mysql_stmt_num_rows(stmt_) > 0;
+  return exchange_data && Fetch();
 }
 
 bool MysqlPrepared::Fetch() {
-  if (!run_->has_result) return false;
+  if (!run_->has_result || run_->intos.empty()) return false;
   const int status = mysql_stmt_fetch(stmt_);
   if (status == MYSQL_NO_DATA) return false;
   if (status != 0 && status != MYSQL_DATA_TRUNCATED) Fail();
@@ -255,36 +264,45 @@ bool MysqlPrepared::Fetch() {
 
 void MysqlPrepared::Deliver() {
   Run& run = *run_;
+  // A string longer than its buffer grows the buffer. The library keeps its own copy of the
+  // result bindings, which points at the old buffer until they are bound again: that happens
+  // before this returns or throws, so no later fetch writes into freed memory.
   bool grown = false;
-  for (std::size_t i = 0; i < run.intos.size(); ++i) {
-    const Run::Into& into = run.intos[i];
-    Run::Column& column = run.columns[i];
-    if (column.is_null) {
-      if (into.indicator == nullptr) {
-        throw soci::soci_error("Null value fetched and no indicator defined.");
+  try {
+    for (std::size_t i = 0; i < run.intos.size(); ++i) {
+      const Run::Into& into = run.intos[i];
+      Run::Column& column = run.columns[i];
+      if (column.is_null) {
+        if (into.indicator == nullptr) {
+          throw soci::soci_error("Null value fetched and no indicator defined.");
+        }
+        *into.indicator = soci::i_null;
+        continue;
       }
-      *into.indicator = soci::i_null;
-      continue;
-    }
-    if (into.target.kind == Kind::kString) {
-      if (column.length > column.buffer.size()) {
-        // Longer than the buffer: the rest is fetched now, and the buffer stays this long.
-        column.buffer.resize(column.length);
-        MYSQL_BIND whole{};
-        whole.buffer_type = MYSQL_TYPE_STRING;
-        whole.buffer = column.buffer.data();
-        whole.buffer_length = column.buffer.size();
-        whole.length = &column.length;
-        if (mysql_stmt_fetch_column(stmt_, &whole, static_cast<unsigned int>(i), 0) != 0) Fail();
-        grown = true;
+      if (into.target.kind == Kind::kString) {
+        if (column.length > column.buffer.size()) {
+          column.buffer.resize(column.length);
+          run.results[i].buffer = column.buffer.data();
+          run.results[i].buffer_length = column.buffer.size();
+          grown = true;
+          MYSQL_BIND whole{};
+          whole.buffer_type = MYSQL_TYPE_STRING;
+          whole.buffer = column.buffer.data();
+          whole.buffer_length = column.buffer.size();
+          whole.length = &column.length;
+          if (mysql_stmt_fetch_column(stmt_, &whole, static_cast<unsigned int>(i), 0) != 0) Fail();
+        }
+        static_cast<std::string*>(into.target.value)->assign(column.buffer.data(), column.length);
+      } else if (column.error) {
+        throw soci::soci_error("a fetched value does not fit its into element");
       }
-      static_cast<std::string*>(into.target.value)->assign(column.buffer.data(), column.length);
-    } else if (column.error) {
-      throw soci::soci_error("a fetched value does not fit its into element");
+      if (into.indicator) *into.indicator = soci::i_ok;
     }
-    if (into.indicator) *into.indicator = soci::i_ok;
+  } catch (...) {
+    if (grown) mysql_stmt_bind_result(stmt_, run.results.data());
+    throw;
   }
-  if (grown) BindResult();  // the next row goes to the grown buffers
+  if (grown && mysql_stmt_bind_result(stmt_, run.results.data()) != 0) Fail();
 }
 
 long long MysqlPrepared::AffectedRows() {

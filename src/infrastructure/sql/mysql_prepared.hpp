@@ -23,10 +23,19 @@ namespace boxoffice::infra::sql {
 // std::string); any other fails to compile. Not thread-safe: one run at a time.
 class MysqlPrepared {
  public:
-  // `sql` with SOCI's ":name" placeholders, each sent to the server as "?". Null when the server
-  // already holds as many prepared statements as it allows (max_prepared_stmt_count): run the
-  // statement as text instead. Throws soci::mysql_soci_error for any other refusal.
-  static std::unique_ptr<MysqlPrepared> Prepare(st_mysql* connection, const std::string& sql);
+  // Why the server did not prepare a statement (Prepare returned null).
+  enum class Refusal {
+    kServerFull,     // it holds as many prepared statements as it allows
+                     // (max_prepared_stmt_count); others may be prepared once some are closed
+    kNotPreparable,  // not this statement: the server cannot prepare it (ER_UNSUPPORTED_PS, such
+                     // as START TRANSACTION on MySQL 8), or its placeholders were not read as
+                     // the server reads them
+  };
+  // `sql` with SOCI's ":name" placeholders, each sent to the server as "?". Null, with the reason
+  // in `refusal`, when the server will not prepare it: run the statement as text instead. Throws
+  // soci::mysql_soci_error for any other refusal (a lost connection, a syntax error).
+  static std::unique_ptr<MysqlPrepared> Prepare(st_mysql* connection, const std::string& sql,
+                                                Refusal& refusal);
   ~MysqlPrepared();
   MysqlPrepared(const MysqlPrepared&) = delete;
   MysqlPrepared& operator=(const MysqlPrepared&) = delete;
@@ -49,10 +58,10 @@ class MysqlPrepared {
   }
 
   // As soci::statement::execute: runs the statement with the bound use values and, with
-  // `exchange_data`, fetches the first row. True when a row was fetched (without
-  // `exchange_data`: when the statement returned rows).
+  // `exchange_data`, fetches the first row. True when a row was fetched (so always false without
+  // `exchange_data`, or without into elements).
   bool Execute(bool exchange_data);
-  // The next row into the into elements; false when there is none.
+  // The next row into the into elements; false when there is none (or no into elements).
   bool Fetch();
   long long AffectedRows();
   // Ends the run: rows left unread are dropped and the bindings forgotten, so the statement can

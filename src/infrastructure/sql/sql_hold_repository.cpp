@@ -107,8 +107,8 @@ void SqlHoldRepository::LockSeats(const std::vector<domain::HeldSeat>& seats) {
   if (locks_.HasSeats(seat_ids)) return;  // read for the hold with FindForHold or Find
   sql::InList list("s", seat_ids);
   std::int64_t locked = 0;
-  sql::Statement lock =
-      Prepare(sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()));
+  sql::Statement lock = PrepareInList(
+      sql::WithInList(kLockSeats, list) + std::string(dialect_.ForUpdateSuffix()), list);
   lock.Bind(soci::into(locked));
   list.BindTo(lock);
   lock.Execute(false);

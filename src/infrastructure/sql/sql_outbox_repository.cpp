@@ -73,7 +73,7 @@ std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now
   for (const auto& r : out) ids.push_back(r.id);
   sql::InList list("o", ids);
   const std::int64_t until = sql::ToMs(claim_until);
-  sql::Statement claim = Prepare(sql::WithInList(kClaim, list));
+  sql::Statement claim = PrepareInList(sql::WithInList(kClaim, list), list);
   claim.Bind(soci::use(until, "until"));
   list.BindTo(claim);
   claim.Execute();
@@ -84,7 +84,7 @@ void SqlOutboxRepository::MarkPublished(const std::vector<std::int64_t>& ids, do
   if (ids.empty()) return;
   sql::InList list("o", ids);
   const std::int64_t at = sql::ToMs(now);
-  sql::Statement st = Prepare(sql::WithInList(kMarkPublished, list));
+  sql::Statement st = PrepareInList(sql::WithInList(kMarkPublished, list), list);
   st.Bind(soci::use(at, "now"));
   list.BindTo(st);
   st.Execute();

@@ -40,6 +40,17 @@ class SqlRepository {
     if (deferred_) deferred_->Send(/*commit=*/false);
     return {session_, statements_, sql};
   }
+  // `sql` prepared for this run only, never kept in the connection's cache.
+  sql::Statement PrepareOnce(const std::string& sql) {
+    if (deferred_) deferred_->Send(/*commit=*/false);
+    return {session_, nullptr, sql};
+  }
+  // `sql`, built around `list` (sql::WithInList): kept prepared when the list is short, since its
+  // text recurs; prepared for this run only when it is a batch's length, so that texts seen
+  // once do not fill the cache (MySQL closes the statements it lent least recently to make room).
+  sql::Statement PrepareInList(const std::string& sql, const sql::InList& list) {
+    return list.size() <= sql::InList::kKeptLength ? Prepare(sql) : PrepareOnce(sql);
+  }
   // Runs `sql` with its use and into elements; true when it returned a row.
   template <class... Elements>
   bool Run(const std::string& sql, Elements&&... elements) {

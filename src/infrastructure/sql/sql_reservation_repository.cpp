@@ -106,7 +106,7 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
   sql::InList list("r", ids);
   std::int64_t reservation_id = 0;
   domain::HeldSeat seat;
-  sql::Statement seats = Prepare(sql::WithInList(kSelectSeats, list));
+  sql::Statement seats = PrepareInList(sql::WithInList(kSelectSeats, list), list);
   seats.Bind(soci::into(reservation_id), soci::into(seat.seat_id.value),
              soci::into(seat.seat_number), soci::into(seat.price.won));
   list.BindTo(seats);
@@ -157,8 +157,8 @@ int SqlReservationRepository::ExpireLapsed(domain::Instant now, int limit) {
   if (!dialect_.ForUpdateSuffix().empty()) {
     sql::InList list("i", ids);
     std::int64_t id = 0;
-    sql::Statement lock =
-        Prepare(sql::WithInList(kLockBatch, list) + std::string(dialect_.ForUpdateSuffix()));
+    sql::Statement lock = PrepareInList(
+        sql::WithInList(kLockBatch, list) + std::string(dialect_.ForUpdateSuffix()), list);
     lock.Bind(soci::into(id), soci::use(at, "at"));
     list.BindTo(lock);
     lock.Execute(false);

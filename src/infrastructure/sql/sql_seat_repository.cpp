@@ -125,7 +125,7 @@ std::optional<std::vector<domain::Seat>> SqlSeatRepository::Read(
   std::string text = sql::WithInList(holder ? kReadSeatsForHolder : kReadSeats, list);
   if (locking == Locking::kWait) text += dialect_.ForUpdateSuffix();
   if (locking == Locking::kNowait) text += dialect_.ForUpdateNowaitSuffix();
-  sql::Statement st = Prepare(text);
+  sql::Statement st = PrepareInList(text, list);
   st.Bind(soci::into(row.id.value), soci::into(row.event_id.value), soci::into(row.seat_number),
           soci::into(row.price.won), soci::into(state), soci::use(at, "now"));
   if (holder) st.Bind(soci::use(holder_id, "holder"));

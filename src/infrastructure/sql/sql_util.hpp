@@ -85,6 +85,11 @@ class InList {
   }
 
   bool empty() const { return values_.empty(); }
+  std::size_t size() const { return values_.size(); }
+  // A list this long or shorter is as long as a hold's seats usually are, and its statement
+  // text recurs: it is kept prepared (SqlRepository::PrepareInList). A longer one is a batch's
+  // size, whose text would rarely be seen again.
+  static constexpr std::size_t kKeptLength = 8;
   // ":s0,:s1,..."
   const std::string& placeholders() const { return placeholders_; }
   void BindTo(Statement& st) {

@@ -7,29 +7,60 @@
 namespace boxoffice::infra::sql {
 
 StatementCache::Entry* StatementCache::Lend(soci::session& session, const std::string& sql) {
+  if (backend_ == Backend::kMysql) return LendMysql(session, sql);
   auto it = entries_.find(sql);
   if (it == entries_.end()) {
+    if (entries_.size() >= kCapacity) return nullptr;
     Entry entry;
-    if (backend_ == Backend::kMysql) {
-      if (server_full_ || entries_.size() >= kMysqlCapacity) return nullptr;
-      entry.mysql = MysqlPrepared::Prepare(
-          static_cast<soci::mysql_session_backend*>(session.get_backend())->conn_, sql);
-      if (!entry.mysql) {
-        server_full_ = true;
-        return nullptr;
-      }
-    } else {
-      if (entries_.size() >= kCapacity) return nullptr;
-      entry.statement = std::make_unique<soci::statement>(session);
-      entry.statement->alloc();
-      entry.statement->prepare(sql);  // throws on a bad statement: nothing is kept
-    }
+    entry.statement = std::make_unique<soci::statement>(session);
+    entry.statement->alloc();
+    entry.statement->prepare(sql);  // throws on a bad statement: nothing is kept
     ++prepared_;
     it = entries_.emplace(sql, std::move(entry)).first;
   }
   if (it->second.lent) return nullptr;
   it->second.lent = true;
   return &it->second;
+}
+
+StatementCache::Entry* StatementCache::LendMysql(soci::session& session, const std::string& sql) {
+  auto it = entries_.find(sql);
+  if (it == entries_.end()) {
+    if (server_full_ || text_only_.contains(sql)) return nullptr;
+    if (entries_.size() >= kMysqlCapacity && !EvictMysql()) return nullptr;
+    MysqlPrepared::Refusal refusal{};
+    Entry entry;
+    entry.mysql = MysqlPrepared::Prepare(
+        static_cast<soci::mysql_session_backend*>(session.get_backend())->conn_, sql, refusal);
+    if (!entry.mysql) {
+      if (refusal == MysqlPrepared::Refusal::kServerFull) {
+        server_full_ = true;
+      } else if (text_only_.size() < kTextOnlyCapacity) {
+        text_only_.insert(sql);
+      }
+      return nullptr;
+    }
+    ++prepared_;
+    recent_.push_front(sql);
+    entry.recent = recent_.begin();
+    it = entries_.emplace(sql, std::move(entry)).first;
+  } else {
+    recent_.splice(recent_.begin(), recent_, it->second.recent);
+  }
+  if (it->second.lent) return nullptr;
+  it->second.lent = true;
+  return &it->second;
+}
+
+bool StatementCache::EvictMysql() {
+  for (auto text = recent_.rbegin(); text != recent_.rend(); ++text) {
+    auto it = entries_.find(*text);
+    if (it->second.lent) continue;
+    recent_.erase(it->second.recent);
+    entries_.erase(it);  // closes the statement on the server
+    return true;
+  }
+  return false;
 }
 
 void StatementCache::Return(Entry& entry) {

@@ -3,10 +3,12 @@
 #include <soci/soci.h>
 
 #include <cstddef>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "infrastructure/sql/mysql_prepared.hpp"
@@ -20,11 +22,12 @@ namespace boxoffice::infra::sql {
 // MySQL (ADR 0020): SOCI's MySQL backend prepares on the client only (it splits the text at its
 // placeholders and sends the whole text each time), so the cache prepares on the server itself
 // (MysqlPrepared). The server counts prepared statements across all connections
-// (max_prepared_stmt_count), so a MySQL connection keeps fewer.
+// (max_prepared_stmt_count), so a MySQL connection keeps fewer, and past its capacity closes the
+// one it lent least recently. A statement the server will not prepare runs as text.
 //
 // A statement is lent to one user at a time (sql::Statement); a second user of the same text
 // while the first still holds it gets a statement of its own (SOCI's), as does any statement past
-// the capacity. Not thread-safe: a connection serves one transaction at a time.
+// the SQLite capacity. Not thread-safe: a connection serves one transaction at a time.
 class StatementCache {
  public:
   enum class Backend { kSqlite, kMysql };
@@ -39,6 +42,7 @@ class StatementCache {
     std::unique_ptr<soci::statement> statement;  // SQLite
     std::unique_ptr<MysqlPrepared> mysql;        // MySQL
     bool lent = false;
+    std::list<std::string>::iterator recent;  // MySQL: the entry's place in recent_
   };
 
   // The prepared statement for `sql`, or nullptr when the caller should prepare its own.
@@ -50,6 +54,8 @@ class StatementCache {
   // the session's backend) and before the session is destroyed.
   void Clear() {
     entries_.clear();
+    recent_.clear();
+    text_only_.clear();
     server_full_ = false;
   }
 
@@ -58,8 +64,18 @@ class StatementCache {
   std::size_t prepared() const { return prepared_; }
 
  private:
+  // The statements MySQL will not prepare that are remembered, at most (the rest are asked again).
+  static constexpr std::size_t kTextOnlyCapacity = 256;
+
+  Entry* LendMysql(soci::session& session, const std::string& sql);
+  // MySQL at its capacity: closes the statement lent least recently that is not lent now. False
+  // when every statement is lent.
+  bool EvictMysql();
+
   Backend backend_;
   std::unordered_map<std::string, Entry> entries_;
+  std::list<std::string> recent_;  // MySQL: the entries' texts, lent most recently first
+  std::unordered_set<std::string> text_only_;  // MySQL: texts the server would not prepare
   std::size_t prepared_ = 0;
   bool server_full_ = false;  // MySQL refused a statement for its server-wide limit: stop asking
 };

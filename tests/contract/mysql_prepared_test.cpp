@@ -23,6 +23,9 @@ using infra::sql::MysqlPrepared;
 using infra::sql::Statement;
 using infra::sql::StatementCache;
 
+// The ids of table t past :from, in order (rows 1, 2 and 3 after SetUp).
+constexpr const char* kIdsAfter = "SELECT id FROM t WHERE id > :from ORDER BY id";
+
 TEST(MysqlDatabasePlaceholders, NamesBecomeQuestionMarksOutsideQuotes) {
   std::vector<std::string> names;
   const auto text = MysqlPrepared::Placeholders(
@@ -196,13 +199,13 @@ TEST_F(MysqlDatabasePrepared, RowsLeftUnreadAreDroppedWhenTheStatementGoesBack) 
   std::int64_t from = 0;
   std::int64_t id = 0;
   {
-    Statement st(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+    Statement st(*session_, &cache_, kIdsAfter);
     st.Bind(soci::use(from, "from"), soci::into(id));
     ASSERT_TRUE(st.Execute());
     EXPECT_EQ(id, 1);
   }
   from = 1;
-  Statement st(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+  Statement st(*session_, &cache_, kIdsAfter);
   st.Bind(soci::use(from, "from"), soci::into(id));
   ASSERT_TRUE(st.Execute());
   EXPECT_EQ(id, 2);
@@ -214,7 +217,7 @@ TEST_F(MysqlDatabasePrepared, RowsLeftUnreadAreDroppedWhenTheStatementGoesBack) 
 TEST_F(MysqlDatabasePrepared, AStatementInUseIsNotLentTwice) {
   std::int64_t from = 0;
   std::int64_t outer = 0;
-  Statement st(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+  Statement st(*session_, &cache_, kIdsAfter);
   st.Bind(soci::use(from, "from"), soci::into(outer));
   ASSERT_TRUE(st.Execute());
   EXPECT_EQ(outer, 1);
@@ -222,7 +225,7 @@ TEST_F(MysqlDatabasePrepared, AStatementInUseIsNotLentTwice) {
     // The same text while the first still has rows to read: SOCI's text statement.
     std::int64_t inner_from = 2;
     std::int64_t inner = 0;
-    Statement again(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+    Statement again(*session_, &cache_, kIdsAfter);
     again.Bind(soci::use(inner_from, "from"), soci::into(inner));
     ASSERT_TRUE(again.Execute());
     EXPECT_EQ(inner, 3);
@@ -283,7 +286,7 @@ TEST_F(MysqlDatabasePrepared, AStatementTheServerCannotPrepareRunsAsText) {
 TEST_F(MysqlDatabasePrepared, ExecuteWithoutExchangeAndStatementsWithoutIntoFetchNothing) {
   std::int64_t from = 0;
   std::int64_t id = 0;
-  Statement st(*session_, &cache_, "SELECT id FROM t WHERE id > :from ORDER BY id");
+  Statement st(*session_, &cache_, kIdsAfter);
   st.Bind(soci::use(from, "from"), soci::into(id));
   EXPECT_FALSE(st.Execute(false));  // as SOCI: rows are there, none fetched yet
   std::vector<std::int64_t> ids;

@@ -1,13 +1,10 @@
 #include "infrastructure/sql/mysql_prepared.hpp"
 
-#include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <soci/mysql/soci-mysql.h>
 
 #include <algorithm>
-#include <cstring>
-#include <stdexcept>
 
 namespace boxoffice::infra::sql {
 namespace {

@@ -40,13 +40,14 @@ class SqlRepository {
     if (deferred_) deferred_->Send(/*commit=*/false);
     return {session_, statements_, sql};
   }
-  // `sql` prepared for this run only, never kept in the connection's cache.
+  // `sql` for this run only, never kept in the connection's cache (SOCI's statement: on MySQL
+  // sent as text, on SQLite prepared for the run).
   sql::Statement PrepareOnce(const std::string& sql) {
     if (deferred_) deferred_->Send(/*commit=*/false);
     return {session_, nullptr, sql};
   }
   // `sql`, built around `list` (sql::WithInList): kept prepared when the list is short, since its
-  // text recurs; prepared for this run only when it is a batch's length, so that texts seen
+  // text recurs; for this run only (PrepareOnce) when it is a batch's length, so that texts seen
   // once do not fill the cache (MySQL closes the statements it lent least recently to make room).
   sql::Statement PrepareInList(const std::string& sql, const sql::InList& list) {
     return list.size() <= sql::InList::kKeptLength ? Prepare(sql) : PrepareOnce(sql);

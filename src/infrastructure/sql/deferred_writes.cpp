@@ -9,16 +9,9 @@
 #include <stdexcept>
 
 #include "domain/errors.hpp"
+#include "infrastructure/sql/placeholders.hpp"
 
 namespace boxoffice::infra::sql {
-namespace {
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-}  // namespace
-
 void BindParams(Statement& st, const Params& params) {
   for (const auto& p : params) {
     std::visit([&](const auto& value) { st.Bind(soci::use(value, p.name)); }, p.value);
@@ -26,16 +19,7 @@ void BindParams(Statement& st, const Params& params) {
 }
 
 std::string DeferredWrites::Rendered(std::string_view sql, const Params& params) const {
-  std::string out;
-  out.reserve(sql.size() + 64);
-  for (std::size_t i = 0; i < sql.size();) {
-    if (sql[i] != ':' || i + 1 >= sql.size() || !IsNameChar(sql[i + 1])) {
-      out += sql[i++];
-      continue;
-    }
-    std::size_t end = i + 1;
-    while (end < sql.size() && IsNameChar(sql[end])) ++end;
-    const std::string_view name = sql.substr(i + 1, end - i - 1);
+  return ReplacePlaceholders(sql, [&](std::string_view name, std::string& out) {
     const auto param =
         std::find_if(params.begin(), params.end(), [&](const Param& p) { return p.name == name; });
     if (param == params.end()) {
@@ -52,9 +36,7 @@ std::string DeferredWrites::Rendered(std::string_view sql, const Params& params)
       out.append(escaped.data(), length);
       out += '\'';
     }
-    i = end;
-  }
-  return out;
+  });
 }
 
 void DeferredWrites::Add(std::string_view sql, const Params& params, OnDuplicate on_duplicate) {

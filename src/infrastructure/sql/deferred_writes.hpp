@@ -45,7 +45,8 @@ void BindParams(Statement& st, const Params& params);
 //
 // The session must allow several statements per query (CLIENT_MULTI_STATEMENTS, set on the
 // write sessions). Values are written into the text, escaped by the connection, as SOCI's MySQL
-// backend also does; deferred statements must have no ':' outside their placeholders.
+// backend also does (sql::ReplacePlaceholders); outside quoted text, a deferred statement's ':'
+// must start a placeholder.
 class DeferredWrites {
  public:
   // What a duplicate-key error of a held write means.

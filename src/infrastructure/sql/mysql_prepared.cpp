@@ -6,12 +6,10 @@
 
 #include <algorithm>
 
+#include "infrastructure/sql/placeholders.hpp"
+
 namespace boxoffice::infra::sql {
 namespace {
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
 
 // A string column's buffer before its first long value (it grows to the longest seen).
 constexpr std::size_t kInitialStringBuffer = 64;
@@ -47,39 +45,10 @@ struct MysqlPrepared::Run {
 };
 
 std::string MysqlPrepared::Placeholders(const std::string& sql, std::vector<std::string>& names) {
-  std::string out;
-  out.reserve(sql.size());
-  char quote = 0;  // the quote character of the literal being copied, or 0
-  for (std::size_t i = 0; i < sql.size();) {
-    const char c = sql[i];
-    if (quote) {
-      out += c;
-      ++i;
-      if (c == '\\' && i < sql.size()) {
-        out += sql[i++];
-      } else if (c == quote) {
-        quote = 0;
-      }
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-      out += c;
-      ++i;
-      continue;
-    }
-    if (c == ':' && i + 1 < sql.size() && IsNameChar(sql[i + 1])) {
-      std::size_t end = i + 1;
-      while (end < sql.size() && IsNameChar(sql[end])) ++end;
-      names.push_back(sql.substr(i + 1, end - i - 1));
-      out += '?';
-      i = end;
-      continue;
-    }
-    out += c;
-    ++i;
-  }
-  return out;
+  return ReplacePlaceholders(sql, [&](std::string_view name, std::string& out) {
+    names.emplace_back(name);
+    out += '?';
+  });
 }
 
 std::unique_ptr<MysqlPrepared> MysqlPrepared::Prepare(st_mysql* connection, const std::string& sql,

@@ -1,6 +1,7 @@
 #include "interfaces/http/json_output.hpp"
 
 #include <boost/json/array.hpp>
+#include <charconv>
 
 #include "domain/model/names.hpp"
 #include "interfaces/http/time_format.hpp"
@@ -48,11 +49,30 @@ boost::json::object AvailableEventJson(const domain::ConcertEvent& e) {
           {"maxSeatCount", e.max_seat_count}};
 }
 
-boost::json::object ToJson(const domain::Seat& seat, bool with_status) {
-  boost::json::object out{
-      {"id", seat.id.value}, {"seatNumber", seat.seat_number}, {"price", seat.price.won}};
-  if (with_status) out["status"] = domain::Name(seat.state);
-  return out;
+namespace {
+
+template <class Integer>
+void AppendInteger(std::string& out, Integer value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+}  // namespace
+
+void AppendJson(std::string& out, const domain::Seat& seat, bool with_status) {
+  out += R"({"id":)";
+  AppendInteger(out, seat.id.value);
+  out += R"(,"seatNumber":)";
+  AppendInteger(out, seat.seat_number);
+  out += R"(,"price":)";
+  AppendInteger(out, seat.price.won);
+  if (with_status) {
+    // State names are upper-case words: nothing in them needs escaping.
+    out += R"(,"status":")";
+    out += domain::Name(seat.state);
+    out += '"';
+  }
+  out += '}';
 }
 
 boost::json::object ToJson(const domain::HeldSeat& seat) {

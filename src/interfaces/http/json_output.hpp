@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <string>
 #include <string_view>
 
 #include "application/queue_status.hpp"
@@ -18,7 +19,10 @@ boost::json::object ToJson(const application::QueueStatusView& view);
 boost::json::object ToJson(const domain::Concert& concert);
 boost::json::object ToJson(const domain::ConcertEvent& event);  // admin view, full
 boost::json::object AvailableEventJson(const domain::ConcertEvent& event);
-boost::json::object ToJson(const domain::Seat& seat, bool with_status);
+// A seat appended to `out` as a JSON object: {"id", "seatNumber", "price"[, "status"]}. Written
+// directly, not through a boost::json tree: a seat listing has up to a date's whole venue, and
+// building its tree cost several times as much as writing the text (docs/performance.md).
+void AppendJson(std::string& out, const domain::Seat& seat, bool with_status);
 boost::json::object ToJson(const domain::HeldSeat& seat);
 boost::json::object ToJson(const domain::Hold& hold);
 boost::json::object ToJson(const domain::Reservation& reservation);

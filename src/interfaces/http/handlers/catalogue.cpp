@@ -14,10 +14,10 @@ Outcome Seats(RequestContext& ctx, bool only_available) {
       *who,
       {.event_id = domain::EventId{ctx.params.Get("eventId")}, .only_available = only_available});
   if (!seats) return ErrorResponse(seats.error());
-  boost::json::array list;
-  list.reserve(seats->size());
-  for (const auto& seat : *seats) list.push_back(ToJson(seat, !only_available));
-  return ListResponse(std::move(list));
+  // About 48 bytes a seat: {"id":12345,"seatNumber":678,"price":150000} and its comma.
+  return ListResponse(seats->size(), 48, [&](std::string& body, std::size_t i) {
+    AppendJson(body, (*seats)[i], !only_available);
+  });
 }
 
 }  // namespace

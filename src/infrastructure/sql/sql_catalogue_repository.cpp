@@ -68,17 +68,17 @@ constexpr const char* kSelectSeatsOfEvent =
     "CASE WHEN " BOXOFFICE_SEAT_FREE
     " THEN 'AVAILABLE' ELSE s.state END "
     "FROM seat s WHERE s.concert_event_id = :event ORDER BY s.seat_number";
-// The free seats come from migration 0004's covering index, in seat order. MySQL is told so:
-// prepared on the server (ADR 0020), MariaDB chose idx_seat_event_state_until and sorted the
-// date's free seats on ~97% of the listings in a rush, where the same statement sent as text
-// read the covering index (2.4M sorted rows against 17k in one rush).
-#define BOXOFFICE_FREE_SEATS_OF_EVENT(SEAT_INDEX)               \
-  "SELECT s.id, s.seat_number, s.price FROM seat s " SEAT_INDEX \
-  "WHERE s.concert_event_id = :event AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number"
-constexpr const char* kSelectFreeSeatsOfEvent = BOXOFFICE_FREE_SEATS_OF_EVENT("");
+// A date's free seats in seat order. SQLite reads them that way.
+constexpr const char* kSelectFreeSeatsOfEvent =
+    "SELECT s.id, s.seat_number, s.price FROM seat s "
+    "WHERE s.concert_event_id = :event AND " BOXOFFICE_SEAT_FREE " ORDER BY s.seat_number";
+// MySQL reads them from migration 0005's covering index as two ranges, the AVAILABLE seats and
+// the lapsed holds, so no sold or live-held seat is read; ListFreeSeats puts them in seat order.
+// The index is named: prepared on the server (ADR 0020), MariaDB has chosen another plan for
+// this listing and sorted the date's free seats on nearly every listing of a rush.
 constexpr const char* kSelectFreeSeatsOfEventMysql =
-    BOXOFFICE_FREE_SEATS_OF_EVENT("FORCE INDEX (idx_seat_event_number_state) ");
-#undef BOXOFFICE_FREE_SEATS_OF_EVENT
+    "SELECT s.id, s.seat_number, s.price FROM seat s FORCE INDEX (idx_seat_event_state_until) "
+    "WHERE s.concert_event_id = :event AND " BOXOFFICE_SEAT_FREE;
 // EXISTS, not COUNT: the admission tick asks this of every concert with a line, and until a
 // sale ends the first unsold seat answers it (a count walked every seat of every date).
 constexpr const char* kHasBuyable =
@@ -251,6 +251,22 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListSeats(domain::EventId even
   return out;
 }
 
+namespace {
+
+// The listing's seats by seat number. MySQL returns them by state, then seat number (its
+// statement's comment); SQLite's are in order already, which costs one pass to see.
+std::vector<domain::Seat> InSeatOrder(std::vector<domain::Seat> seats) {
+  const auto by_number = [](const domain::Seat& a, const domain::Seat& b) {
+    return a.seat_number < b.seat_number;
+  };
+  if (!std::is_sorted(seats.begin(), seats.end(), by_number)) {
+    std::sort(seats.begin(), seats.end(), by_number);
+  }
+  return seats;
+}
+
+}  // namespace
+
 std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId event,
                                                                 domain::Instant now) {
   const std::int64_t at = sql::ToMs(now);
@@ -262,7 +278,7 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId 
             soci::use(event.value, "event"), soci::use(at, "now"));
     st.Execute(false);
     while (st.Fetch()) out.push_back(row);
-    return out;
+    return InSeatOrder(std::move(out));
   }
   // A MySQL text statement returns numbers as text, and SOCI's backend parses each through a
   // std::istringstream, which costs more than the rest of the row: a date's listing has hundreds
@@ -278,7 +294,7 @@ std::vector<domain::Seat> SqlCatalogueRepository::ListFreeSeats(domain::EventId 
     row.price.won = sql::ParseInteger<std::int64_t>(price);
     out.push_back(row);
   }
-  return out;
+  return InSeatOrder(std::move(out));
 }
 
 bool SqlCatalogueRepository::HasBuyableSeats(domain::ConcertId concert, domain::Instant now) {

@@ -18,4 +18,6 @@ Result<std::vector<Concert>> ListConcerts::Execute() {
   return concerts;
 }
 
+std::optional<std::vector<Concert>> ListConcerts::TryCached() { return cache_.PeekConcerts(); }
+
 }  // namespace boxoffice::application

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "domain/model/catalogue.hpp"
@@ -14,6 +15,9 @@ class ListConcerts {
  public:
   ListConcerts(domain::Database& db, domain::CatalogueCache& cache);
   domain::Result<std::vector<domain::Concert>> Execute();
+  // The concerts when this process holds them (CatalogueCache::PeekConcerts), without blocking;
+  // nullopt when only Execute can answer.
+  std::optional<std::vector<domain::Concert>> TryCached();
 
  private:
   domain::Database& db_;

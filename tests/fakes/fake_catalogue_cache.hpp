@@ -39,6 +39,7 @@ class FakeCatalogueCache : public domain::CatalogueCache {
     events_[concert.value] = events;
   }
   // In this process, like MemoryCatalogueCache.
+  std::optional<std::vector<domain::Concert>> PeekConcerts() override { return GetConcerts(); }
   std::optional<std::vector<domain::ConcertEvent>> PeekEvents(domain::ConcertId concert) override {
     return GetEvents(concert);
   }

@@ -21,12 +21,14 @@ class CatalogueCache {
   virtual std::uint64_t Version() = 0;
   virtual std::optional<std::vector<Concert>> GetConcerts() = 0;
   virtual void PutConcerts(const std::vector<Concert>& concerts, std::uint64_t read_at) = 0;
+  // GetConcerts answered from this process's memory only, never blocking: nullopt when that
+  // would take a network round trip (a cache shared through another server) or a miss.
+  virtual std::optional<std::vector<Concert>> PeekConcerts() { return std::nullopt; }
   // Dates of a concert with available_seat_count unset (0).
   virtual std::optional<std::vector<ConcertEvent>> GetEvents(ConcertId concert) = 0;
   virtual void PutEvents(ConcertId concert, const std::vector<ConcertEvent>& events,
                          std::uint64_t read_at) = 0;
-  // GetEvents answered from this process's memory only, never blocking: nullopt when that
-  // would take a network round trip (a cache shared through another server) or a miss.
+  // GetEvents answered the same way as PeekConcerts.
   virtual std::optional<std::vector<ConcertEvent>> PeekEvents(ConcertId /*concert*/) {
     return std::nullopt;
   }

@@ -15,6 +15,7 @@ class MemoryCatalogueCache : public domain::CatalogueCache {
   std::uint64_t Version() override;
   std::optional<std::vector<domain::Concert>> GetConcerts() override;
   void PutConcerts(const std::vector<domain::Concert>& concerts, std::uint64_t read_at) override;
+  std::optional<std::vector<domain::Concert>> PeekConcerts() override { return GetConcerts(); }
   std::optional<std::vector<domain::ConcertEvent>> GetEvents(domain::ConcertId concert) override;
   void PutEvents(domain::ConcertId concert, const std::vector<domain::ConcertEvent>& events,
                  std::uint64_t read_at) override;

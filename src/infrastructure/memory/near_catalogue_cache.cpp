@@ -27,6 +27,13 @@ std::optional<std::vector<domain::Concert>> NearCatalogueCache::GetConcerts() {
   return fetched;
 }
 
+std::optional<std::vector<domain::Concert>> NearCatalogueCache::PeekConcerts() {
+  const auto now = clock_.Now();
+  std::lock_guard lock(mu_);
+  if (concerts_ && now - concerts_->fetched_at < ttl_) return concerts_->value;
+  return std::nullopt;
+}
+
 void NearCatalogueCache::PutConcerts(const std::vector<domain::Concert>& concerts,
                                      std::uint64_t read_at) {
   shared_->PutConcerts(concerts, read_at);

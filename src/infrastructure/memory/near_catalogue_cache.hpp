@@ -31,6 +31,7 @@ class NearCatalogueCache : public domain::CatalogueCache {
   void PutEvents(domain::ConcertId concert, const std::vector<domain::ConcertEvent>& events,
                  std::uint64_t read_at) override;
   // The local copy while it is fresh; the shared cache is not asked.
+  std::optional<std::vector<domain::Concert>> PeekConcerts() override;
   std::optional<std::vector<domain::ConcertEvent>> PeekEvents(domain::ConcertId concert) override;
   void Invalidate() override;
 

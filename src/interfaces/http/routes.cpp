@@ -73,12 +73,15 @@ Handler HandlerFor(RouteId id) {
 }
 
 AsyncHandler AsyncHandlerFor(RouteId id) {
-  // The routes every arrival and every waiting user call many times a second at an opening.
+  // The routes every arrival and every waiting user call many times a second at an opening, and
+  // the concert list they read first.
   switch (id) {
     case RouteId::kIssueQueueToken:
       return handlers::IssueQueueTokenAsync;
     case RouteId::kQueueStatus:
       return handlers::QueueStatusAsync;
+    case RouteId::kListConcerts:
+      return handlers::ListConcertsAsync;
     default:
       return nullptr;
   }

@@ -318,6 +318,46 @@ TEST_F(ServerTest, QueueRoutesAreAnsweredWhileEveryWorkerIsBusy) {
   EXPECT_TRUE(blocked.ReadUntil("HTTP/1.1 200"));
 }
 
+// The concert list, once in this process's catalogue cache, is answered on the I/O thread: with
+// the only worker stuck, it still comes back, with the bytes the worker's read gave. A miss is a
+// database read and waits for a worker.
+TEST_F(ServerTest, ACachedConcertListIsAnsweredWhileEveryWorkerIsBusy) {
+  auto seeded = db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+    s.Catalogue().CreateConcert({"Title", "Singer", "Notes"}, clock_.Now());
+    return true;
+  });
+  ASSERT_TRUE(seeded);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> entered;
+  services_.ready = [&] {
+    entered.set_value();
+    released.wait();
+    return true;
+  };
+  HttpSettings settings;
+  settings.worker_threads = 1;
+  settings.queue_worker_threads = 1;
+  StartServer(settings);
+  const Reply read = Send(bhttp::verb::get, "/api/v1/concerts");  // a miss: read on the worker
+  ASSERT_EQ(read.status, 200);
+  ASSERT_EQ(read.Json().at("list").as_array().size(), 1u);
+  RawClient blocked(server_->Port(), "/readyz");
+  entered.get_future().wait();  // the only worker is now taken
+
+  RawClient cached(server_->Port(), "/api/v1/concerts");
+  const bool answered = cached.ReadUntil(read.body, 0, std::chrono::seconds(5));
+  cache_.Invalidate();
+  RawClient missed(server_->Port(), "/api/v1/concerts");
+  const bool missed_early = missed.ReadUntil("HTTP/1.1", 0, std::chrono::milliseconds(200));
+  release.set_value();
+  EXPECT_TRUE(answered) << "the cached concert list waited for a worker: " << cached.Received();
+  EXPECT_NE(cached.Received().find("HTTP/1.1 200"), std::string::npos) << cached.Received();
+  EXPECT_FALSE(missed_early) << "a miss was answered without a worker: " << missed.Received();
+  EXPECT_TRUE(missed.ReadUntil(read.body)) << missed.Received();
+  EXPECT_TRUE(blocked.ReadUntil("HTTP/1.1 200"));
+}
+
 // With a waiting room that answers without blocking, token issues and status polls are answered
 // on the I/O threads: the room's reply completes them, not a worker. Where a database read is due
 // they go to the waiting-room lane as before.

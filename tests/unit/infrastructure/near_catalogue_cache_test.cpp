@@ -94,6 +94,22 @@ TEST_F(NearCatalogueCacheTest, DatesAreKeptPerConcert) {
   EXPECT_EQ(shared_->event_reads, 3);
 }
 
+TEST_F(NearCatalogueCacheTest, APeekAtTheConcertsAnswersFromTheLocalCopyOnly) {
+  near_->PutConcerts(Concerts("filled"), near_->Version());  // in the shared cache only
+  EXPECT_FALSE(near_->PeekConcerts().has_value());
+  EXPECT_EQ(shared_->concert_reads, 0);           // a peek never asks the shared cache
+  ASSERT_TRUE(near_->GetConcerts().has_value());  // copied here
+  ASSERT_TRUE(near_->PeekConcerts().has_value());
+  EXPECT_EQ(near_->PeekConcerts()->front().title, "filled");
+  EXPECT_EQ(shared_->concert_reads, 1);
+  clock_.Advance(1s);  // the copy is too old
+  EXPECT_FALSE(near_->PeekConcerts().has_value());
+  ASSERT_TRUE(near_->GetConcerts().has_value());
+  near_->Invalidate();
+  EXPECT_FALSE(near_->PeekConcerts().has_value());
+  EXPECT_EQ(shared_->concert_reads, 2);
+}
+
 TEST_F(NearCatalogueCacheTest, PeekAnswersFromTheLocalCopyOnly) {
   domain::ConcertEvent date;
   date.id = domain::EventId{7};

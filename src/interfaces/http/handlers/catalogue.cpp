@@ -1,4 +1,5 @@
 #include <boost/json/array.hpp>
+#include <vector>
 
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
@@ -20,15 +21,26 @@ Outcome Seats(RequestContext& ctx, bool only_available) {
   });
 }
 
+Response ConcertsResponse(const std::vector<domain::Concert>& concerts) {
+  boost::json::array list;
+  list.reserve(concerts.size());
+  for (const auto& concert : concerts) list.push_back(ToJson(concert));
+  return ListResponse(std::move(list));
+}
+
 }  // namespace
 
 Outcome ListConcerts(RequestContext& ctx) {
   auto concerts = ctx.services.list_concerts.Execute();
   if (!concerts) return ErrorResponse(concerts.error());
-  boost::json::array list;
-  list.reserve(concerts->size());
-  for (const auto& concert : *concerts) list.push_back(ToJson(concert));
-  return ListResponse(std::move(list));
+  return ConcertsResponse(*concerts);
+}
+
+bool ListConcertsAsync(RequestContext& ctx, Reply reply) {
+  auto concerts = ctx.services.list_concerts.TryCached();
+  if (!concerts) return false;
+  reply(nullptr, ConcertsResponse(*concerts));
+  return true;
 }
 
 Outcome AvailableEvents(RequestContext& ctx) {

@@ -27,6 +27,8 @@ domain::Result<application::QueueStatusView> QueueStreamCheck(Services& services
                                                               std::string_view token);
 
 Outcome ListConcerts(RequestContext& ctx);
+// Answers from the catalogue cache in this process, on the I/O thread; declines on a miss.
+bool ListConcertsAsync(RequestContext& ctx, Reply reply);
 Outcome AvailableEvents(RequestContext& ctx);
 Outcome ListSeats(RequestContext& ctx);
 Outcome AvailableSeats(RequestContext& ctx);

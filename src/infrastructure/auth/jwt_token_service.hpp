@@ -1,12 +1,14 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "domain/ports/token_service.hpp"
 
 namespace boxoffice::infra {
 
-// HS256 JSON Web Tokens signed with OpenSSL HMAC-SHA256. Verification accepts only
+// HS256 JSON Web Tokens signed with OpenSSL HMAC-SHA256 (a context per thread, keyed once).
+// Verification accepts only
 // {"alg":"HS256","typ":"JWT"} headers, a valid signature (constant-time compare), a numeric
 // `exp` in the future and, for queue tokens, `typ` claim "queue"; access tokens carry "access".
 class JwtTokenService : public domain::TokenService {
@@ -21,6 +23,7 @@ class JwtTokenService : public domain::TokenService {
 
  private:
   std::string secret_;
+  std::uint64_t key_id_;  // names this service's key in the per-thread HMAC contexts
   domain::Duration access_ttl_;
   domain::Duration queue_ttl_;
 };

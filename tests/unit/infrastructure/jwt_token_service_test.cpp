@@ -5,8 +5,11 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace boxoffice::infra {
 namespace {
@@ -168,6 +171,51 @@ TEST_F(JwtTokenServiceTest, GarbageIsRejectedWithoutThrowing) {
 TEST_F(JwtTokenServiceTest, TwoSegmentTokenIsRejected) {
   const std::string token = tokens_.IssueAccess(domain::UserId{1}, kNow);
   EXPECT_FALSE(tokens_.VerifyAccess(token.substr(0, token.rfind('.')), kNow).has_value());
+}
+
+TEST_F(JwtTokenServiceTest, AnHs256HeaderOfAnotherSpellingIsAcceptedAndAnotherTypIsNot) {
+  const std::string payload = R"({"sub":"5","typ":"access","iat":1,"exp":1900000000})";
+  EXPECT_TRUE(tokens_.VerifyAccess(Forge(R"({"typ":"JWT","alg":"HS256"})", payload), kNow));
+  EXPECT_TRUE(tokens_.VerifyAccess(Forge(R"({"alg":"HS256"})", payload), kNow));
+  EXPECT_FALSE(tokens_.VerifyAccess(Forge(R"({"alg":"HS256","typ":"JWS"})", payload), kNow));
+  EXPECT_FALSE(tokens_.VerifyAccess(Forge(R"({"alg":"HS256","typ":1})", payload), kNow));
+}
+
+TEST_F(JwtTokenServiceTest, TheSignatureIsHmacSha256OfTheFirstTwoSegments) {
+  for (int i = 0; i < 3; ++i) {  // the second and third MACs reuse the thread's keyed context
+    const std::string token = tokens_.IssueAccess(domain::UserId{i + 1}, kNow);
+    const auto last_dot = token.rfind('.');
+    EXPECT_EQ(token.substr(last_dot + 1),
+              B64Url(Mac(EVP_sha256(), kSecret, token.substr(0, last_dot))));
+  }
+}
+
+// Each thread keeps one HMAC context, keyed for the last service that used it. Services with
+// different secrets taking turns on the same threads, and services made and dropped meanwhile,
+// must each sign with their own key and accept only their own tokens.
+TEST(JwtTokenServiceThreads, ServicesTakingTurnsOnSharedThreadsKeepTheirOwnKeys) {
+  JwtTokenService first{"first-secret-first-secret-first-s", 1h, 2h};
+  JwtTokenService second{"second-secret-second-secret-secon", 1h, 2h};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const domain::UserId user{t * 1000 + i + 1};
+        const std::string a = first.IssueAccess(user, kNow);
+        const std::string b = second.IssueAccess(user, kNow);
+        JwtTokenService passing{"passing-secret-" + std::to_string(i) + "-0123456789abcdef", 1h,
+                                2h};
+        const std::string c = passing.IssueAccess(user, kNow);
+        const bool ok = first.VerifyAccess(a, kNow) == user && !first.VerifyAccess(b, kNow) &&
+                        second.VerifyAccess(b, kNow) == user && !second.VerifyAccess(c, kNow) &&
+                        passing.VerifyAccess(c, kNow) == user && !passing.VerifyAccess(a, kNow);
+        if (!ok) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(JwtTokenServiceConstruction, EmptySecretThrows) {

@@ -95,7 +95,8 @@ EVP_MAC* HmacAlgorithm() {
 // A thread's HMAC context, keyed for one service at a time. OpenSSL's one-shot HMAC() looks the
 // digest up and derives the key's inner and outer pads on every call; a kept context derives them
 // once and is only reset between MACs (0.3 against 1.2 µs a MAC, measured on this project's
-// 2-core machine). The context is the thread's own, so no lock is taken.
+// 2-core machine). The context is the thread's own, so no lock is taken. It holds the last
+// service's keyed state until another service signs on the thread, or the thread ends.
 struct ThreadMac {
   EVP_MAC_CTX* ctx = nullptr;
   std::uint64_t key_id = 0;  // whose key ctx holds; 0 for none

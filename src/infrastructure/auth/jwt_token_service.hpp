@@ -7,10 +7,10 @@
 
 namespace boxoffice::infra {
 
-// HS256 JSON Web Tokens signed with OpenSSL HMAC-SHA256 (a context per thread, keyed once).
-// Verification accepts only
-// {"alg":"HS256","typ":"JWT"} headers, a valid signature (constant-time compare), a numeric
-// `exp` in the future and, for queue tokens, `typ` claim "queue"; access tokens carry "access".
+// HS256 JSON Web Tokens signed with OpenSSL HMAC-SHA256, through an HMAC context per thread that
+// is keyed once. Verification accepts only {"alg":"HS256","typ":"JWT"} headers (typ may be left
+// out), a valid signature (constant-time compare), a numeric `exp` in the future and, for queue
+// tokens, `typ` claim "queue"; access tokens carry "access".
 class JwtTokenService : public domain::TokenService {
  public:
   JwtTokenService(std::string secret, domain::Duration access_ttl, domain::Duration queue_ttl);

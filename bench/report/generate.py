@@ -438,6 +438,11 @@ def race_section(steps: dict[str, Any]) -> list[str]:
     lines += ["", "The reference's other strategies (SPEC.md, without the number of users): "
               "pessimistic lock only 4,382.3 ms, optimistic 3,264.0 ms. Each race's time runs "
               "from the release of all N callers to the last answer."]
+    if any(r.get("strategy") == "floor" for b in backends for r in race_records(b.get("data"))):
+        lines += ["", "**floor** does no work: each caller answers at once. It is what starting "
+                  "and answering N parked threads costs on this machine, in the same run: no "
+                  "strategy can be faster, and a strategy's own cost is its time less the "
+                  "floor's at the same N."]
     if notes:
         lines += ["", "Notes: " + "; ".join(notes) + "."]
     lines += ["", "Commands:", ""]

@@ -108,6 +108,19 @@ class ReportTest(unittest.TestCase):
         self.assertIn("must be 1", line)
         self.assertIn("255.2 ms", line)
 
+    def test_the_floor_is_a_row_of_its_own_and_is_explained_only_when_measured(self) -> None:
+        raced = copy.deepcopy(RESULTS)
+        records = [{"backend": "mysql", "strategy": strategy, "n": 5000, "run": r,
+                    "elapsed_ms": base + r, "winners": 1}
+                   for strategy, base in (("ours", 140.0), ("floor", 100.0)) for r in range(1, 6)]
+        raced["steps"]["race_mysql"] = {"status": "ok", "notes": [], "backends": [{
+            "backend": "mysql", "command": "race ...", "data": records}]}
+        text = self.render(raced)
+        self.assertIn("103 (101–105)", self.row(text, "| mysql | floor | 5,000 |"))
+        self.assertIn("143 (141–145)", self.row(text, "| mysql | ours | 5,000 |"))
+        self.assertIn("**floor** does no work", text)
+        self.assertNotIn("**floor** does no work", self.render(RESULTS))
+
     def test_cluster_queue_endpoints_are_bound_by_one_redis_script_each(self) -> None:
         cluster = copy.deepcopy(RESULTS)
         cluster["steps"]["cluster.queue_token"] = wrk_step(12_000)

@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <thread>
 #include <vector>
@@ -94,6 +95,25 @@ struct Reply {
   boost::json::value Json() const { return boost::json::parse(body); }
 };
 
+// A readiness probe that, once asked, holds the worker running it until Release().
+class StuckProbe {
+ public:
+  std::function<bool()> Probe() {
+    return [this] {
+      entered_.set_value();
+      released_.wait();
+      return true;
+    };
+  }
+  void WaitUntilStuck() { entered_.get_future().wait(); }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::promise<void> entered_;
+};
+
 // The real use cases over in-memory fakes, served on a loopback port chosen by the kernel.
 class ServerTest : public ::testing::Test {
  protected:
@@ -107,6 +127,14 @@ class ServerTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_) server_->Stop();
+  }
+  // A server with one worker of each kind, whose checkout worker `probe` holds once /readyz asks.
+  void StartWithOneWorkerEach(StuckProbe& probe) {
+    services_.ready = probe.Probe();
+    HttpSettings settings;
+    settings.worker_threads = 1;
+    settings.queue_worker_threads = 1;
+    StartServer(settings);
   }
 
   Reply Send(bhttp::verb method, std::string target, std::string body = "",
@@ -295,24 +323,14 @@ TEST_F(ServerTest, OversizedBodyIsDrainedAfterThe413) {
 // Queue polls have their own lane: with every checkout worker stuck on a slow dependency, a
 // status request is still answered.
 TEST_F(ServerTest, QueueRoutesAreAnsweredWhileEveryWorkerIsBusy) {
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> entered;
-  services_.ready = [&] {
-    entered.set_value();
-    released.wait();
-    return true;
-  };
-  HttpSettings settings;
-  settings.worker_threads = 1;
-  settings.queue_worker_threads = 1;
-  StartServer(settings);
+  StuckProbe probe;
+  StartWithOneWorkerEach(probe);
   RawClient blocked(server_->Port(), "/readyz");
-  entered.get_future().wait();  // the only checkout worker is now taken
+  probe.WaitUntilStuck();  // the only checkout worker is now taken
 
   RawClient poll(server_->Port(), "/api/v1/queue/status", {{"User-Token", "not-a-token"}});
   const bool answered = poll.ReadUntil("\r\n\r\n", 0, std::chrono::seconds(5));
-  release.set_value();
+  probe.Release();
   ASSERT_TRUE(answered) << "queue status waited behind the checkout workers";
   EXPECT_NE(poll.Received().find("HTTP/1.1 401"), std::string::npos) << poll.Received();
   EXPECT_TRUE(blocked.ReadUntil("HTTP/1.1 200"));
@@ -327,30 +345,20 @@ TEST_F(ServerTest, ACachedConcertListIsAnsweredWhileEveryWorkerIsBusy) {
     return true;
   });
   ASSERT_TRUE(seeded);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> entered;
-  services_.ready = [&] {
-    entered.set_value();
-    released.wait();
-    return true;
-  };
-  HttpSettings settings;
-  settings.worker_threads = 1;
-  settings.queue_worker_threads = 1;
-  StartServer(settings);
+  StuckProbe probe;
+  StartWithOneWorkerEach(probe);
   const Reply read = Send(bhttp::verb::get, "/api/v1/concerts");  // a miss: read on the worker
   ASSERT_EQ(read.status, 200);
   ASSERT_EQ(read.Json().at("list").as_array().size(), 1u);
   RawClient blocked(server_->Port(), "/readyz");
-  entered.get_future().wait();  // the only worker is now taken
+  probe.WaitUntilStuck();  // the only checkout worker is now taken
 
   RawClient cached(server_->Port(), "/api/v1/concerts");
   const bool answered = cached.ReadUntil(read.body, 0, std::chrono::seconds(5));
   cache_.Invalidate();
   RawClient missed(server_->Port(), "/api/v1/concerts");
   const bool missed_early = missed.ReadUntil("HTTP/1.1", 0, std::chrono::milliseconds(200));
-  release.set_value();
+  probe.Release();
   EXPECT_TRUE(answered) << "the cached concert list waited for a worker: " << cached.Received();
   EXPECT_NE(cached.Received().find("HTTP/1.1 200"), std::string::npos) << cached.Received();
   EXPECT_FALSE(missed_early) << "a miss was answered without a worker: " << missed.Received();

@@ -429,7 +429,7 @@ def race_section(steps: dict[str, Any]) -> list[str]:
             winners_text = ", ".join(str(w) for w in winners)
             if winners != [1]:
                 winners_text = f"**{winners_text}** (must be 1)"
-            ref = RACE_REFERENCE_MS.get(n)
+            ref = RACE_REFERENCE_MS.get(n) if strategy != "floor" else None  # not a strategy
             n_text = num(n) if isinstance(n, (int, float)) else n
             ref_text = f"{num(ref, 1)} ms" if ref else "–"
             lines.append(f"| {backend} | {strategy} | {n_text} | {spread_text(s, ms)} | "

@@ -58,6 +58,7 @@ cluster-tests: unit
 	@BOXOFFICE_BIN=$(CI_BIN) tests/cluster/run.sh
 
 bench-smoke: unit
+	@python3 -m unittest discover -s bench/report -p 'test_*.py'
 	@BOXOFFICE_BUILD_DIR=build/ci scripts/bench --smoke
 
 # Benchmarks with the release build; regenerates docs/performance.md (about 25 minutes).

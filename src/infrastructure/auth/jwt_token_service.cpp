@@ -142,8 +142,14 @@ std::int64_t EpochSeconds(domain::Instant t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+// The first segment of every token this service writes.
+const std::string& EncodedHeader() {
+  static const std::string encoded = Base64UrlEncode(kHeader);
+  return encoded;
+}
+
 std::string Encode(std::uint64_t key_id, const std::string& secret, const json::object& claims) {
-  std::string input = Base64UrlEncode(kHeader);
+  std::string input = EncodedHeader();
   input += '.';
   input += Base64UrlEncode(json::serialize(claims));
   const std::string signature = Base64UrlEncode(Sign(key_id, secret, input));
@@ -188,8 +194,7 @@ std::optional<json::object> ParseObject(std::string_view text) {
 // Whether a token's first segment declares HS256 (and, if it says, typ JWT). The header this
 // service writes is recognised by its bytes, without decoding it.
 bool IsAcceptedHeader(std::string_view header_part) {
-  static const std::string kOwnHeader = Base64UrlEncode(kHeader);
-  if (header_part == kOwnHeader) return true;
+  if (header_part == EncodedHeader()) return true;
   const auto header_text = Base64UrlDecode(header_part);
   if (!header_text) return false;
   const auto header = ParseObject(*header_text);

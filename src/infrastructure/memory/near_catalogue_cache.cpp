@@ -15,7 +15,7 @@ std::optional<std::vector<domain::Concert>> NearCatalogueCache::GetConcerts() {
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
-    if (concerts_ && now - concerts_->fetched_at < ttl_) return concerts_->value;
+    if (concerts_ && Fresh(concerts_->fetched_at, now)) return concerts_->value;
     generation = generation_;
   }
   auto fetched = shared_->GetConcerts();
@@ -30,7 +30,7 @@ std::optional<std::vector<domain::Concert>> NearCatalogueCache::GetConcerts() {
 std::optional<std::vector<domain::Concert>> NearCatalogueCache::PeekConcerts() {
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
-  if (concerts_ && now - concerts_->fetched_at < ttl_) return concerts_->value;
+  if (concerts_ && Fresh(concerts_->fetched_at, now)) return concerts_->value;
   return std::nullopt;
 }
 
@@ -46,7 +46,7 @@ std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::GetEvents(
   {
     std::lock_guard lock(mu_);
     const auto it = events_.find(concert);
-    if (it != events_.end() && now - it->second.fetched_at < ttl_) return it->second.value;
+    if (it != events_.end() && Fresh(it->second.fetched_at, now)) return it->second.value;
     generation = generation_;
   }
   auto fetched = shared_->GetEvents(concert);
@@ -64,7 +64,7 @@ std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::PeekEvents(
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
   const auto it = events_.find(concert);
-  if (it != events_.end() && now - it->second.fetched_at < ttl_) return it->second.value;
+  if (it != events_.end() && Fresh(it->second.fetched_at, now)) return it->second.value;
   return std::nullopt;
 }
 

@@ -42,6 +42,11 @@ class NearCatalogueCache : public domain::CatalogueCache {
     domain::Instant fetched_at;
   };
 
+  // Whether a copy fetched at `fetched_at` may still be served at `now`.
+  bool Fresh(domain::Instant fetched_at, domain::Instant now) const {
+    return now - fetched_at < ttl_;
+  }
+
   std::unique_ptr<domain::CatalogueCache> shared_;
   const domain::Clock& clock_;
   domain::Duration ttl_;

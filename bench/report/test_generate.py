@@ -71,6 +71,27 @@ class ReportTest(unittest.TestCase):
         slower["steps"]["embedded.queue_token"] = wrk_step(18_000)
         self.assertIn("missed", self.row(self.render(slower), "| embedded |", "queue/token"))
 
+    def test_a_verdict_counts_the_runs_that_met_the_target(self) -> None:
+        edge = copy.deepcopy(RESULTS)
+        step = wrk_step(18_600)
+        step["runs"] = [{"rps": v} for v in (18_900, 16_200, 16_100, 18_600, 18_800)]
+        edge["steps"]["embedded.queue_token"] = step
+        self.assertIn("**met** (3 of 5 runs)",
+                      self.row(self.render(edge), "| embedded |", "queue/token"))
+        step = wrk_step(15_000)
+        step["runs"] = [{"rps": v} for v in (15_000, 14_000, 19_000)]
+        edge["steps"]["embedded.queue_token"] = step
+        self.assertIn("missed (81% of target; 1 of 3 runs)",
+                      self.row(self.render(edge), "| embedded |", "queue/token"))
+
+    def test_the_paced_verdict_counts_runs_that_met_both_rate_and_p99(self) -> None:
+        paced = copy.deepcopy(RESULTS)
+        step = {**wrk_step(19_900, p99_ms=3.0), "target_rate": 20000}
+        step["runs"] = [{"rps": 19_900, "p99_ms": 3.0}, {"rps": 19_950, "p99_ms": 6.0},
+                        {"rps": 15_000, "p99_ms": 1.0}]
+        paced["steps"]["embedded.concerts_paced"] = step
+        self.assertIn("**met** (1 of 3 runs)", self.row(self.render(paced), "paced to 20,000"))
+
     def test_fraction_of_the_http_ceiling(self) -> None:
         line = self.row(self.render(RESULTS), "| embedded |", "queue/token")
         self.assertIn("| 50% |", line)  # 20,000 of 40,000

@@ -28,6 +28,9 @@ above (which ceiling each endpoint reaches, and what the rest of the time goes t
 TOKEN_TARGET = 18_500
 STATUS_TARGET = 16_900
 PACED_P99_TARGET_MS = 5.0
+PACED_TARGET_RATE = 20_000
+# A paced run that fell short of this rate measured a smaller load, not the target's.
+PACED_MIN_RATE = 0.95 * PACED_TARGET_RATE
 REFERENCE = {
     "queue_token": "1,849 req/s (p95 911 ms)",
     "queue_status": "1,686 req/s (p95 163 ms)",
@@ -341,17 +344,17 @@ def concert_list_section(steps: dict[str, Any], plan: dict[str, Any]) -> list[st
             lines.append(f"| {profile} | cached, full load | {why_not(cached)} | | | | – | "
                          f"{REFERENCE['concerts_cached']} | – |")
         paced = steps.get(f"{profile}.concerts_paced")
-        target_rate = plan.get("paced_rate", 20000)
-        target = f"p99 < {PACED_P99_TARGET_MS:g} ms at 20,000 req/s"
+        target_rate = plan.get("paced_rate", PACED_TARGET_RATE)
+        target = f"p99 < {PACED_P99_TARGET_MS:g} ms at {PACED_TARGET_RATE:,} req/s"
         if ok(paced):
             s = paced["summary"]
             rate = s["rps"]["median"]
             p99 = s["p99_ms"]["median"]
-            count = runs_meeting(paced, lambda r: float(r.get("rps") or 0) >= 0.95 * 20000
-                                 and float(r.get("p99_ms") or 0) < PACED_P99_TARGET_MS)
+            count = runs_meeting(paced, lambda r: float(r.get("rps") or 0) >= PACED_MIN_RATE
+                                 and float(r.get("p99_ms", "inf")) < PACED_P99_TARGET_MS)
             if bad_fraction(paced) > MAX_BAD_FRACTION:
                 status = "invalid (errors)"
-            elif rate < 0.95 * 20000:
+            elif rate < PACED_MIN_RATE:
                 status = labelled("missed", f"rate {rate:,.0f} req/s reached, p99 {ms(p99)} ms",
                                   count)
             elif p99 < PACED_P99_TARGET_MS:

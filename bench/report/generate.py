@@ -351,7 +351,8 @@ def concert_list_section(steps: dict[str, Any], plan: dict[str, Any]) -> list[st
             rate = s["rps"]["median"]
             p99 = s["p99_ms"]["median"]
             count = runs_meeting(paced, lambda r: float(r.get("rps") or 0) >= PACED_MIN_RATE
-                                 and float(r.get("p99_ms", "inf")) < PACED_P99_TARGET_MS)
+                                 and r.get("p99_ms") is not None
+                                 and float(r["p99_ms"]) < PACED_P99_TARGET_MS)
             if bad_fraction(paced) > MAX_BAD_FRACTION:
                 status = "invalid (errors)"
             elif rate < PACED_MIN_RATE:

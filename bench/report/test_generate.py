@@ -88,9 +88,10 @@ class ReportTest(unittest.TestCase):
         paced = copy.deepcopy(RESULTS)
         step = {**wrk_step(19_900, p99_ms=3.0), "target_rate": 20000}
         step["runs"] = [{"rps": 19_900, "p99_ms": 3.0}, {"rps": 19_950, "p99_ms": 6.0},
-                        {"rps": 15_000, "p99_ms": 1.0}, {"rps": 19_990}]
+                        {"rps": 15_000, "p99_ms": 1.0}, {"rps": 19_990},
+                        {"rps": 19_990, "p99_ms": None}]
         paced["steps"]["embedded.concerts_paced"] = step
-        self.assertIn("**met** (1 of 4 runs)", self.row(self.render(paced), "paced to 20,000"))
+        self.assertIn("**met** (1 of 5 runs)", self.row(self.render(paced), "paced to 20,000"))
 
     def test_fraction_of_the_http_ceiling(self) -> None:
         line = self.row(self.render(RESULTS), "| embedded |", "queue/token")

@@ -10,12 +10,22 @@ NearCatalogueCache::NearCatalogueCache(std::unique_ptr<domain::CatalogueCache> s
 
 std::uint64_t NearCatalogueCache::Version() { return shared_->Version(); }
 
+const std::vector<domain::Concert>* NearCatalogueCache::LocalConcerts(domain::Instant now) const {
+  return concerts_ && now - concerts_->fetched_at < ttl_ ? &concerts_->value : nullptr;
+}
+
+const std::vector<domain::ConcertEvent>* NearCatalogueCache::LocalEvents(
+    domain::ConcertId concert, domain::Instant now) const {
+  const auto it = events_.find(concert);
+  return it != events_.end() && now - it->second.fetched_at < ttl_ ? &it->second.value : nullptr;
+}
+
 std::optional<std::vector<domain::Concert>> NearCatalogueCache::GetConcerts() {
   const auto now = clock_.Now();
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
-    if (concerts_ && Fresh(concerts_->fetched_at, now)) return concerts_->value;
+    if (const auto* local = LocalConcerts(now)) return *local;
     generation = generation_;
   }
   auto fetched = shared_->GetConcerts();
@@ -30,7 +40,7 @@ std::optional<std::vector<domain::Concert>> NearCatalogueCache::GetConcerts() {
 std::optional<std::vector<domain::Concert>> NearCatalogueCache::PeekConcerts() {
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
-  if (concerts_ && Fresh(concerts_->fetched_at, now)) return concerts_->value;
+  if (const auto* local = LocalConcerts(now)) return *local;
   return std::nullopt;
 }
 
@@ -45,8 +55,7 @@ std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::GetEvents(
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
-    const auto it = events_.find(concert);
-    if (it != events_.end() && Fresh(it->second.fetched_at, now)) return it->second.value;
+    if (const auto* local = LocalEvents(concert, now)) return *local;
     generation = generation_;
   }
   auto fetched = shared_->GetEvents(concert);
@@ -63,8 +72,7 @@ std::optional<std::vector<domain::ConcertEvent>> NearCatalogueCache::PeekEvents(
     domain::ConcertId concert) {
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
-  const auto it = events_.find(concert);
-  if (it != events_.end() && Fresh(it->second.fetched_at, now)) return it->second.value;
+  if (const auto* local = LocalEvents(concert, now)) return *local;
   return std::nullopt;
 }
 

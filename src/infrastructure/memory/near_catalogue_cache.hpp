@@ -42,10 +42,10 @@ class NearCatalogueCache : public domain::CatalogueCache {
     domain::Instant fetched_at;
   };
 
-  // Whether a copy fetched at `fetched_at` may still be served at `now`.
-  bool Fresh(domain::Instant fetched_at, domain::Instant now) const {
-    return now - fetched_at < ttl_;
-  }
+  // The local copy that may still be served at `now`, or null. Called with mu_ held.
+  const std::vector<domain::Concert>* LocalConcerts(domain::Instant now) const;
+  const std::vector<domain::ConcertEvent>* LocalEvents(domain::ConcertId concert,
+                                                       domain::Instant now) const;
 
   std::unique_ptr<domain::CatalogueCache> shared_;
   const domain::Clock& clock_;

@@ -158,3 +158,75 @@ def test_an_unreachable_server_is_a_setup_failure(loadgen, tmp_path) -> None:
     assert proc.returncode == 3, explain(proc)
     report = json.loads(report_path.read_text())
     assert report["fatal"] and report["exit_code"] == 3
+
+
+class _Listener:
+    """A loopback listener that accepts connections, reads what comes, and answers each
+    connection with `reply` (nothing at all when None). Never a full HTTP server."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        import socket
+        import threading
+
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.open: list = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import socket
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.accepted += 1
+            self.open.append(conn)  # kept open: the client must give up by itself
+            conn.settimeout(1.0)
+            try:
+                conn.recv(65536)
+                if self.reply is not None:
+                    conn.sendall(self.reply)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for conn in self.open:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    "reply, mentions",
+    [
+        (None, "timeout"),  # a server that takes the request and never answers
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+         "not a response this client reads"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "not a response this client reads"),
+    ],
+)
+def test_a_request_unanswered_or_unreadable_is_a_setup_failure_with_the_reason(
+        loadgen, tmp_path, reply, mentions) -> None:
+    listener = _Listener(reply)
+    try:
+        report_path = tmp_path / "report.json"
+        proc = run_loadgen(
+            loadgen, "--url", f"http://127.0.0.1:{listener.port}", "--admin-token", "x",
+            "--users", "5", "--request-timeout-ms", "300", "--json", str(report_path),
+        )
+    finally:
+        listener.close()
+    assert proc.returncode == 3, explain(proc)
+    assert listener.accepted >= 1
+    report = json.loads(report_path.read_text())
+    assert report["exit_code"] == 3 and mentions in report["fatal"], report["fatal"]

@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -21,20 +20,19 @@
 #include <unordered_map>
 
 #include "date_choice.hpp"
+#include "http_message.hpp"
 #include "rank_correlation.hpp"
 
 namespace boxoffice::loadgen {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
 using asio::awaitable;
 using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 constexpr auto kObserverAdmissionTimeout = std::chrono::seconds(60);
 constexpr int kMaxProblemsShown = 10;
@@ -52,42 +50,46 @@ struct Response {
 };
 
 // A bounded pool of keep-alive connections to one endpoint, for one io_context (one thread):
-// no locks. A request waits for a free connection when all `max` are busy.
+// no locks. A request waits for a free connection when all `max` are busy. Requests and
+// responses travel as plain bytes (http_message.hpp). A request's timeout is kept by one
+// watchdog per pool, which wakes every tenth of the timeout while requests are in flight and
+// closes the connection of any that has run past it: a timer armed and cancelled around every
+// read and write cost the tool a timer-queue update (and often a system call) each, in a rush
+// where its CPU is taken from the server it measures.
 class ConnectionPool {
  public:
   ConnectionPool(asio::io_context& io, tcp::endpoint endpoint, std::string host, int max,
                  std::chrono::milliseconds timeout)
-      : io_(io), endpoint_(endpoint), host_(std::move(host)), max_(max), timeout_(timeout) {}
+      : io_(io),
+        endpoint_(endpoint),
+        host_(std::move(host)),
+        max_(max),
+        timeout_(timeout),
+        tick_(std::clamp<std::chrono::milliseconds>(timeout / 10, std::chrono::milliseconds(10),
+                                                    std::chrono::milliseconds(1000))) {}
 
   // Not a coroutine itself: the request is built here and owned by the coroutine that sends it
   // (GCC 12 at -O3 mishandled a coroutine taking the strings and headers as parameters).
   awaitable<Response> Send(http::verb verb, std::string_view target, std::string body,
                            const Headers& headers) {
-    auto req = std::make_shared<Request>(verb, target, 11);
-    req->set(http::field::host, host_);
-    req->set(http::field::user_agent, "boxoffice-loadgen");
-    for (const auto& [name, value] : headers) req->set(name, value);
-    if (!body.empty()) req->set(http::field::content_type, "application/json");
-    req->body() = std::move(body);
-    req->prepare_payload();
-    req->keep_alive(true);
-    return SendRequest(std::move(req));
+    return SendRequest(std::make_shared<const std::string>(
+        FormatRequest(http::to_string(verb), target, host_, headers, body)));
   }
 
  private:
   struct Connection {
-    explicit Connection(asio::io_context& io) : stream(io) {}
-    beast::tcp_stream stream;
-    beast::flat_buffer buffer;
+    explicit Connection(asio::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    asio::streambuf in;  // bytes received and not yet consumed (grown without zero-filling)
     bool connected = false;
+    bool timed_out = false;                                             // closed by the watchdog
+    SteadyClock::time_point deadline = SteadyClock::time_point::max();  // max: no request
   };
   struct Waiter {
     explicit Waiter(asio::io_context& io) : timer(io, SteadyClock::time_point::max()) {}
     asio::steady_timer timer;
-    std::unique_ptr<Connection> conn;
+    Connection* conn = nullptr;
   };
-
-  using Request = http::request<http::string_body>;
   struct Attempt {
     Response response;
     bool stale = false;  // failed on a reused connection before any answer: worth a retry
@@ -95,7 +97,7 @@ class ConnectionPool {
 
   // A kept-alive connection may have been closed by the server while idle: such a request
   // never reached it, so it is sent once more on a fresh connection.
-  awaitable<Response> SendRequest(std::shared_ptr<Request> req) {
+  awaitable<Response> SendRequest(std::shared_ptr<const std::string> req) {
     Attempt first = co_await SendOnce(*req);
     if (!first.stale) co_return std::move(first.response);
     Attempt second = co_await SendOnce(*req);
@@ -103,83 +105,138 @@ class ConnectionPool {
   }
 
   // Kept free of loops and branch-scoped locals around co_await: GCC 12 at -O3 miscompiled the
-  // destruction of a response declared inside a retry loop of a coroutine.
-  awaitable<Attempt> SendOnce(const Request& req) {
+  // destruction of a response declared inside a retry loop of a coroutine. The head is read up
+  // to its blank line, and the body's remaining bytes (if the first reads did not bring them
+  // all) in one more read.
+  awaitable<Attempt> SendOnce(const std::string& req) {
     Attempt out;
-    auto conn = co_await Acquire();
+    Connection* conn = co_await Acquire();
     const auto started = SteadyClock::now();
     const bool reused = conn->connected;
+    Arm(*conn);
     boost::system::error_code ec;
-    http::response<http::string_body> res;
     if (!conn->connected) {
-      conn->stream.expires_after(timeout_);
-      co_await conn->stream.async_connect(endpoint_, asio::redirect_error(use_awaitable, ec));
+      co_await conn->socket.async_connect(endpoint_, asio::redirect_error(use_awaitable, ec));
+      if (!ec) conn->socket.set_option(tcp::no_delay(true), ec);
       if (ec) {
-        Release(std::move(conn), false);
-        out.response.transport_error = "connect: " + ec.message();
+        out.response.transport_error = "connect: " + Describe(*conn, ec);
+        Release(*conn, false);
         co_return out;
       }
-      conn->stream.socket().set_option(tcp::no_delay(true), ec);
       conn->connected = true;
     }
-    conn->stream.expires_after(timeout_);
-    co_await http::async_write(conn->stream, req, asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(conn->socket, asio::buffer(req),
+                               asio::redirect_error(use_awaitable, ec));
+    std::size_t head_end = 0;
     if (!ec) {
-      co_await http::async_read(conn->stream, conn->buffer, res,
+      head_end = co_await asio::async_read_until(conn->socket, conn->in, "\r\n\r\n",
+                                                 asio::redirect_error(use_awaitable, ec));
+    }
+    ResponseHead head;
+    if (!ec &&
+        ParseResponseHead(Received(*conn).substr(0, head_end), head) != HeadParse::kComplete) {
+      ec = asio::error::invalid_argument;
+    }
+    const std::size_t whole = head.head_bytes + head.content_length;
+    if (!ec && conn->in.size() < whole) {
+      co_await asio::async_read(conn->socket, conn->in,
+                                asio::transfer_exactly(whole - conn->in.size()),
                                 asio::redirect_error(use_awaitable, ec));
     }
     if (ec) {
-      Release(std::move(conn), false);
-      out.stale = reused && (ec == http::error::end_of_stream || ec == asio::error::eof ||
-                             ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
-      out.response.transport_error = ec == beast::error::timeout ? "timeout" : ec.message();
+      out.stale = reused && conn->in.size() == 0 && !conn->timed_out &&
+                  (ec == asio::error::eof || ec == asio::error::connection_reset ||
+                   ec == asio::error::broken_pipe);
+      out.response.transport_error = ec == asio::error::invalid_argument
+                                         ? std::string("not a response this client reads")
+                                         : Describe(*conn, ec);
+      Release(*conn, false);
       co_return out;
     }
     out.response.wire_micros =
         std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count();
-    out.response.status = static_cast<int>(res.result_int());
-    out.response.body = std::move(res.body());
-    if (auto it = res.find(http::field::retry_after); it != res.end()) {
-      out.response.retry_after_s = std::atof(std::string(it->value()).c_str());
-    }
-    Release(std::move(conn), res.keep_alive());
+    out.response.status = head.status;
+    out.response.retry_after_s = head.retry_after_s;
+    out.response.body.assign(Received(*conn).substr(head.head_bytes, head.content_length));
+    conn->in.consume(whole);
+    Release(*conn, !head.close);
     co_return out;
+  }
+
+  static std::string_view Received(const Connection& conn) {
+    const auto data = conn.in.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
+  static std::string Describe(const Connection& conn, const boost::system::error_code& ec) {
+    return conn.timed_out ? std::string("timeout") : ec.message();
   }
 
   // A connection of the pool: an idle one, a new slot (not yet connected), or the next one
   // released. Slots are never given back, so at most `max_` connections exist.
-  awaitable<std::unique_ptr<Connection>> Acquire() {
+  awaitable<Connection*> Acquire() {
     if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
+      Connection* conn = idle_.back();
       idle_.pop_back();
       co_return conn;
     }
-    if (slots_ < max_) {
-      ++slots_;
-      co_return std::make_unique<Connection>(io_);
+    if (static_cast<int>(all_.size()) < max_) {
+      all_.push_back(std::make_unique<Connection>(io_));
+      co_return all_.back().get();
     }
     Waiter waiter(io_);
     waiters_.push_back(&waiter);
     boost::system::error_code ec;
     co_await waiter.timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    co_return std::move(waiter.conn);
+    co_return waiter.conn;
   }
 
-  void Release(std::unique_ptr<Connection> conn, bool reusable) {
+  void Release(Connection& conn, bool reusable) {
+    conn.deadline = SteadyClock::time_point::max();
+    if (--in_flight_ == 0) watch_timer_.cancel();  // the watchdog ends now, not at its next tick
     if (!reusable) {
       boost::system::error_code ignored;
-      conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      conn->stream.close();
-      conn = std::make_unique<Connection>(io_);
+      conn.socket.shutdown(tcp::socket::shutdown_both, ignored);
+      conn.socket.close(ignored);
+      conn.in.consume(conn.in.size());
+      conn.connected = false;
+      conn.timed_out = false;
     }
     if (waiters_.empty()) {
-      idle_.push_back(std::move(conn));
+      idle_.push_back(&conn);
       return;
     }
     Waiter* next = waiters_.front();
     waiters_.pop_front();
-    next->conn = std::move(conn);
+    next->conn = &conn;
     next->timer.cancel();
+  }
+
+  // Starts the request's clock, and the watchdog if it is not running.
+  void Arm(Connection& conn) {
+    conn.deadline = SteadyClock::now() + timeout_;
+    ++in_flight_;
+    if (watching_) return;
+    watching_ = true;
+    asio::co_spawn(io_, Watch(), asio::detached);
+  }
+
+  // Runs while requests are in flight, so an idle pool leaves its io_context free to return.
+  awaitable<void> Watch() {
+    boost::system::error_code ec;
+    while (in_flight_ > 0) {
+      watch_timer_.expires_after(tick_);
+      co_await watch_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+      const auto now = SteadyClock::now();
+      for (const auto& conn : all_) {
+        if (conn->deadline > now) continue;
+        conn->deadline = SteadyClock::time_point::max();
+        conn->timed_out = true;
+        boost::system::error_code ignored;
+        conn->socket.close(ignored);  // its pending read, write or connect ends at once
+      }
+    }
+    watching_ = false;
   }
 
   asio::io_context& io_;
@@ -187,17 +244,23 @@ class ConnectionPool {
   std::string host_;
   int max_;
   std::chrono::milliseconds timeout_;
-  int slots_ = 0;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  std::chrono::milliseconds tick_;
+  std::vector<std::unique_ptr<Connection>> all_;
+  std::vector<Connection*> idle_;
   std::deque<Waiter*> waiters_;
+  asio::steady_timer watch_timer_{io_};
+  int in_flight_ = 0;
+  bool watching_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
 // JSON in the API's envelopes
 
+// The value owns a monotonic arena that all its nodes are allocated from (a few blocks instead of
+// an allocation per node), released with the last object or array taken from it.
 std::optional<json::value> ParseBody(const Response& r) {
   boost::system::error_code ec;
-  auto v = json::parse(r.body, ec);
+  auto v = json::parse(r.body, ec, json::make_shared_resource<json::monotonic_resource>());
   if (ec) return std::nullopt;
   return v;
 }
@@ -205,17 +268,17 @@ std::optional<json::value> ParseBody(const Response& r) {
 std::optional<json::object> DataOf(const Response& r) {
   auto v = ParseBody(r);
   if (!v || !v->is_object()) return std::nullopt;
-  const auto* data = v->as_object().if_contains("data");
+  auto* data = v->as_object().if_contains("data");
   if (!data || !data->is_object()) return std::nullopt;
-  return data->as_object();
+  return std::move(data->as_object());
 }
 
 std::optional<json::array> ListOf(const Response& r) {
   auto v = ParseBody(r);
   if (!v || !v->is_object()) return std::nullopt;
-  const auto* list = v->as_object().if_contains("list");
+  auto* list = v->as_object().if_contains("list");
   if (!list || !list->is_array()) return std::nullopt;
-  return list->as_array();
+  return std::move(list->as_array());
 }
 
 std::string ErrorCodeOf(const Response& r) {
@@ -444,27 +507,29 @@ class Shard {
   double Now() const { return SecondsSince(plan_.start, SteadyClock::now()); }
 
   // Picks up to `want` distinct seats, seat n with weight 1/n^s: most users want the front.
-  std::vector<std::int64_t> PickSeats(std::vector<Seat> free, int want, std::mt19937_64& rng) {
+  std::vector<std::int64_t> PickSeats(const std::vector<Seat>& free, int want,
+                                      std::mt19937_64& rng) {
+    std::vector<double> weights(free.size());
+    double total = 0;
+    for (std::size_t i = 0; i < free.size(); ++i) {
+      weights[i] = std::pow(static_cast<double>(std::max<std::int64_t>(1, free[i].number)),
+                            -options_.zipf_exponent);
+      total += weights[i];
+    }
     std::vector<std::int64_t> picked;
-    while (static_cast<int>(picked.size()) < want && !free.empty()) {
-      double total = 0;
-      std::vector<double> weights(free.size());
-      for (std::size_t i = 0; i < free.size(); ++i) {
-        weights[i] = std::pow(static_cast<double>(std::max<std::int64_t>(1, free[i].number)),
-                              -options_.zipf_exponent);
-        total += weights[i];
-      }
+    while (static_cast<int>(picked.size()) < want && total > 0) {
       double x = std::uniform_real_distribution<double>(0, total)(rng);
-      std::size_t chosen = free.size() - 1;
+      std::size_t chosen = free.size();
       for (std::size_t i = 0; i < free.size(); ++i) {
+        if (weights[i] == 0) continue;  // picked already
+        chosen = i;
         x -= weights[i];
-        if (x <= 0) {
-          chosen = i;
-          break;
-        }
+        if (x <= 0) break;
       }
+      if (chosen == free.size()) break;  // every weight left is zero (or too small to count)
       picked.push_back(free[chosen].id);
-      free.erase(free.begin() + static_cast<std::ptrdiff_t>(chosen));
+      total -= weights[chosen];
+      weights[chosen] = 0;
     }
     return picked;
   }
@@ -594,7 +659,7 @@ class Shard {
       }
       event = found->first;
       json::array ids;
-      for (auto id : PickSeats(std::move(found->second), want, rng)) ids.push_back(id);
+      for (auto id : PickSeats(found->second, want, rng)) ids.push_back(id);
       json::object body = One("seatIds", std::move(ids));
       Response held = co_await Call(Step::kHold, http::verb::post,
                                     "/api/v1/concert-events/" + std::to_string(event) + "/occupy",

@@ -5,7 +5,9 @@ not a property of this test."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,8 +147,6 @@ def test_help_lists_the_stable_flags(loadgen) -> None:
 
 
 def test_an_unreachable_server_is_a_setup_failure(loadgen, tmp_path) -> None:
-    import socket
-
     with socket.socket() as s:  # a free port with nobody listening once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -165,9 +165,6 @@ class _Listener:
     connection with `reply` (nothing at all when None). Never a full HTTP server."""
 
     def __init__(self, reply: bytes | None) -> None:
-        import socket
-        import threading
-
         self.reply = reply
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -181,8 +178,6 @@ class _Listener:
         self.thread.start()
 
     def _serve(self) -> None:
-        import socket
-
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()

@@ -1,5 +1,9 @@
 #include "application/charge_wallet.hpp"
 
+#include <unordered_set>
+
+#include "domain/errors.hpp"
+
 namespace boxoffice::application {
 
 using domain::ErrorCode;
@@ -41,6 +45,54 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd,
     if (!balance) return Fail(ErrorCode::kUserNotFound, "user not found");
     return *balance;
   });
+}
+
+std::optional<std::vector<StoredResponse>> ChargeWallet::ExecuteTogether(
+    std::span<const Together> charges,
+    const std::function<StoredResponse(domain::Money)>& respond) {
+  std::vector<domain::WalletCredit> credits;
+  std::vector<domain::WalletEntry> entries;
+  std::vector<domain::UserId> users;
+  std::unordered_set<std::int64_t> distinct;
+  const auto now = clock_.Now();
+  for (const auto& charge : charges) {
+    const auto& cmd = charge.command;
+    // Refusals and repeats are answered by the charge alone, which tells them apart.
+    if (cmd.amount <= Money{0} || cmd.amount > domain::kMaxChargeAmount ||
+        !IdempotencyGuard::ValidKey(charge.request.key) ||
+        !distinct.insert(cmd.user_id.value).second) {
+      return std::nullopt;
+    }
+    credits.push_back({cmd.user_id, cmd.amount});
+    entries.push_back(domain::WalletEntry{0, cmd.user_id, domain::WalletEntryType::kCharge,
+                                          cmd.amount, cmd.idempotency_key, now});
+    users.push_back(cmd.user_id);
+  }
+  std::vector<StoredResponse> responses;
+  try {
+    auto written = db_.Write([&](domain::Store& store) -> Result<void> {
+      responses.clear();
+      auto& wallets = store.Wallets();
+      if (!wallets.CreditAll(credits, domain::kMaxWalletBalance, now) ||
+          !wallets.AddEntries(entries)) {
+        // Which one is not told: each charge alone finds out (the limit, or a repeat).
+        return Fail(ErrorCode::kWalletLimitExceeded, "a charge of the batch was refused");
+      }
+      const auto balances = wallets.Balances(users);
+      for (std::size_t i = 0; i < charges.size(); ++i) {
+        if (!balances[i]) return Fail(ErrorCode::kUserNotFound, "user not found");
+        responses.push_back(respond(*balances[i]));
+        IdempotencyGuard::RecordLast(store, charges[i].request, responses.back(), now);
+      }
+      return {};
+    });
+    if (!written) return std::nullopt;
+  } catch (const domain::DuplicateRecordError&) {
+    return std::nullopt;  // an Idempotency-Key with a record: its charge replays it alone
+  } catch (const domain::UnavailableError&) {
+    return std::nullopt;  // each charge alone meets the database's state, and answers with it
+  }
+  return responses;
 }
 
 Result<Money> ChargeWallet::Charge(domain::Store& store, const ChargeWalletCommand& cmd,

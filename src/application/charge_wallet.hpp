@@ -1,7 +1,10 @@
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "application/idempotency_guard.hpp"
 #include "domain/ports/clock.hpp"
@@ -25,6 +28,24 @@ class ChargeWallet {
   ChargeWallet(domain::Database& db, const domain::Clock& clock);
   domain::Result<domain::Money> Execute(const ChargeWalletCommand& cmd,
                                         const TransactionHooks<domain::Money>& hooks = {});
+
+  // One charge of ExecuteTogether: its command and its Idempotency-Key request.
+  struct Together {
+    ChargeWalletCommand command;
+    IdempotentRequest request;
+  };
+  // Several first requests charged in ONE transaction: every wallet's credit, ledger entry and
+  // Idempotency-Key record (holding `respond` of its new balance), with statements the adapter
+  // may share between them. For charges arriving together at an opening, where each alone costs
+  // the database several statements and a commit (ADR 0021).
+  // Returns each charge's response, in order, when the transaction committed. Returns nullopt
+  // when it did not: an invalid amount, a user twice, a missing wallet, a balance past its
+  // limit, a ledger key or Idempotency-Key seen before, the database unavailable. Nothing is
+  // then written, and each charge must run alone (Execute through IdempotencyGuard::Run), which
+  // answers it exactly as it would have been answered had it never been tried here.
+  std::optional<std::vector<StoredResponse>> ExecuteTogether(
+      std::span<const Together> charges,
+      const std::function<StoredResponse(domain::Money)>& respond);
 
  private:
   enum class ChargeOutcome {

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "domain/model/user.hpp"
 #include "domain/ports/clock.hpp"
@@ -24,8 +27,18 @@ class CreateUser {
  public:
   CreateUser(domain::Database& db, domain::TokenService& tokens, const domain::Clock& clock);
   domain::Result<CreatedUser> Execute(const CreateUserCommand& cmd);
+  // Several sign-ups in ONE transaction, with statements the adapter may share between them
+  // (ADR 0021). Returns each one's user, in order, when the transaction committed; nullopt when
+  // it did not (a name Execute would refuse, the database unavailable): nothing is then
+  // written, and each must run alone (Execute), which answers it as it would have been answered
+  // had it never been tried here.
+  std::optional<std::vector<CreatedUser>> ExecuteTogether(
+      std::span<const CreateUserCommand> commands);
 
  private:
+  // The name to store, or invalid_request.
+  static domain::Result<std::string> ValidName(const std::string& name);
+
   domain::Database& db_;
   domain::TokenService& tokens_;
   const domain::Clock& clock_;

@@ -68,6 +68,18 @@ class IdempotencyGuard {
       const std::function<domain::Result<T>(const TransactionHooks<T>&)>& execute,
       const std::function<StoredResponse(const domain::Result<T>&)>& respond);
 
+  // invalid_request unless the key is 1 to 255 characters.
+  static domain::Result<void> ValidKey(const std::string& key);
+
+  // Stores the completed record of `request`, answered with `response`, as the last write of
+  // the caller's transaction, for work that runs first requests together in one transaction
+  // (ChargeWallet::ExecuteTogether) rather than through Run. A key that already has a record
+  // makes Database::Write throw DuplicateRecordError: nothing of the transaction is written.
+  static void RecordLast(domain::Store& store, const IdempotentRequest& request,
+                         const StoredResponse& response, domain::Instant now) {
+    StoreRecordLast(store, request, response, now);
+  }
+
   // The stored response of a completed request with this key and hash, if there is one. Read
   // only: for a repeat that can no longer pass its other checks (the payer's queue slot is freed
   // once the payment completes) but must still get the first answer.
@@ -81,7 +93,6 @@ class IdempotencyGuard {
   static domain::Result<std::optional<StoredResponse>> Lookup(domain::Store& store,
                                                               const IdempotentRequest& request,
                                                               domain::Instant now);
-  static domain::Result<void> ValidKey(const std::string& key);
   // The completed record of `request` answered with `response`.
   static domain::IdempotencyRecord Completed(const IdempotentRequest& request,
                                              const StoredResponse& response, domain::Instant now);

@@ -1,4 +1,5 @@
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "contract/sql_contract_test.hpp"
@@ -124,6 +125,143 @@ TEST_P(WalletRepositoryContract, EntriesAreListedNewestFirstAndSummed) {
   EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().LedgerSum(user_); }), Money{1000});
   EXPECT_EQ(Query(db(), [](Store& s) { return s.Wallets().LedgerSum(domain::UserId{999}); }),
             Money{0});
+}
+
+// Sign-ups together (CreateUser::ExecuteTogether): each name gets its own id, in order, and an
+// empty wallet; a wallet created again is left as it is.
+TEST_P(WalletRepositoryContract, CreateAllGivesEachNameItsOwnUserAndEachUserAWallet) {
+  ASSERT_TRUE(Credit(70));
+  const std::vector<std::string> names{"ann", "bo", "it's \\ cy", "dee"};
+  auto users = Commit(db(), [&](Store& s) {
+    auto created = s.Users().CreateAll(names, T(0));
+    std::vector<domain::UserId> ids;
+    for (const auto& user : created) ids.push_back(user.id);
+    ids.push_back(user_);  // has a wallet already
+    s.Wallets().CreateAll(ids, T(0));
+    return created;
+  });
+  ASSERT_EQ(users.size(), names.size());
+  std::set<std::int64_t> distinct;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    distinct.insert(users[i].id.value);
+    EXPECT_EQ(users[i].name, names[i]);
+    auto found = Query(db(), [&](Store& s) { return s.Users().Find(users[i].id); });
+    ASSERT_TRUE(found.has_value()) << names[i];
+    EXPECT_EQ(found->name, names[i]) << "the id of row " << i;
+    EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().Balance(users[i].id); }),
+              std::optional<Money>(Money{0}));
+  }
+  EXPECT_EQ(distinct.size(), names.size());
+  EXPECT_EQ(Balance(), Money{70});
+}
+
+// Batches of sign-ups racing on many connections: every row keeps the id it was given.
+TEST_P(WalletRepositoryContract, CreateAllRacingOnManyConnectionsGivesEveryNameItsOwnId) {
+  constexpr int kThreads = 8;
+  constexpr int kBatches = 15;
+  constexpr int kPerBatch = 5;
+  std::vector<std::vector<domain::User>> created(kThreads);
+  std::atomic<int> exceptions{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<std::string> names;
+        for (int i = 0; i < kPerBatch; ++i) {
+          names.push_back(std::to_string(t) + "/" + std::to_string(b) + "/" + std::to_string(i));
+        }
+        try {
+          auto users = Commit(db(), [&](Store& s) { return s.Users().CreateAll(names, T(0)); });
+          created[static_cast<std::size_t>(t)].insert(created[static_cast<std::size_t>(t)].end(),
+                                                      users.begin(), users.end());
+        } catch (const std::exception&) {
+          ++exceptions;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(exceptions.load(), 0);
+  std::set<std::int64_t> ids;
+  for (const auto& users : created) {
+    ASSERT_EQ(users.size(), static_cast<std::size_t>(kBatches * kPerBatch));
+    for (const auto& user : users) {
+      ids.insert(user.id.value);
+      auto found = Query(db(), [&](Store& s) { return s.Users().Find(user.id); });
+      ASSERT_TRUE(found.has_value()) << user.name;
+      ASSERT_EQ(found->name, user.name);
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kBatches * kPerBatch));
+}
+
+// The batch forms (ChargeWallet::ExecuteTogether): several wallets in one statement each, and
+// an all-or-nothing answer the caller rolls back on.
+TEST_P(WalletRepositoryContract, CreditAllGivesEachWalletItsOwnAmountAndBalancesReadThemInOrder) {
+  const auto other = NewUser("lee");
+  const std::vector<domain::WalletCredit> credits{{user_, Money{100}}, {other, Money{250}}};
+  auto balances = Commit(db(), [&](Store& s) -> std::vector<std::optional<Money>> {
+    EXPECT_TRUE(s.Wallets().CreditAll(credits, domain::kMaxWalletBalance, T(0)));
+    // Read in the same transaction, after the credits: they are seen.
+    const std::vector<domain::UserId> users{other, domain::UserId{999}, user_};
+    return s.Wallets().Balances(users);
+  });
+  ASSERT_EQ(balances.size(), 3u);
+  EXPECT_EQ(balances[0], std::optional<Money>(Money{250}));
+  EXPECT_FALSE(balances[1].has_value());
+  EXPECT_EQ(balances[2], std::optional<Money>(Money{100}));
+  EXPECT_EQ(Balance(), Money{100});
+}
+
+TEST_P(WalletRepositoryContract, CreditAllIsRefusedWhenAnyWalletWouldPassTheLimitOrIsMissing) {
+  const auto other = NewUser("lee");
+  ASSERT_TRUE(Credit(900));
+  auto try_all = [&](const std::vector<domain::WalletCredit>& credits) {
+    return db().Write([&](Store& s) -> domain::Result<void> {
+      if (!s.Wallets().CreditAll(credits, Money{1000}, T(0))) {
+        return domain::Fail(domain::ErrorCode::kWalletLimitExceeded, "refused");
+      }
+      return {};
+    });
+  };
+  // The refused wallet is the second: the first's credit is rolled back with it.
+  EXPECT_FALSE(try_all({{other, Money{10}}, {user_, Money{101}}}).ok());
+  EXPECT_FALSE(try_all({{user_, Money{1}}, {domain::UserId{999}, Money{1}}}).ok());
+  EXPECT_EQ(Balance(), Money{900});
+  EXPECT_EQ(*Query(db(), [&](Store& s) { return s.Wallets().Balance(other); }), Money{0});
+  EXPECT_TRUE(try_all({{other, Money{10}}, {user_, Money{100}}}).ok());
+  EXPECT_EQ(Balance(), Money{1000});
+}
+
+TEST_P(WalletRepositoryContract, AddEntriesWritesEveryEntryOrIsRefusedForAKeyOnTheLedger) {
+  const auto other = NewUser("lee");
+  ASSERT_TRUE(Append(WalletEntryType::kCharge, 5, "taken").has_value());
+  auto add_all = [&](const std::vector<domain::WalletEntry>& entries) {
+    return db().Write([&](Store& s) -> domain::Result<void> {
+      if (!s.Wallets().AddEntries(entries)) {
+        return domain::Fail(domain::ErrorCode::kIdempotencyInProgress, "refused");
+      }
+      return {};
+    });
+  };
+  auto entry = [](domain::UserId user, std::int64_t amount, std::optional<std::string> key) {
+    return domain::WalletEntry{.user_id = user,
+                               .type = WalletEntryType::kCharge,
+                               .amount = Money{amount},
+                               .idempotency_key = std::move(key),
+                               .created_at = T(0)};
+  };
+  EXPECT_FALSE(add_all({entry(other, 7, "new"), entry(user_, 9, "taken")}).ok());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().LedgerSum(other); }), Money{0});
+  // Values with quotes and a keyless entry beside keyed ones.
+  EXPECT_TRUE(add_all({entry(other, 7, "it's \\ new"), entry(user_, 9, std::nullopt),
+                       entry(user_, 11, "b")})
+                  .ok());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().LedgerSum(other); }), Money{7});
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Wallets().LedgerSum(user_); }), Money{25});
+  EXPECT_TRUE(Query(db(), [&](Store& s) {
+                return s.Wallets().FindEntryByKey(other, "it's \\ new");
+              }).has_value());
 }
 
 // Charges and payments as the use cases do them: the conditional update plus its ledger row in

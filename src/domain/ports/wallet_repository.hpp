@@ -1,12 +1,19 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "domain/model/wallet.hpp"
 
 namespace boxoffice::domain {
+
+// One wallet's part of WalletRepository::CreditAll.
+struct WalletCredit {
+  UserId user;
+  Money amount;
+};
 
 // Balances change only through these conditional statements, each paired by the caller with
 // an AppendEntry in the same transaction.
@@ -26,6 +33,40 @@ class WalletRepository {
   // AppendEntry for a caller that needs no id: the adapter may send the row with the
   // transaction's next statement. False when the key is on the ledger already.
   virtual bool AddEntry(const WalletEntry& entry) { return AppendEntry(entry).has_value(); }
+
+  // The forms below serve several users' requests in one transaction (ChargeWallet::
+  // ExecuteTogether, CreateUser::ExecuteTogether). Their defaults call the forms above one at
+  // a time; an adapter may send each as one statement for all.
+  //
+  // Create for each of `users`.
+  virtual void CreateAll(std::span<const UserId> users, Instant now) {
+    for (UserId user : users) Create(user, now);
+  }
+  // Credit for each of `credits`, whose users are distinct. True when every wallet changed;
+  // false when any did not (no wallet, or past max_balance): which did is not told, and the
+  // transaction must be rolled back.
+  virtual bool CreditAll(std::span<const WalletCredit> credits, Money max_balance, Instant now) {
+    for (const auto& credit : credits) {
+      if (!Credit(credit.user, credit.amount, max_balance, now)) return false;
+    }
+    return true;
+  }
+  // AddEntry for each of `entries`. False when any key is on the ledger already: the
+  // transaction must be rolled back.
+  virtual bool AddEntries(std::span<const WalletEntry> entries) {
+    for (const auto& entry : entries) {
+      if (!AddEntry(entry)) return false;
+    }
+    return true;
+  }
+  // The balance of each of `users`, in their order; nullopt where there is no wallet.
+  virtual std::vector<std::optional<Money>> Balances(std::span<const UserId> users) {
+    std::vector<std::optional<Money>> out;
+    out.reserve(users.size());
+    for (UserId user : users) out.push_back(Balance(user));
+    return out;
+  }
+
   virtual std::optional<WalletEntry> FindEntryByKey(UserId user, const std::string& key) = 0;
   // Newest first, at most `limit`.
   virtual std::vector<WalletEntry> ListEntries(UserId user, int limit) = 0;

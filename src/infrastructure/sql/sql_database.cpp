@@ -634,6 +634,25 @@ void ConfigureMysql(const MysqlSettings& settings, soci::session& session) {
              "NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'";
 }
 
+std::string RedactedHost(const MysqlSettings& settings);
+
+// With innodb_autoinc_lock_mode 0 or 1 ("traditional", "consecutive"; MariaDB's default), the
+// rows of one INSERT ... VALUES (...), (...) get consecutive ids, auto_increment_increment
+// apart, the first of them being LAST_INSERT_ID(). With 2 ("interleaved"; MySQL 8's default)
+// they may not: 0, and such rows are inserted one at a time.
+std::int64_t ConsecutiveInsertIdStep(const MysqlSettings& settings, soci::session& session) {
+  long long lock_mode = 2;
+  long long increment = 1;
+  try {
+    session << "SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment",
+        soci::into(lock_mode), soci::into(increment);
+  } catch (const soci::soci_error& e) {
+    throw domain::UnavailableError("cannot read MySQL settings at " + RedactedHost(settings) +
+                                   ": " + e.what());
+  }
+  return lock_mode == 2 || increment < 1 ? 0 : increment;
+}
+
 std::string RedactedHost(const MysqlSettings& settings) {
   auto parsed = boost::urls::parse_uri(settings.url);
   if (!parsed) return "?";
@@ -721,7 +740,9 @@ std::unique_ptr<SqlDatabase> OpenMysql(const MysqlSettings& settings) {
     ConfigureMysql(settings, s);
     SetUpReadSession(s);
   };
-  return std::make_unique<PooledSqlDatabase>(Dialect(SqlBackend::kMysql), std::move(sessions),
+  Dialect dialect(SqlBackend::kMysql);
+  dialect.SetInsertIdStep(ConsecutiveInsertIdStep(settings, *sessions.reads.front()));
+  return std::make_unique<PooledSqlDatabase>(dialect, std::move(sessions),
                                              std::chrono::milliseconds(settings.acquire_timeout_ms),
                                              /*single_writer=*/false);
 }

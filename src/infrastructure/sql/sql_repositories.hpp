@@ -112,6 +112,16 @@ class SqlRepository {
                         1) > 0;
   }
 
+  // RunCounted for a statement whose text is built for one batch (its length varies): it is
+  // sent as text, never kept prepared, so such texts do not crowd the connection's cache.
+  long long RunCountedOnce(const std::string& sql, const sql::Params& params) {
+    if (deferred_ && !deferred_->empty()) return deferred_->SendWith(sql, params);
+    sql::Statement st = PrepareOnce(sql);
+    sql::BindParams(st, params);
+    st.Execute();
+    return st.AffectedRows();
+  }
+
   // Runs an insert and returns the new row's id; held writes go in the same round trip.
   std::int64_t InsertForId(const std::string& sql, const sql::Params& params) {
     RunCounted(sql, params);
@@ -155,6 +165,8 @@ class SqlUserRepository final : public domain::UserRepository, SqlRepository {
  public:
   using SqlRepository::SqlRepository;
   domain::User Create(const std::string& name, domain::Instant now) override;
+  std::vector<domain::User> CreateAll(std::span<const std::string> names,
+                                      domain::Instant now) override;
   std::optional<domain::User> Find(domain::UserId id) override;
 };
 
@@ -270,12 +282,18 @@ class SqlWalletRepository final : public domain::WalletRepository, SqlRepository
  public:
   using SqlRepository::SqlRepository;
   void Create(domain::UserId user, domain::Instant now) override;
+  void CreateAll(std::span<const domain::UserId> users, domain::Instant now) override;
   std::optional<domain::Money> Balance(domain::UserId user) override;
   bool Credit(domain::UserId user, domain::Money amount, domain::Money max_balance,
               domain::Instant now) override;
   bool Debit(domain::UserId user, domain::Money amount, domain::Instant now) override;
   std::optional<std::int64_t> AppendEntry(const domain::WalletEntry& entry) override;
   bool AddEntry(const domain::WalletEntry& entry) override;
+  bool CreditAll(std::span<const domain::WalletCredit> credits, domain::Money max_balance,
+                 domain::Instant now) override;
+  bool AddEntries(std::span<const domain::WalletEntry> entries) override;
+  std::vector<std::optional<domain::Money>> Balances(
+      std::span<const domain::UserId> users) override;
   std::optional<domain::WalletEntry> FindEntryByKey(domain::UserId user,
                                                     const std::string& key) override;
   std::vector<domain::WalletEntry> ListEntries(domain::UserId user, int limit) override;

@@ -1,5 +1,7 @@
 #include <soci/soci.h>
 
+#include <unordered_map>
+
 #include "infrastructure/sql/sql_repositories.hpp"
 #include "infrastructure/sql/sql_util.hpp"
 
@@ -41,6 +43,30 @@ constexpr const char* kLedgerSum =
 void SqlWalletRepository::Create(domain::UserId user, domain::Instant now) {
   RunOrDefer(dialect_.Pick(kInsertWallet, kInsertWalletMysql),
              {{"user", user.value}, {"now", sql::ToMs(now)}});
+}
+
+void SqlWalletRepository::CreateAll(std::span<const domain::UserId> users, domain::Instant now) {
+  // Held with the transaction's next statement where it can be (MySQL); elsewhere one at a
+  // time, so that texts of every batch size do not pass through the statement cache.
+  if (!deferred_) {
+    WalletRepository::CreateAll(users, now);
+    return;
+  }
+  if (users.empty()) return;
+  // The single form's statement with one row per user: its VALUES list is the last before the
+  // conflict clause.
+  const std::string_view single = dialect_.Pick(kInsertWallet, kInsertWalletMysql);
+  const std::string_view row = "(:user, 0, :now, :now)";
+  const auto at = single.find(row);
+  std::string sql(single.substr(0, at));
+  sql::Params params{{"now", sql::ToMs(now)}};
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const std::string n = std::to_string(i);
+    sql += (i > 0 ? ",(:u" : "(:u") + n + ", 0, :now, :now)";
+    params.push_back({"u" + n, users[i].value});
+  }
+  sql += single.substr(at + row.size());
+  RunOrDefer(sql, params);
 }
 
 std::optional<domain::Money> SqlWalletRepository::Balance(domain::UserId user) {
@@ -107,6 +133,99 @@ bool SqlWalletRepository::AddEntry(const domain::WalletEntry& entry) {
   // A key already on the ledger is found by the run without assuming, through AppendEntry.
   auto [sql, params] = EntryInsert(entry);
   return HoldAssumingNew(sql, params) || InsertEntry(sql, params).has_value();
+}
+
+namespace {
+
+// "CASE user_id WHEN :u0 THEN :a0 WHEN :u1 THEN :a1 ... END": each credit's amount by its user.
+std::string AmountByUser(std::size_t count) {
+  std::string out = "CASE user_id";
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string n = std::to_string(i);
+    out += " WHEN :u" + n + " THEN :a" + n;
+  }
+  return out + " END";
+}
+
+}  // namespace
+
+bool SqlWalletRepository::CreditAll(std::span<const domain::WalletCredit> credits,
+                                    domain::Money max_balance, domain::Instant now) {
+  if (credits.empty()) return true;
+  // One statement for all: each wallet gains its own amount under the same limit as Credit's.
+  std::string users;
+  sql::Params params{{"now", sql::ToMs(now)}, {"max", max_balance.won}};
+  for (std::size_t i = 0; i < credits.size(); ++i) {
+    const std::string n = std::to_string(i);
+    users += (i > 0 ? ",:u" : ":u") + n;
+    params.push_back({"u" + n, credits[i].user.value});
+    params.push_back({"a" + n, credits[i].amount.won});
+  }
+  const std::string amount = AmountByUser(credits.size());
+  const std::string sql = "UPDATE wallet SET balance = balance + " + amount +
+                          ", updated_at = :now WHERE user_id IN (" + users +
+                          ") AND balance <= :max - " + amount;
+  const auto rows = static_cast<long long>(credits.size());
+  if (deferred_ && deferred_->assuming()) {
+    deferred_->Expect(sql, params, rows);
+    return true;
+  }
+  return RunCountedOnce(sql, params) == rows;
+}
+
+bool SqlWalletRepository::AddEntries(std::span<const domain::WalletEntry> entries) {
+  if (entries.empty()) return true;
+  std::string sql =
+      "INSERT INTO wallet_transaction (user_id, type, amount, idempotency_key, created_at) "
+      "VALUES ";
+  sql::Params params;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& entry = entries[i];
+    const std::string n = std::to_string(i);
+    sql += (i > 0 ? ",(:u" : "(:u") + n + ", :t" + n + ", :m" + n + ", " +
+           (entry.idempotency_key ? ":k" + n : std::string("NULL")) + ", :at" + n + ")";
+    params.push_back({"u" + n, entry.user_id.value});
+    params.push_back({"t" + n, sql::ToText(entry.type)});
+    params.push_back({"m" + n, entry.amount.won});
+    if (entry.idempotency_key) params.push_back({"k" + n, *entry.idempotency_key});
+    params.push_back({"at" + n, sql::ToMs(entry.created_at)});
+  }
+  // As AddEntry: a key already on the ledger is found by the run without assuming.
+  if (HoldAssumingNew(sql, params)) return true;
+  try {
+    RunCountedOnce(sql, params);
+    return true;
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) return false;
+    throw;
+  }
+}
+
+std::vector<std::optional<domain::Money>> SqlWalletRepository::Balances(
+    std::span<const domain::UserId> users) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(users.size());
+  for (domain::UserId user : users) ids.push_back(user.value);
+  sql::InList list("u", ids);
+  std::unordered_map<std::int64_t, std::int64_t> found;
+  if (!list.empty()) {
+    std::int64_t user = 0;
+    std::int64_t balance = 0;
+    sql::Statement st = PrepareInList(
+        sql::WithInList("SELECT user_id, balance FROM wallet WHERE user_id IN ({in})", list), list);
+    list.BindTo(st);
+    st.Bind(soci::into(user), soci::into(balance));
+    st.Execute(false);
+    while (st.Fetch()) found.emplace(user, balance);
+  }
+  std::vector<std::optional<domain::Money>> out;
+  out.reserve(users.size());
+  for (domain::UserId user : users) {
+    auto it = found.find(user.value);
+    out.push_back(it == found.end() ? std::nullopt
+                                    : std::optional<domain::Money>(domain::Money{it->second}));
+  }
+  return out;
 }
 
 std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::UserId user,

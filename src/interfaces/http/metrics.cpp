@@ -177,6 +177,20 @@ std::string Metrics::Render(const Gauges& gauges) const {
            "Writes waiting to be taken into a group.");
     out += "boxoffice_sqlite_writes_queued " + std::to_string(w.queued) + "\n";
   }
+  auto batch_counter = [&](std::string_view name, std::string_view help, auto value_of) {
+    if (gauges.batches.empty()) return;
+    Header(out, name, "counter", help);
+    for (const auto& b : gauges.batches) {
+      out.append(name).append("{kind=\"").append(b.kind).append("\"} ");
+      out.append(std::to_string(value_of(b))).append("\n");
+    }
+  };
+  batch_counter("boxoffice_request_batches_total",
+                "Batches of requests of one kind served together, each in one transaction at most.",
+                [](const Batched& b) { return b.batches; });
+  batch_counter("boxoffice_batched_requests_total",
+                "Requests those batches held (requests per batch = this / batches).",
+                [](const Batched& b) { return b.requests; });
   Header(out, "boxoffice_http_inflight", "gauge", "HTTP requests being processed.");
   out +=
       "boxoffice_http_inflight " + std::to_string(inflight_.load(std::memory_order_relaxed)) + "\n";

@@ -35,11 +35,19 @@ class Metrics {
     std::uint64_t writes = 0;
     std::uint64_t queued = 0;
   };
+  // Requests served together (ADR 0021): the batches of one kind run so far, and the
+  // requests they held.
+  struct Batched {
+    std::string_view kind;  // "charge", "signup"
+    std::uint64_t batches = 0;
+    std::uint64_t requests = 0;
+  };
   // Values read from the services at scrape time.
   struct Gauges {
     std::vector<QueueGauge> queues;
     std::optional<std::int64_t> outbox_backlog;
     std::optional<WriteGroups> write_groups;  // embedded profile only
+    std::vector<Batched> batches;
   };
 
   explicit Metrics(std::span<const RouteSpec> routes);

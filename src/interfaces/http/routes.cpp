@@ -82,10 +82,29 @@ AsyncHandler AsyncHandlerFor(RouteId id) {
       return handlers::QueueStatusAsync;
     case RouteId::kListConcerts:
       return handlers::ListConcertsAsync;
+    case RouteId::kWalletCharge:
+      return handlers::WalletChargeAsync;
+    case RouteId::kCreateUser:
+      return handlers::CreateUserAsync;
     default:
       return nullptr;
   }
 }
+
+Batches::Batches(const std::function<void(std::function<void()>)>& post, Services& services,
+                 std::size_t max_batch, std::size_t max_running)
+    : charges(
+          post,
+          [&services](std::vector<BatchedCharge>& batch) {
+            handlers::RunChargeBatch(services, batch);
+          },
+          max_batch, max_running),
+      signups(
+          post,
+          [&services](std::vector<BatchedSignup>& batch) {
+            handlers::RunSignupBatch(services, batch);
+          },
+          max_batch, max_running) {}
 
 bool NeedsActiveUser(RouteId id) {
   switch (id) {

@@ -76,6 +76,11 @@ constexpr auto kIdempotencyPollInterval = std::chrono::milliseconds(20);
 constexpr auto kStopGrace = std::chrono::seconds(2);
 // A stream whose status check found the worker pool full tries again after this long.
 constexpr auto kStreamBusyRetry = std::chrono::seconds(1);
+// Requests of one kind served in one transaction at most, and batches of them posted or
+// running at once (ADR 0021): a run takes the requests that queued while it waited for a
+// worker.
+constexpr std::size_t kMaxBatch = 64;
+constexpr std::size_t kBatchRuns = 2;
 
 std::vector<RouteSpec> ActiveRoutes(const HttpSettings& settings) {
   std::vector<RouteSpec> routes;
@@ -250,7 +255,8 @@ struct Server::Impl {
             .settings = settings,
             .metrics = metrics,
             .attempt = attempt,
-            .active = active};
+            .active = active,
+            .batches = batches ? &*batches : nullptr};
   }
   // The response to an exception a handler threw.
   Response FailureResponse(std::exception_ptr error, const Request& request,
@@ -269,6 +275,8 @@ struct Server::Impl {
   ClientAddressResolver clients;
   std::optional<asio::thread_pool> workers;
   std::optional<asio::thread_pool> queue_workers;  // the waiting-room lane
+  // Runs on the checkout lane's workers, as the requests it holds would (ADR 0021).
+  std::optional<Batches> batches;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int> pending{0};
@@ -299,6 +307,8 @@ void Server::Impl::Start() {
   }
   workers.emplace(static_cast<std::size_t>(std::max(1, settings.worker_threads)));
   queue_workers.emplace(static_cast<std::size_t>(std::max(1, settings.queue_worker_threads)));
+  batches.emplace([this](std::function<void()> run) { asio::post(*workers, std::move(run)); },
+                  services, kMaxBatch, kBatchRuns);
   asio::co_spawn(acceptor->get_executor(), Accept(), [](std::exception_ptr e) {
     if (e) spdlog::error("HTTP accept loop ended by an exception");
   });
@@ -811,10 +821,7 @@ asio::awaitable<std::optional<Response>> Server::Impl::AnswerInPlace(
       answer.response = FailureResponse(error, request, match, request_id);
     } else if (auto* response = std::get_if<Response>(&outcome)) {
       answer.response = std::move(*response);
-    } else {
-      spdlog::error("request {}: a non-blocking handler asked to retry", request_id);
-      answer.response = ErrorResponse(domain::ErrorCode::kInternal, "internal error");
-    }
+    }  // RetryLater: the blocking handler serves the request (answer.response stays empty)
     return true;
   };
   co_await SuspendUntilWoken([&](auto wake) {

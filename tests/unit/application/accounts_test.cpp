@@ -43,6 +43,36 @@ TEST_F(AccountsTest, CreateUserNameLength) {
   EXPECT_TRUE(db_.Snapshot().users.size() == 2u);
 }
 
+TEST_F(AccountsTest, SignUpsTogetherCommitOnceEachWithItsUserWalletAndToken) {
+  CreateUser create(db_, tokens_, clock_);
+  const int commits = db_.Commits();
+  const std::vector<CreateUserCommand> commands{{" Ann "}, {"Bo"}, {"Cy"}};
+  auto created = create.ExecuteTogether(commands);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(db_.Commits(), commits + 1);
+  ASSERT_EQ(created->size(), 3u);
+  const std::vector<std::string> names{"Ann", "Bo", "Cy"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& user = (*created)[i];
+    EXPECT_EQ(user.user.name, names[i]);
+    EXPECT_EQ(tokens_.VerifyAccess(user.access_token, clock_.Now()), user.user.id);
+    EXPECT_EQ(Balance(user.user.id), Money{0});
+  }
+  EXPECT_NE((*created)[0].user.id, (*created)[1].user.id);
+}
+
+TEST_F(AccountsTest, SignUpsTogetherWithANameExecuteWouldRefuseWriteNothing) {
+  CreateUser create(db_, tokens_, clock_);
+  const int commits = db_.Commits();
+  const std::vector<CreateUserCommand> commands{{"Ann"}, {"  "}};
+  EXPECT_FALSE(create.ExecuteTogether(commands).has_value());
+  const std::vector<CreateUserCommand> too_long{{"Ann"},
+                                                {std::string(domain::kMaxNameLength + 1, 'a')}};
+  EXPECT_FALSE(create.ExecuteTogether(too_long).has_value());
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_TRUE(db_.Snapshot().users.empty());
+}
+
 TEST_F(AccountsTest, PolicyServiceDefaultsCachesAndRefreshes) {
   PolicyService service(db_, clock_, std::chrono::seconds(1));
   EXPECT_EQ(service.Current(), domain::Policies{});

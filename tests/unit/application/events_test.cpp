@@ -468,5 +468,102 @@ TEST_F(IdempotencyTest, AnAbandonedInFlightRecordIsTakenOverByABusinessErrorToo)
   EXPECT_EQ(again->response.body, refused->response.body);
 }
 
+// ChargeWallet::ExecuteTogether: several first requests in one transaction, each with its ledger
+// entry and its Idempotency-Key record; anything else commits nothing and leaves each to run
+// alone.
+class ChargeTogetherTest : public IdempotencyTest {
+ protected:
+  static ChargeWallet::Together Of(domain::UserId user, std::int64_t amount, const std::string& key,
+                                   const std::string& hash = "h") {
+    return {.command = {user, domain::Money{amount}, key},
+            .request = {user, "wallet.charge", key, hash}};
+  }
+  std::optional<std::vector<StoredResponse>> Together(
+      const std::vector<ChargeWallet::Together>& charges) {
+    return charge_.ExecuteTogether(charges, [](domain::Money balance) -> StoredResponse {
+      return {200, std::to_string(balance.won)};
+    });
+  }
+  domain::Money LedgerOf(domain::UserId user) {
+    return Query<domain::Money>([&](domain::Store& s) { return s.Wallets().LedgerSum(user); });
+  }
+};
+
+TEST_F(ChargeTogetherTest, EachChargeCommitsWithItsEntryAndRecordInOneTransaction) {
+  const auto other = NewUser();
+  const int commits = db_.Commits();
+  auto responses = Together({Of(user_, 100, "a"), Of(other, 250, "b")});
+  ASSERT_TRUE(responses.has_value());
+  ASSERT_EQ(responses->size(), 2u);
+  EXPECT_EQ((*responses)[0].body, "100");
+  EXPECT_EQ((*responses)[1].body, "250");
+  EXPECT_EQ(db_.Commits(), commits + 1);
+  EXPECT_EQ(Balance(), domain::Money{100});
+  EXPECT_EQ(Balance(other), domain::Money{250});
+  EXPECT_EQ(LedgerOf(user_), domain::Money{100});
+  EXPECT_EQ(LedgerOf(other), domain::Money{250});
+  ASSERT_TRUE(Record("a").has_value());
+  EXPECT_TRUE(Record("a")->completed);
+  EXPECT_EQ(Record("a")->body, "100");
+  EXPECT_EQ(db_.Snapshot().idempotency.count({other.value, "wallet.charge", "b"}), 1u);
+
+  // A repeat is answered from the record the batch stored, and charges nothing.
+  auto repeat = Charge("a", "h");
+  ASSERT_TRUE(repeat.ok()) << repeat.error().message;
+  EXPECT_TRUE(repeat->replay);
+  EXPECT_EQ(repeat->response.body, "100");
+  EXPECT_EQ(Balance(), domain::Money{100});
+}
+
+TEST_F(ChargeTogetherTest, ARepeatInTheBatchCommitsNothing) {
+  const auto other = NewUser();
+  ASSERT_TRUE(Together({Of(user_, 100, "a")}).has_value());
+  const int commits = db_.Commits();
+  // The ledger has the key (and the guard a record for it): the batch rolls back whole.
+  EXPECT_FALSE(Together({Of(other, 250, "b"), Of(user_, 100, "a")}).has_value());
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_EQ(Balance(other), domain::Money{0});
+  EXPECT_EQ(LedgerOf(other), domain::Money{0});
+  EXPECT_EQ(db_.Snapshot().idempotency.count({other.value, "wallet.charge", "b"}), 0u);
+  EXPECT_EQ(Balance(), domain::Money{100});
+}
+
+TEST_F(ChargeTogetherTest, AnIdempotencyRecordWithoutItsLedgerKeyCommitsNothing) {
+  const auto other = NewUser();
+  // A record under the key, its charge made without a ledger key: only the record's insert
+  // finds it, as the transaction's last write.
+  ASSERT_TRUE(Charge("a", "h").ok());
+  const int commits = db_.Commits();
+  EXPECT_FALSE(Together({Of(other, 250, "b"), Of(user_, 100, "a")}).has_value());
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_EQ(Balance(other), domain::Money{0});
+  EXPECT_EQ(Balance(), domain::Money{100});
+}
+
+TEST_F(ChargeTogetherTest, AWalletPastItsLimitCommitsNothing) {
+  const auto other = NewUser();
+  Fill();
+  EXPECT_FALSE(Together({Of(other, 250, "b"), Of(user_, 1, "a")}).has_value());
+  EXPECT_EQ(Balance(other), domain::Money{0});
+  EXPECT_EQ(LedgerOf(other), domain::Money{0});
+  EXPECT_FALSE(Record("a").has_value());
+  EXPECT_EQ(Balance(), domain::kMaxWalletBalance);
+}
+
+TEST_F(ChargeTogetherTest, InputTheChargeAloneMustAnswerRunsNothing) {
+  const auto other = NewUser();
+  const int commits = db_.Commits();
+  const int rollbacks = db_.Rollbacks();
+  EXPECT_FALSE(Together({Of(user_, 100, "a"), Of(user_, 100, "b")}).has_value()) << "one user";
+  EXPECT_FALSE(Together({Of(other, 100, "b"), Of(user_, 0, "a")}).has_value()) << "amount";
+  EXPECT_FALSE(Together({Of(other, 100, "b"), Of(user_, 100, std::string(256, 'k'))}).has_value())
+      << "key length";
+  EXPECT_FALSE(Together({Of(other, 100, "b"), Of(domain::UserId{999}, 100, "a")}).has_value())
+      << "no such wallet";
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_EQ(db_.Rollbacks(), rollbacks + 1) << "only the missing wallet reached the database";
+  EXPECT_EQ(Balance(other), domain::Money{0});
+}
+
 }  // namespace
 }  // namespace boxoffice::application

@@ -84,6 +84,20 @@ TEST(MetricsTest, SqliteWriteGroupsOnlyWhenGiven) {
   EXPECT_TRUE(Contains(text, "\nboxoffice_sqlite_writes_queued 3\n"));
 }
 
+TEST(MetricsTest, RequestBatchesByKindOnlyWhenGiven) {
+  Metrics metrics(AllRoutes());
+  EXPECT_FALSE(Contains(metrics.Render({}), "batch"));
+  Metrics::Gauges gauges;
+  gauges.batches = {{"charge", 4, 30}, {"signup", 2, 5}};
+  const auto text = metrics.Render(gauges);
+  EXPECT_TRUE(Contains(text, "# TYPE boxoffice_request_batches_total counter\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_request_batches_total{kind=\"charge\"} 4\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_request_batches_total{kind=\"signup\"} 2\n"));
+  EXPECT_TRUE(Contains(text, "# TYPE boxoffice_batched_requests_total counter\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_batched_requests_total{kind=\"charge\"} 30\n"));
+  EXPECT_TRUE(Contains(text, "\nboxoffice_batched_requests_total{kind=\"signup\"} 5\n"));
+}
+
 TEST(MetricsTest, CountsOpenStreams) {
   Metrics metrics(AllRoutes());
   metrics.StreamOpened();

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "fakes/fake_token_service.hpp"
 #include "fakes/fake_waiting_room.hpp"
 #include "fakes/memory_database.hpp"
+#include "interfaces/http/handlers/handlers.hpp"
 
 namespace boxoffice::http {
 namespace {
@@ -568,6 +570,185 @@ TEST_F(ServerTest, ConcurrentIdenticalChargesApplyOnce) {
   auto other = Send(bhttp::verb::patch, charge, R"({"amount": 5})",
                     {{"Authorization", auth}, {"Idempotency-Key", "k1"}});
   EXPECT_EQ(ErrorCode(other), "idempotency_key_reused");
+}
+
+// Charges are served in batches (ADR 0021): many users charging at once, each twice with one
+// key, are each charged once and answered with their own balance, and the ledger agrees.
+TEST_F(ServerTest, ConcurrentChargesOfManyUsersApplyOnceEachWithTheirOwnAnswers) {
+  // One checkout worker, so that charges arriving while it runs a batch queue for the next.
+  HttpSettings settings;
+  settings.worker_threads = 1;
+  StartServer(settings);
+  constexpr int kUsers = 16;
+  struct User {
+    std::int64_t id = 0;
+    std::string auth;
+  };
+  std::vector<User> users;
+  for (int i = 0; i < kUsers; ++i) {
+    auto created = Send(bhttp::verb::post, "/api/v1/users", R"({"name": "u"})");
+    ASSERT_EQ(created.status, 201);
+    users.push_back(
+        {created.Json().at("data").at("id").as_int64(),
+         "Bearer " + std::string(created.Json().at("data").at("accessToken").as_string())});
+  }
+  auto charge = [&](const User& user, std::int64_t amount) {
+    return Send(bhttp::verb::patch, "/api/v1/users/" + std::to_string(user.id) + "/wallet/charge",
+                R"({"amount": )" + std::to_string(amount) + "}",
+                {{"Authorization", user.auth}, {"Idempotency-Key", "once"}});
+  };
+  std::vector<std::future<Reply>> replies;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kUsers; ++i) {
+      replies.push_back(
+          std::async(std::launch::async, [&, i] { return charge(users[i], 100 + i); }));
+    }
+  }
+  std::vector<int> replays(kUsers, 0);
+  for (std::size_t n = 0; n < replies.size(); ++n) {
+    const int i = static_cast<int>(n % kUsers);
+    auto r = replies[n].get();
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, R"({"data":{"balance":)" + std::to_string(100 + i) + "}}");
+    if (r.headers["Idempotent-Replay"] == "true") ++replays[static_cast<std::size_t>(i)];
+  }
+  const auto tables = db_.Snapshot();
+  for (int i = 0; i < kUsers; ++i) {
+    EXPECT_EQ(replays[static_cast<std::size_t>(i)], 1) << "user " << i;
+    EXPECT_EQ(tables.wallets.at(users[static_cast<std::size_t>(i)].id), domain::Money{100 + i});
+  }
+  std::int64_t ledger = 0;
+  for (const auto& entry : tables.entries) ledger += entry.amount.won;
+  EXPECT_EQ(ledger, kUsers * 100 + kUsers * (kUsers - 1) / 2);
+  // Every charge went through the batches, those answered together and those handed back.
+  const auto metrics = Send(bhttp::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("\nboxoffice_batched_requests_total{kind=\"charge\"} " +
+                         std::to_string(2 * kUsers) + "\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\nboxoffice_batched_requests_total{kind=\"signup\"} " +
+                         std::to_string(kUsers) + "\n"),
+            std::string::npos)
+      << metrics;
+}
+
+// A batch as a worker runs it: answered together, each with its own balance, when every charge
+// goes through; otherwise every charge is handed back to run alone (RetryLater).
+TEST_F(ServerTest, AChargeBatchAnswersEachChargeOrHandsThemAllBack) {
+  std::vector<domain::UserId> users;
+  auto seeded = db_.Write([&](domain::Store& s) -> domain::Result<bool> {
+    for (int i = 0; i < 3; ++i) {
+      users.push_back(s.Users().Create("u", clock_.Now()).id);
+      s.Wallets().Create(users.back(), clock_.Now());
+    }
+    return true;
+  });
+  ASSERT_TRUE(seeded.ok());
+  std::vector<std::optional<Outcome>> outcomes(3);
+  auto batch_of = [&](const std::vector<std::pair<domain::UserId, std::string>>& charges) {
+    std::vector<BatchedCharge> batch;
+    for (std::size_t i = 0; i < charges.size(); ++i) {
+      const auto& [user, key] = charges[i];
+      batch.push_back(
+          {.charge = {.command = {user, domain::Money{100 * static_cast<std::int64_t>(i + 1)}, key},
+                      .request = {user, "wallet.charge", key, "h"}},
+           .reply = [&outcomes, i](std::exception_ptr error, Outcome outcome) {
+             ASSERT_FALSE(error);
+             outcomes[i] = std::move(outcome);
+           }});
+    }
+    return batch;
+  };
+  auto batch = batch_of({{users[0], "a"}, {users[1], "b"}, {users[2], "c"}});
+  handlers::RunChargeBatch(services_, batch);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(outcomes[i].has_value());
+    const auto* response = std::get_if<Response>(&*outcomes[i]);
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, R"({"data":{"balance":)" + std::to_string(100 * (i + 1)) + "}}");
+  }
+  // Key "b" again, first this time: the whole batch is handed back, and nothing is written.
+  outcomes.assign(3, std::nullopt);
+  const auto before = db_.Snapshot();
+  auto repeat = batch_of({{users[1], "b"}, {users[0], "x"}, {users[2], "y"}});
+  handlers::RunChargeBatch(services_, repeat);
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_TRUE(std::holds_alternative<RetryLater>(*outcome));
+  }
+  EXPECT_EQ(db_.Snapshot().entries.size(), before.entries.size());
+  EXPECT_EQ(db_.Snapshot().wallets, before.wallets);
+}
+
+// Sign-ups are served in batches too: many at once each get their own user, wallet and token.
+TEST_F(ServerTest, ConcurrentSignUpsGetTheirOwnUsersWalletsAndTokens) {
+  HttpSettings settings;
+  settings.worker_threads = 1;
+  StartServer(settings);
+  constexpr int kUsers = 24;
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < kUsers; ++i) {
+    replies.push_back(std::async(std::launch::async, [this, i] {
+      return Send(bhttp::verb::post, "/api/v1/users",
+                  R"({"name": "user )" + std::to_string(i) + R"("})");
+    }));
+  }
+  std::set<std::int64_t> ids;
+  for (int i = 0; i < kUsers; ++i) {
+    auto r = replies[static_cast<std::size_t>(i)].get();
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto data = r.Json().at("data");
+    const auto id = data.at("id").as_int64();
+    EXPECT_EQ(data.at("name").as_string(), "user " + std::to_string(i));
+    ids.insert(id);
+    auto wallet =
+        Send(bhttp::verb::get, "/api/v1/users/" + std::to_string(id) + "/wallet", "",
+             {{"Authorization", "Bearer " + std::string(data.at("accessToken").as_string())}});
+    EXPECT_EQ(wallet.status, 200) << wallet.body;
+    EXPECT_EQ(wallet.body, R"({"data":{"balance":0}})");
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kUsers));
+  const auto tables = db_.Snapshot();
+  for (auto id : ids) EXPECT_EQ(tables.wallets.count(id), 1u) << id;
+}
+
+TEST_F(ServerTest, ASignUpBatchAnswersEachOrHandsThemAllBack) {
+  std::vector<std::optional<Outcome>> outcomes(3);
+  auto batch_of = [&](const std::vector<std::string>& names) {
+    std::vector<BatchedSignup> batch;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      batch.push_back({.command = {.name = names[i]},
+                       .reply = [&outcomes, i](std::exception_ptr error, Outcome outcome) {
+                         ASSERT_FALSE(error);
+                         outcomes[i] = std::move(outcome);
+                       }});
+    }
+    return batch;
+  };
+  auto batch = batch_of({"ann", "bo", "cy"});
+  handlers::RunSignupBatch(services_, batch);
+  std::set<std::int64_t> ids;
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(outcomes[i].has_value());
+    const auto* response = std::get_if<Response>(&*outcomes[i]);
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(response->status, 201);
+    const auto data = boost::json::parse(response->body).at("data");
+    EXPECT_EQ(data.at("name").as_string(), std::vector<std::string>({"ann", "bo", "cy"})[i]);
+    ids.insert(data.at("id").as_int64());
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  // A name the use case refuses hands the whole batch back; nothing is written.
+  outcomes.assign(3, std::nullopt);
+  const auto users = db_.Snapshot().wallets.size();
+  auto refused = batch_of({"dee", "   ", "eve"});
+  handlers::RunSignupBatch(services_, refused);
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_TRUE(std::holds_alternative<RetryLater>(*outcome));
+  }
+  EXPECT_EQ(db_.Snapshot().wallets.size(), users);
 }
 
 // A user with 5,000 won, admitted to a concert, with a PENDING reservation of two seats (2,000

@@ -1,15 +1,19 @@
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 
 #include "interfaces/http/http_types.hpp"
 #include "interfaces/http/metrics.hpp"
+#include "interfaces/http/request_batches.hpp"
 #include "interfaces/http/route_table.hpp"
 #include "interfaces/http/server.hpp"
 #include "interfaces/http/services.hpp"
 
 namespace boxoffice::http {
+
+struct Batches;
 
 // What a handler gets: the request, the matched route and the services. Handlers run on a worker
 // thread and may block (they call use cases).
@@ -24,6 +28,8 @@ struct RequestContext {
   // The queue token's check, when the server made it before the handler ran (NeedsActiveUser);
   // RequireActive answers it instead of asking the waiting room again.
   const domain::Result<application::ActiveUser>* active = nullptr;
+  // The server's request batches, for the non-blocking handlers that queue into them.
+  Batches* batches = nullptr;
 };
 
 using Handler = Outcome (*)(RequestContext&);
@@ -33,8 +39,30 @@ Handler HandlerFor(RouteId id);
 
 // How a non-blocking handler answers: exactly once, from any thread. A set `error` is an
 // exception the work threw (mapped to a response as a blocking handler's would be), and the
-// outcome then means nothing.
+// outcome then means nothing. RetryLater hands the request to the route's blocking handler,
+// which then runs on a worker as if the non-blocking one had declined.
 using Reply = std::function<void(std::exception_ptr error, Outcome outcome)>;
+
+// A wallet charge waiting for its batch (WalletChargeAsync, RunChargeBatch).
+struct BatchedCharge {
+  application::ChargeWallet::Together charge;
+  Reply reply;
+};
+
+// A sign-up waiting for its batch (CreateUserAsync, RunSignupBatch).
+struct BatchedSignup {
+  application::CreateUserCommand command;
+  Reply reply;
+};
+
+// The request batches of a server (ADR 0021), which owns them. Each posts its runs with `post`
+// and takes at most `max_batch` requests per run, with at most `max_running` runs at a time.
+struct Batches {
+  Batches(const std::function<void(std::function<void()>)>& post, Services& services,
+          std::size_t max_batch, std::size_t max_running);
+  RequestBatches<BatchedCharge> charges;
+  RequestBatches<BatchedSignup> signups;
+};
 // A handler that answers without blocking when it can, run on an I/O thread: it returns true
 // having started work that ends in one call of `reply` (possibly before it returns), or false
 // having started nothing, and the route's blocking handler then runs on a worker. The context

@@ -11,6 +11,12 @@
 namespace boxoffice::http::handlers {
 
 Outcome CreateUser(RequestContext& ctx);
+// Queues a valid sign-up into the server's sign-up batches (ADR 0021); answers invalid input at
+// once, as CreateUser would.
+bool CreateUserAsync(RequestContext& ctx, Reply reply);
+// Answers a batch of sign-ups: together in one transaction when they all go through, otherwise
+// each by CreateUser (RetryLater). Runs on a worker; does not throw.
+void RunSignupBatch(Services& services, std::vector<BatchedSignup>& batch);
 
 Outcome IssueQueueToken(RequestContext& ctx);
 Outcome QueueStatus(RequestContext& ctx);
@@ -45,6 +51,12 @@ Outcome UserPayments(RequestContext& ctx);
 Outcome UserReservations(RequestContext& ctx);
 Outcome WalletBalance(RequestContext& ctx);
 Outcome WalletCharge(RequestContext& ctx);
+// Queues a valid charge into the server's charge batches (ADR 0021); answers invalid input at
+// once, as WalletCharge would.
+bool WalletChargeAsync(RequestContext& ctx, Reply reply);
+// Answers a batch of charges: together in one transaction when they all go through, otherwise
+// each by WalletCharge on this worker's lane (RetryLater). Runs on a worker; does not throw.
+void RunChargeBatch(Services& services, std::vector<BatchedCharge>& batch);
 Outcome WalletTransactions(RequestContext& ctx);
 
 Outcome AdminCreateConcert(RequestContext& ctx);

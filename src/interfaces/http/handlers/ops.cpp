@@ -20,6 +20,12 @@ Outcome MetricsText(RequestContext& ctx) {
   }
   if (ctx.services.outbox_backlog) gauges.outbox_backlog = ctx.services.outbox_backlog();
   if (ctx.services.write_groups) gauges.write_groups = ctx.services.write_groups();
+  if (ctx.batches) {
+    const auto charges = ctx.batches->charges.Counts();
+    const auto signups = ctx.batches->signups.Counts();
+    gauges.batches = {{"charge", charges.batches, charges.items},
+                      {"signup", signups.batches, signups.items}};
+  }
   return Response{.status = 200,
                   .content_type = "text/plain; version=0.0.4; charset=utf-8",
                   .body = ctx.metrics.Render(gauges)};

@@ -1,4 +1,7 @@
+#include <spdlog/spdlog.h>
+
 #include <boost/json/array.hpp>
+#include <string_view>
 
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
@@ -47,26 +50,90 @@ Outcome WalletBalance(RequestContext& ctx) {
   return Balance(*balance);
 }
 
-Outcome WalletCharge(RequestContext& ctx) {
+namespace {
+
+constexpr std::string_view kChargeScope = "wallet.charge";
+
+// A charge's input, checked in the order every charge is: the caller, the body, the amount.
+struct ChargeInput {
+  domain::UserId user;
+  domain::Money amount;
+  boost::json::object body;
+};
+
+domain::Result<ChargeInput> ReadCharge(const RequestContext& ctx) {
   auto user = RequireSelf(ctx);
-  if (!user) return ErrorResponse(user.error());
+  if (!user) return user.error();
   auto body = BodyObject(ctx);
-  if (!body) return ErrorResponse(body.error());
-  if (auto r = RejectUnknownFields(*body, {"amount"}); !r) return ErrorResponse(r.error());
+  if (!body) return body.error();
+  if (auto r = RejectUnknownFields(*body, {"amount"}); !r) return r.error();
   auto amount = RequiredInt(*body, "amount", 1, domain::kMaxChargeAmount.won,
                             domain::ErrorCode::kInvalidAmount);
-  if (!amount) return ErrorResponse(amount.error());
+  if (!amount) return amount.error();
+  return ChargeInput{*user, domain::Money{*amount}, *std::move(body)};
+}
 
-  const domain::UserId user_id = *user;
-  const domain::Money money{*amount};
-  const std::string key(ctx.request.Header("Idempotency-Key").value_or(""));
+application::ChargeWalletCommand CommandOf(const RequestContext& ctx, const ChargeInput& input) {
+  return {.user_id = input.user,
+          .amount = input.amount,
+          .idempotency_key = std::string(ctx.request.Header("Idempotency-Key").value_or(""))};
+}
+
+}  // namespace
+
+Outcome WalletCharge(RequestContext& ctx) {
+  auto input = ReadCharge(ctx);
+  if (!input) return ErrorResponse(input.error());
+  const auto command = CommandOf(ctx, *input);
   return RunIdempotent<domain::Money>(
-      ctx, user_id, "wallet.charge", *body,
+      ctx, input->user, kChargeScope, input->body,
       [&](const application::TransactionHooks<domain::Money>& hooks) {
-        return ctx.services.charge_wallet.Execute(
-            {.user_id = user_id, .amount = money, .idempotency_key = key}, hooks);
+        return ctx.services.charge_wallet.Execute(command, hooks);
       },
       Balance);
+}
+
+bool WalletChargeAsync(RequestContext& ctx, Reply reply) {
+  if (ctx.batches == nullptr) return false;
+  auto input = ReadCharge(ctx);
+  if (!input) {
+    reply(nullptr, ErrorResponse(input.error()));
+    return true;
+  }
+  auto request = IdempotentRequestOf(ctx, input->user, kChargeScope, input->body);
+  if (!request) {
+    reply(nullptr, ErrorResponse(request.error()));
+    return true;
+  }
+  ctx.batches->charges.Add(
+      {.charge = {.command = CommandOf(ctx, *input), .request = *std::move(request)},
+       .reply = std::move(reply)});
+  return true;
+}
+
+void RunChargeBatch(Services& services, std::vector<BatchedCharge>& batch) {
+  std::vector<application::ChargeWallet::Together> charges;
+  charges.reserve(batch.size());
+  for (const auto& item : batch) charges.push_back(item.charge);
+  std::optional<std::vector<application::StoredResponse>> responses;
+  try {
+    responses = services.charge_wallet.ExecuteTogether(
+        charges, [](domain::Money balance) -> application::StoredResponse {
+          Response built = Balance(balance);
+          return {built.status, std::move(built.body)};
+        });
+  } catch (const std::exception& e) {
+    // Each charge alone meets the same failure and answers it as any request would.
+    spdlog::warn("a batch of {} charges failed, each runs alone: {}", batch.size(), e.what());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!responses) {
+      batch[i].reply(nullptr, RetryLater{});
+      continue;
+    }
+    auto& stored = (*responses)[i];
+    batch[i].reply(nullptr, Response{.status = stored.status, .body = std::move(stored.body)});
+  }
 }
 
 Outcome WalletTransactions(RequestContext& ctx) {

@@ -1,0 +1,59 @@
+"""Sign-ups and charges that arrive together are served in batches (ADR 0021). Through the real
+binary, racing: every request is answered as it would be alone, each write applies once, and a
+request that cannot go through with its batch is answered on its own."""
+
+import uuid
+
+from conftest import Api, data_of, expect_error, external_url, parallel
+
+
+def labelled(text: str, name: str, kind: str) -> float | None:
+    """The value of series `name{kind="..."}` in a /metrics text, None when absent."""
+    prefix = f'{name}{{kind="{kind}"}} '
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return None
+
+
+def test_many_sign_ups_and_charges_at_once_each_apply_once(api: Api) -> None:
+    before = "" if external_url() else api.get("/metrics").text
+    users = parallel(lambda i: api.new_user(f"batch user {i}"), range(40), workers=16)
+    assert len({user.id for user in users}) == len(users)
+    assert all(user.name == f"batch user {i}" for i, user in enumerate(users))
+
+    # Each user charges twice with one key, all at once. One of them sends another amount the
+    # second time: one of its two is charged, the other refused as a reused key, whichever
+    # batch each lands in.
+    mixed = users[0]
+    keys = {user.id: str(uuid.uuid4()) for user in users}
+    calls = [(user, 100 + i) for i, user in enumerate(users)]
+    calls += [(user, 100 + i + (1 if user is mixed else 0)) for i, user in enumerate(users)]
+    responses = parallel(lambda call: api.charge(call[0], call[1], key=keys[call[0].id]), calls,
+                         workers=32)
+
+    for i, user in enumerate(users):
+        mine = [(amount, resp) for (who, amount), resp in zip(calls, responses) if who is user]
+        balance = api.balance(user)
+        assert balance == sum(row["amount"] for row in api.ledger(user))
+        if user is mixed:
+            charged = [amount for amount, resp in mine if resp.status_code == 200]
+            refused = [resp for _, resp in mine if resp.status_code != 200]
+            assert len(charged) == 1 and len(refused) == 1, [r.text for _, r in mine]
+            expect_error(refused[0], 409, "idempotency_key_reused")
+            assert balance == charged[0]
+            continue
+        for amount, resp in mine:
+            assert data_of(resp) == {"balance": amount}
+        assert balance == 100 + i
+        replays = [resp.headers.get("Idempotent-Replay") == "true" for _, resp in mine]
+        assert replays.count(True) == 1, f"user {i}: one charge, one replay"
+
+    if before:  # one server: its own counts
+        after = api.get("/metrics").text
+        for kind, count in (("signup", len(users)), ("charge", len(calls))):
+            requests = labelled(after, "boxoffice_batched_requests_total", kind)
+            batches = labelled(after, "boxoffice_request_batches_total", kind)
+            assert requests is not None and batches is not None, kind
+            assert requests - labelled(before, "boxoffice_batched_requests_total", kind) >= count
+            assert 1 <= batches <= requests

@@ -99,6 +99,72 @@ TEST_P(ReservationRepositoryContract, CreatedReservationIsFoundWithItsSeats) {
                }).has_value());
 }
 
+// The batch forms (ReserveSeats::ExecuteTogether): holds read and moved, and reservations
+// created, several at once; each reservation keeps its own id and seats.
+TEST_P(ReservationRepositoryContract, HoldsAndReservationsTogetherKeepEachTheirOwnRows) {
+  auto seat_ids = [](const std::vector<domain::HeldSeat>& seats) {
+    std::vector<std::int64_t> ids;
+    for (const auto& seat : seats) ids.push_back(seat.seat_id.value);
+    return ids;
+  };
+  const auto first = HoldSeats({0, 2}, T(300'000));
+  const auto second = HoldSeats({1}, T(300'000));
+  const auto third = HoldSeats({3}, T(300'000));
+  const std::vector<domain::HoldId> ids{third.id, first.id, domain::HoldId{999'999}, second.id};
+  auto found = Query(db(), [&](Store& s) { return s.Holds().FindAll(ids); });
+  ASSERT_EQ(found.size(), 4u);
+  ASSERT_TRUE(found[0] && found[1] && found[3]);
+  EXPECT_FALSE(found[2].has_value());
+  EXPECT_EQ(found[0]->id, third.id);
+  EXPECT_EQ(found[1]->id, first.id);
+  EXPECT_EQ(found[1]->seats.size(), 2u);
+  EXPECT_EQ(seat_ids(found[1]->seats), seat_ids(first.seats));
+  EXPECT_EQ(seat_ids(found[3]->seats), seat_ids(second.seats));
+  EXPECT_EQ(found[1]->status, HoldStatus::kActive);
+  EXPECT_EQ(found[1]->user_id, user_);
+  EXPECT_EQ(found[1]->expires_at, T(300'000));
+
+  const std::vector<domain::Hold> holds{first, second, third};
+  auto created = Commit(db(), [&](Store& s) {
+    const std::vector<domain::HoldId> moving{first.id, second.id, third.id};
+    EXPECT_TRUE(s.Holds().TransitionAll(moving, HoldStatus::kActive, HoldStatus::kReserved, T(5)));
+    std::vector<domain::Reservation> drafts;
+    for (const auto& hold : holds) {
+      drafts.push_back({.user_id = hold.user_id,
+                        .concert_id = concert_,
+                        .event_id = hold.event_id,
+                        .hold_id = hold.id,
+                        .status = ReservationStatus::kPending,
+                        .total_seats = static_cast<std::int32_t>(hold.seats.size()),
+                        .total_amount = hold.TotalAmount(),
+                        .expires_at = hold.expires_at,
+                        .concert_start_at = event_.start_at,
+                        .seats = hold.seats});
+    }
+    return s.Reservations().CreateAll(drafts, T(10));
+  });
+  ASSERT_EQ(created.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto reservation = Find(created[i].id);
+    ASSERT_TRUE(reservation.has_value()) << i;
+    EXPECT_EQ(reservation->hold_id, holds[i].id) << "the id of row " << i;
+    EXPECT_EQ(seat_ids(reservation->seats), seat_ids(holds[i].seats)) << i;
+    EXPECT_EQ(reservation->total_amount, holds[i].TotalAmount());
+    EXPECT_EQ(created[i].created_at, T(10));
+  }
+  // Moved once: a second move finds none of them ACTIVE, and is refused whole.
+  auto again = db().Write([&](Store& s) -> domain::Result<void> {
+    const std::vector<domain::HoldId> moving{first.id, second.id};
+    if (!s.Holds().TransitionAll(moving, HoldStatus::kActive, HoldStatus::kReleased, T(20))) {
+      return domain::Fail(domain::ErrorCode::kOccupationAlreadyReleased, "moved");
+    }
+    return {};
+  });
+  EXPECT_FALSE(again.ok());
+  EXPECT_EQ(Query(db(), [&](Store& s) { return s.Holds().Find(first.id); })->status,
+            HoldStatus::kReserved);
+}
+
 TEST_P(ReservationRepositoryContract, FindPendingByHoldSeesOnlyPendingOnes) {
   auto hold = HoldSeats({0}, T(300'000));
   auto created = Reserve(hold);

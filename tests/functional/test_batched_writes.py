@@ -57,3 +57,42 @@ def test_many_sign_ups_and_charges_at_once_each_apply_once(api: Api) -> None:
             assert requests is not None and batches is not None, kind
             assert requests - labelled(before, "boxoffice_batched_requests_total", kind) >= count
             assert 1 <= batches <= requests
+
+
+def test_many_reservations_at_once_each_get_their_own_hold_and_seats(api: Api) -> None:
+    concert = api.make_concert(seat_count=24, price=1_000)
+    users = api.admitted_users(concert, 12)
+    seat_ids = api.seat_ids(users[0], concert.event)
+    holds = [data_of(api.hold(user, concert.event, seat_ids[2 * i:2 * i + 2]), 201)
+             for i, user in enumerate(users)]
+
+    # Everyone reserves at once; the first user also tries the second user's hold, and the
+    # second reserves its own hold twice.
+    calls = [(user, hold["id"]) for user, hold in zip(users, holds)]
+    calls += [(users[0], holds[1]["id"]), (users[1], holds[1]["id"])]
+    responses = parallel(lambda call: api.reserve(call[0], concert.event, call[1]), calls,
+                         workers=len(calls))
+
+    expect_error(responses[len(users)], 403, "occupation_invalid")
+    by_hold = {}
+    for (user, hold_id), resp in zip(calls, responses):
+        if resp.status_code == 201:
+            by_hold.setdefault(hold_id, []).append(data_of(resp, 201))
+    assert sorted(by_hold) == sorted(hold["id"] for hold in holds), "each hold reserved once"
+    assert all(len(reservations) == 1 for reservations in by_hold.values())
+    second = [resp for (user, hold_id), resp in zip(calls, responses)
+              if user is users[1] and hold_id == holds[1]["id"]]
+    assert sorted(resp.status_code for resp in second) == [201, 409]
+    expect_error(next(r for r in second if r.status_code == 409), 409,
+                 "occupation_already_released")
+
+    if not external_url():  # one server: its own counts
+        metrics = api.get("/metrics").text
+        assert labelled(metrics, "boxoffice_batched_requests_total", "reservation") >= len(calls)
+    for user, hold in zip(users, holds):
+        (reservation,) = by_hold[hold["id"]]
+        assert reservation["totalSeats"] == 2
+        assert reservation["totalAmount"] == 2_000
+        assert reservation["status"] == "PENDING"
+        listed = [r for r in api.reservations(user) if r["id"] == reservation["id"]]
+        assert len(listed) == 1, "the reservation is the user's own"

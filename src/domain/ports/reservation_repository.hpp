@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "domain/model/reservation.hpp"
@@ -13,6 +14,15 @@ class ReservationRepository {
 
   // Inserts the reservation (id ignored) with its seats; returns it with its new id.
   virtual Reservation Create(const Reservation& reservation, Instant now) = 0;
+  // Create for each of `reservations`, in order (ReserveSeats::ExecuteTogether). The default
+  // creates them one at a time; an adapter may insert them in one statement.
+  virtual std::vector<Reservation> CreateAll(std::span<const Reservation> reservations,
+                                             Instant now) {
+    std::vector<Reservation> out;
+    out.reserve(reservations.size());
+    for (const auto& reservation : reservations) out.push_back(Create(reservation, now));
+    return out;
+  }
   virtual std::optional<Reservation> Find(ReservationId id) = 0;
   // As Find, with `seats` left empty, for a step that needs only the reservation's own columns
   // (a payment): one statement less.

@@ -234,6 +234,9 @@ class SqlHoldRepository final : public domain::HoldRepository, SqlRepository {
   std::optional<domain::Hold> Find(domain::HoldId id) override;
   bool Transition(domain::HoldId id, domain::HoldStatus from, domain::HoldStatus to,
                   domain::Instant now) override;
+  std::vector<std::optional<domain::Hold>> FindAll(std::span<const domain::HoldId> ids) override;
+  bool TransitionAll(std::span<const domain::HoldId> ids, domain::HoldStatus from,
+                     domain::HoldStatus to, domain::Instant now) override;
   int CountLiveSeats(domain::UserId user, domain::EventId event, domain::Instant now) override;
   int ExpireLapsed(domain::Instant now, int limit) override;
 
@@ -254,6 +257,8 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
  public:
   using SqlRepository::SqlRepository;
   domain::Reservation Create(const domain::Reservation& reservation, domain::Instant now) override;
+  std::vector<domain::Reservation> CreateAll(std::span<const domain::Reservation> reservations,
+                                             domain::Instant now) override;
   std::optional<domain::Reservation> Find(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindWithoutSeats(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindPendingByHold(domain::HoldId hold) override;

@@ -76,6 +76,63 @@ domain::Reservation SqlReservationRepository::Create(const domain::Reservation& 
   return out;
 }
 
+std::vector<domain::Reservation> SqlReservationRepository::CreateAll(
+    std::span<const domain::Reservation> reservations, domain::Instant now) {
+  const std::int64_t step = dialect_.InsertIdStep();
+  if (reservations.size() < 2 || step == 0 || !deferred_) {
+    return ReservationRepository::CreateAll(reservations, now);
+  }
+  // One statement for the reservations, numbered consecutively from LastInsertId (ADR 0021),
+  // and one for all their seats, held until the transaction's next statement.
+  std::string sql =
+      "INSERT INTO reservation (user_id, concert_id, concert_event_id, occupation_id, status, "
+      "total_seats, total_amount, expires_at, concert_start_at, created_at, updated_at) VALUES ";
+  sql::Params params{{"now", sql::ToMs(now)}};
+  for (std::size_t i = 0; i < reservations.size(); ++i) {
+    const auto& r = reservations[i];
+    const std::string n = std::to_string(i);
+    sql += (i > 0 ? ",(" : "(") + (":u" + n) + ", :c" + n + ", :e" + n + ", :h" + n + ", :st" + n +
+           ", :ts" + n + ", :am" + n + ", :x" + n + ", :b" + n + ", :now, :now)";
+    params.push_back({"u" + n, r.user_id.value});
+    params.push_back({"c" + n, r.concert_id.value});
+    params.push_back({"e" + n, r.event_id.value});
+    params.push_back({"h" + n, r.hold_id.value});
+    params.push_back({"st" + n, sql::ToText(r.status)});
+    params.push_back({"ts" + n, std::int64_t{r.total_seats}});
+    params.push_back({"am" + n, r.total_amount.won});
+    params.push_back({"x" + n, sql::ToMs(r.expires_at)});
+    params.push_back({"b" + n, sql::ToMs(r.concert_start_at)});
+  }
+  RunCountedOnce(sql, params);
+  const std::int64_t first = dialect_.LastInsertId(session_);
+
+  std::vector<domain::Reservation> out;
+  out.reserve(reservations.size());
+  std::string seats;
+  sql::Params seat_params;
+  for (std::size_t i = 0; i < reservations.size(); ++i) {
+    domain::Reservation created = reservations[i];
+    created.id = domain::ReservationId{first + static_cast<std::int64_t>(i) * step};
+    created.created_at = now;
+    for (std::size_t k = 0; k < created.seats.size(); ++k) {
+      const auto& seat = created.seats[k];
+      const std::string n = std::to_string(i) + "_" + std::to_string(k);
+      seats += (seats.empty() ? "(:r" : ",(:r") + n + ", :s" + n + ", :num" + n + ", :p" + n + ")";
+      seat_params.push_back({"r" + n, created.id.value});
+      seat_params.push_back({"s" + n, seat.seat_id.value});
+      seat_params.push_back({"num" + n, std::int64_t{seat.seat_number}});
+      seat_params.push_back({"p" + n, seat.price.won});
+    }
+    out.push_back(std::move(created));
+  }
+  if (!seats.empty()) {
+    std::string text(kInsertReservationSeats);
+    text.replace(text.find("{rows}"), 6, seats);
+    RunOrDefer(text, seat_params);
+  }
+  return out;
+}
+
 std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql, std::int64_t key,
                                                                  bool with_seats) {
   domain::Reservation row;

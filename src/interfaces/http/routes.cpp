@@ -86,13 +86,15 @@ AsyncHandler AsyncHandlerFor(RouteId id) {
       return handlers::WalletChargeAsync;
     case RouteId::kCreateUser:
       return handlers::CreateUserAsync;
+    case RouteId::kReserveSeats:
+      return handlers::ReserveSeatsAsync;
     default:
       return nullptr;
   }
 }
 
 Batches::Batches(const std::function<void(std::function<void()>)>& post, Services& services,
-                 std::size_t max_batch, std::size_t max_running)
+                 Metrics& metrics, std::size_t max_batch, std::size_t max_running)
     : charges(
           post,
           [&services](std::vector<BatchedCharge>& batch) {
@@ -103,6 +105,12 @@ Batches::Batches(const std::function<void(std::function<void()>)>& post, Service
           post,
           [&services](std::vector<BatchedSignup>& batch) {
             handlers::RunSignupBatch(services, batch);
+          },
+          max_batch, max_running),
+      reservations(
+          post,
+          [&services, &metrics](std::vector<BatchedReservation>& batch) {
+            handlers::RunReserveBatch(services, metrics, batch);
           },
           max_batch, max_running) {}
 

@@ -243,9 +243,11 @@ struct Server::Impl {
       const Request& request);
   // Runs the route's non-blocking handler here, on the I/O thread; nullopt when it declined (the
   // blocking handler then runs on a worker).
-  asio::awaitable<std::optional<Response>> AnswerInPlace(AsyncHandler handler, Request& request,
-                                                         const RouteMatch& match,
-                                                         const std::string& request_id);
+  // `active`: the queue token's check, for a route that needs an admitted user.
+  asio::awaitable<std::optional<Response>> AnswerInPlace(
+      AsyncHandler handler, Request& request, const RouteMatch& match,
+      const std::string& request_id,
+      const domain::Result<application::ActiveUser>* active = nullptr);
   RequestContext ContextFor(const Request& request, const RouteMatch& match, int attempt,
                             const domain::Result<application::ActiveUser>* active = nullptr) {
     return {.request = request,
@@ -308,7 +310,7 @@ void Server::Impl::Start() {
   workers.emplace(static_cast<std::size_t>(std::max(1, settings.worker_threads)));
   queue_workers.emplace(static_cast<std::size_t>(std::max(1, settings.queue_worker_threads)));
   batches.emplace([this](std::function<void()> run) { asio::post(*workers, std::move(run)); },
-                  services, kMaxBatch, kBatchRuns);
+                  services, metrics, kMaxBatch, kBatchRuns);
   asio::co_spawn(acceptor->get_executor(), Accept(), [](std::exception_ptr e) {
     if (e) spdlog::error("HTTP accept loop ended by an exception");
   });
@@ -555,10 +557,16 @@ asio::awaitable<Response> Server::Impl::Dispatch(Request& request, const RouteMa
     co_return ErrorResponse(domain::ErrorCode::kUnavailable, "server busy, retry shortly");
   }
   if (AsyncHandler async = AsyncHandlerFor(match.route->id)) {
-    std::optional<Response> answered = co_await AnswerInPlace(async, request, match, request_id);
-    if (answered) {
-      pending.fetch_sub(1, std::memory_order_acq_rel);
-      co_return std::move(*answered);
+    // A route for admitted users answers here only when its queue token could be checked here.
+    std::optional<domain::Result<application::ActiveUser>> active;
+    if (NeedsActiveUser(match.route->id)) active = co_await CheckActiveInPlace(request);
+    if (active || !NeedsActiveUser(match.route->id)) {
+      std::optional<Response> answered =
+          co_await AnswerInPlace(async, request, match, request_id, active ? &*active : nullptr);
+      if (answered) {
+        pending.fetch_sub(1, std::memory_order_acq_rel);
+        co_return std::move(*answered);
+      }
     }
   }
   Response response;
@@ -805,9 +813,9 @@ Response Server::Impl::FailureResponse(std::exception_ptr error, const Request& 
 }
 
 asio::awaitable<std::optional<Response>> Server::Impl::AnswerInPlace(
-    AsyncHandler handler, Request& request, const RouteMatch& match,
-    const std::string& request_id) {
-  RequestContext ctx = ContextFor(request, match, 0);
+    AsyncHandler handler, Request& request, const RouteMatch& match, const std::string& request_id,
+    const domain::Result<application::ActiveUser>* active) {
+  RequestContext ctx = ContextFor(request, match, 0, active);
   // Written once, by whichever ends the work first (the reply, or the handler's own throw),
   // before this coroutine is resumed; read after.
   struct Answer {

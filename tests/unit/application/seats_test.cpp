@@ -191,6 +191,52 @@ TEST_F(SeatsTest, ReserveRules) {
   EXPECT_EQ(HoldOf(hold->id).status, HoldStatus::kActive);
 }
 
+TEST_F(SeatsTest, ReservationsTogetherCommitOnceEachWithItsOwnHoldAndSeats) {
+  auto a = Occupy(alice_, {show_.seats[0], show_.seats[1]});
+  auto b = Occupy(bob_, {show_.seats[2]});
+  ASSERT_TRUE(a.ok() && b.ok());
+  clock_.Advance(10s);
+  const int commits = db_.Commits();
+  const std::vector<ReserveSeatsCommand> commands{{{bob_, show_.concert}, show_.event, b->id},
+                                                  {{alice_, show_.concert}, show_.event, a->id}};
+  auto reserved = reserve_.ExecuteTogether(commands);
+  ASSERT_TRUE(reserved.has_value());
+  EXPECT_EQ(db_.Commits(), commits + 1);
+  ASSERT_EQ(reserved->size(), 2u);
+  EXPECT_EQ((*reserved)[0].hold_id, b->id);
+  EXPECT_EQ((*reserved)[0].user_id, bob_);
+  EXPECT_EQ((*reserved)[0].total_amount, domain::Money{1000});
+  EXPECT_EQ((*reserved)[1].hold_id, a->id);
+  EXPECT_EQ((*reserved)[1].total_seats, 2);
+  EXPECT_EQ((*reserved)[1].created_at, clock_.Now());
+  EXPECT_NE((*reserved)[0].id, (*reserved)[1].id);
+  EXPECT_EQ(HoldOf(a->id).status, HoldStatus::kReserved);
+  EXPECT_EQ(ReservationOf((*reserved)[1].id).status, domain::ReservationStatus::kPending);
+}
+
+TEST_F(SeatsTest, ReservationsTogetherWithOneExecuteWouldRefuseWriteNothing) {
+  auto a = Occupy(alice_, {show_.seats[0]});
+  auto b = Occupy(bob_, {show_.seats[2]});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const int commits = db_.Commits();
+  const ReserveSeatsCommand mine{{alice_, show_.concert}, show_.event, a->id};
+  for (const auto& other : {
+           ReserveSeatsCommand{{alice_, show_.concert}, show_.event, b->id},  // not hers
+           ReserveSeatsCommand{{bob_, show_.concert}, show_.event, domain::HoldId{424242}},
+           mine,  // the same hold twice
+       }) {
+    const std::vector<ReserveSeatsCommand> commands{mine, other};
+    EXPECT_FALSE(reserve_.ExecuteTogether(commands).has_value());
+  }
+  ASSERT_TRUE(Reserve(bob_, b->id).ok());
+  const std::vector<ReserveSeatsCommand> reserved_already{
+      mine, {{bob_, show_.concert}, show_.event, b->id}};
+  EXPECT_FALSE(reserve_.ExecuteTogether(reserved_already).has_value());
+  EXPECT_EQ(db_.Commits(), commits + 1) << "only Reserve committed";
+  EXPECT_EQ(HoldOf(a->id).status, HoldStatus::kActive);
+  EXPECT_EQ(db_.Snapshot().reservations.size(), 1u);
+}
+
 TEST_F(SeatsTest, ReleaseGivesSeatsBackAtOnce) {
   auto hold = Occupy(alice_, {show_.seats[0]});
   ASSERT_TRUE(release_.Execute({{alice_, show_.concert}, hold->id}).ok());

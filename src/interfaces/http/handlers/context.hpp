@@ -55,13 +55,20 @@ struct BatchedSignup {
   Reply reply;
 };
 
+// A reservation waiting for its batch (ReserveSeatsAsync, RunReserveBatch).
+struct BatchedReservation {
+  application::ReserveSeatsCommand command;
+  Reply reply;
+};
+
 // The request batches of a server (ADR 0021), which owns them. Each posts its runs with `post`
 // and takes at most `max_batch` requests per run, with at most `max_running` runs at a time.
 struct Batches {
   Batches(const std::function<void(std::function<void()>)>& post, Services& services,
-          std::size_t max_batch, std::size_t max_running);
+          Metrics& metrics, std::size_t max_batch, std::size_t max_running);
   RequestBatches<BatchedCharge> charges;
   RequestBatches<BatchedSignup> signups;
+  RequestBatches<BatchedReservation> reservations;
 };
 // A handler that answers without blocking when it can, run on an I/O thread: it returns true
 // having started work that ends in one call of `reply` (possibly before it returns), or false

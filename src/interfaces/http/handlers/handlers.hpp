@@ -43,6 +43,12 @@ Outcome OccupySeats(RequestContext& ctx);
 Outcome ReleaseOccupation(RequestContext& ctx);
 
 Outcome ReserveSeats(RequestContext& ctx);
+// Queues a valid reservation into the server's reservation batches (ADR 0021) when the queue
+// token was checked on the I/O thread (declines otherwise); answers invalid input at once.
+bool ReserveSeatsAsync(RequestContext& ctx, Reply reply);
+// Answers a batch of reservations: together in one transaction when they all go through,
+// otherwise each by ReserveSeats (RetryLater). Runs on a worker; does not throw.
+void RunReserveBatch(Services& services, Metrics& metrics, std::vector<BatchedReservation>& batch);
 Outcome CancelReservation(RequestContext& ctx);
 
 Outcome Pay(RequestContext& ctx);

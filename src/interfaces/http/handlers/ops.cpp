@@ -23,7 +23,9 @@ Outcome MetricsText(RequestContext& ctx) {
   if (ctx.batches) {
     const auto charges = ctx.batches->charges.Counts();
     const auto signups = ctx.batches->signups.Counts();
+    const auto reservations = ctx.batches->reservations.Counts();
     gauges.batches = {{"charge", charges.batches, charges.items},
+                      {"reservation", reservations.batches, reservations.items},
                       {"signup", signups.batches, signups.items}};
   }
   return Response{.status = 200,

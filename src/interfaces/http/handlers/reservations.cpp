@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
 #include "interfaces/http/json_input.hpp"
@@ -5,22 +7,68 @@
 
 namespace boxoffice::http::handlers {
 
-Outcome ReserveSeats(RequestContext& ctx) {
-  auto who = RequireActive(ctx);
-  if (!who) return ErrorResponse(who.error());
-  auto body = BodyObject(ctx);
-  if (!body) return ErrorResponse(body.error());
-  if (auto r = RejectUnknownFields(*body, {"occupationId"}); !r) return ErrorResponse(r.error());
-  auto hold = RequiredInt(*body, "occupationId", 1, kInt64Max);
-  if (!hold) return ErrorResponse(hold.error());
+namespace {
 
-  auto reservation =
-      ctx.services.reserve_seats.Execute({.who = *who,
+// The reservation `ctx` asks for, or the error to answer.
+domain::Result<application::ReserveSeatsCommand> ReadReserve(const RequestContext& ctx) {
+  auto who = RequireActive(ctx);
+  if (!who) return who.error();
+  auto body = BodyObject(ctx);
+  if (!body) return body.error();
+  if (auto r = RejectUnknownFields(*body, {"occupationId"}); !r) return r.error();
+  auto hold = RequiredInt(*body, "occupationId", 1, kInt64Max);
+  if (!hold) return hold.error();
+  return application::ReserveSeatsCommand{.who = *who,
                                           .event_id = domain::EventId{ctx.params.Get("eventId")},
-                                          .hold_id = domain::HoldId{*hold}});
+                                          .hold_id = domain::HoldId{*hold}};
+}
+
+Response Reserved(Metrics& metrics, const domain::Reservation& reservation) {
+  metrics.ReservationCreated();
+  return DataResponse(ToJson(reservation), 201);
+}
+
+}  // namespace
+
+Outcome ReserveSeats(RequestContext& ctx) {
+  auto command = ReadReserve(ctx);
+  if (!command) return ErrorResponse(command.error());
+  auto reservation = ctx.services.reserve_seats.Execute(*command);
   if (!reservation) return ErrorResponse(reservation.error());
-  ctx.metrics.ReservationCreated();
-  return DataResponse(ToJson(*reservation), 201);
+  return Reserved(ctx.metrics, *reservation);
+}
+
+bool ReserveSeatsAsync(RequestContext& ctx, Reply reply) {
+  // Without the server's check of the queue token, RequireActive would ask the waiting room
+  // here, on the I/O thread.
+  if (ctx.batches == nullptr || ctx.active == nullptr) return false;
+  auto command = ReadReserve(ctx);
+  if (!command) {
+    reply(nullptr, ErrorResponse(command.error()));
+    return true;
+  }
+  ctx.batches->reservations.Add({.command = *std::move(command), .reply = std::move(reply)});
+  return true;
+}
+
+void RunReserveBatch(Services& services, Metrics& metrics, std::vector<BatchedReservation>& batch) {
+  std::vector<application::ReserveSeatsCommand> commands;
+  commands.reserve(batch.size());
+  for (const auto& item : batch) commands.push_back(item.command);
+  std::optional<std::vector<domain::Reservation>> reserved;
+  try {
+    reserved = services.reserve_seats.ExecuteTogether(commands);
+  } catch (const std::exception& e) {
+    // Each reservation alone meets the same failure and answers it as any request would.
+    spdlog::warn("a batch of {} reservations failed, each runs alone: {}", batch.size(), e.what());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (reserved) {
+      batch[i].reply(nullptr, Reserved(metrics, (*reserved)[i]));
+    } else {
+      batch[i].reply(nullptr, RetryLater{});
+    }
+  }
 }
 
 Outcome CancelReservation(RequestContext& ctx) {

@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "application/together.hpp"
 #include "domain/errors.hpp"
 
 namespace boxoffice::application {
@@ -50,7 +51,7 @@ Result<Money> ChargeWallet::Execute(const ChargeWalletCommand& cmd,
 std::optional<std::vector<StoredResponse>> ChargeWallet::ExecuteTogether(
     std::span<const Together> charges,
     const std::function<StoredResponse(domain::Money)>& respond) {
-  std::vector<domain::WalletCredit> credits;
+  std::vector<domain::WalletAmount> credits;
   std::vector<domain::WalletEntry> entries;
   std::vector<domain::UserId> users;
   std::unordered_set<std::int64_t> distinct;
@@ -69,29 +70,23 @@ std::optional<std::vector<StoredResponse>> ChargeWallet::ExecuteTogether(
     users.push_back(cmd.user_id);
   }
   std::vector<StoredResponse> responses;
-  try {
-    auto written = db_.Write([&](domain::Store& store) -> Result<void> {
-      responses.clear();
-      auto& wallets = store.Wallets();
-      if (!wallets.CreditAll(credits, domain::kMaxWalletBalance, now) ||
-          !wallets.AddEntries(entries)) {
-        // Which one is not told: each charge alone finds out (the limit, or a repeat).
-        return Fail(ErrorCode::kWalletLimitExceeded, "a charge of the batch was refused");
-      }
-      const auto balances = wallets.Balances(users);
-      for (std::size_t i = 0; i < charges.size(); ++i) {
-        if (!balances[i]) return Fail(ErrorCode::kUserNotFound, "user not found");
-        responses.push_back(respond(*balances[i]));
-        IdempotencyGuard::RecordLast(store, charges[i].request, responses.back(), now);
-      }
-      return {};
-    });
-    if (!written) return std::nullopt;
-  } catch (const domain::DuplicateRecordError&) {
-    return std::nullopt;  // an Idempotency-Key with a record: its charge replays it alone
-  } catch (const domain::UnavailableError&) {
-    return std::nullopt;  // each charge alone meets the database's state, and answers with it
-  }
+  const bool committed = CommitTogether(db_, [&](domain::Store& store) -> Result<void> {
+    responses.clear();
+    auto& wallets = store.Wallets();
+    if (!wallets.CreditAll(credits, domain::kMaxWalletBalance, now) ||
+        !wallets.AddEntries(entries)) {
+      // Which one is not told: each charge alone finds out (the limit, or a repeat).
+      return Fail(ErrorCode::kWalletLimitExceeded, "a charge of the batch was refused");
+    }
+    const auto balances = wallets.Balances(users);
+    for (std::size_t i = 0; i < charges.size(); ++i) {
+      if (!balances[i]) return Fail(ErrorCode::kUserNotFound, "user not found");
+      responses.push_back(respond(*balances[i]));
+      IdempotencyGuard::RecordLast(store, charges[i].request, responses.back(), now);
+    }
+    return {};
+  });
+  if (!committed) return std::nullopt;
   return responses;
 }
 

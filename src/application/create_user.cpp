@@ -1,7 +1,7 @@
 #include "application/create_user.hpp"
 
 #include "application/text.hpp"
-#include "domain/errors.hpp"
+#include "application/together.hpp"
 
 namespace boxoffice::application {
 
@@ -46,19 +46,15 @@ std::optional<std::vector<CreatedUser>> CreateUser::ExecuteTogether(
   }
   const auto now = clock_.Now();
   std::vector<domain::User> users;
-  try {
-    auto written = db_.Write([&](domain::Store& store) -> domain::Result<bool> {
-      users = store.Users().CreateAll(names, now);
-      std::vector<domain::UserId> ids;
-      ids.reserve(users.size());
-      for (const auto& user : users) ids.push_back(user.id);
-      store.Wallets().CreateAll(ids, now);
-      return true;
-    });
-    if (!written) return std::nullopt;
-  } catch (const domain::UnavailableError&) {
-    return std::nullopt;  // each sign-up alone meets the database's state, and answers with it
-  }
+  const bool committed = CommitTogether(db_, [&](domain::Store& store) -> domain::Result<bool> {
+    users = store.Users().CreateAll(names, now);
+    std::vector<domain::UserId> ids;
+    ids.reserve(users.size());
+    for (const auto& user : users) ids.push_back(user.id);
+    store.Wallets().CreateAll(ids, now);
+    return true;
+  });
+  if (!committed) return std::nullopt;
   std::vector<CreatedUser> out;
   out.reserve(users.size());
   for (auto& user : users) {

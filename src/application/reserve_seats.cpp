@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "application/together.hpp"
 #include "domain/errors.hpp"
 
 namespace boxoffice::application {
@@ -76,27 +77,23 @@ std::optional<std::vector<Reservation>> ReserveSeats::ExecuteTogether(
     holds.push_back(cmd.hold_id);
   }
   std::vector<Reservation> created;
-  try {
-    auto written = db_.Write([&](domain::Store& store) -> Result<bool> {
-      const auto now = clock_.Now();  // as in Execute
-      const auto found = store.Holds().FindAll(holds);
-      std::vector<Reservation> drafts;
-      drafts.reserve(commands.size());
-      for (std::size_t i = 0; i < commands.size(); ++i) {
-        auto draft = Draft(store, commands[i], found[i], now);
-        if (!draft) return draft.error();  // answered by Execute, alone
-        drafts.push_back(*std::move(draft));
-      }
-      if (!store.Holds().TransitionAll(holds, HoldStatus::kActive, HoldStatus::kReserved, now)) {
-        return Fail(ErrorCode::kOccupationAlreadyReleased, "a hold of the batch has moved");
-      }
-      created = store.Reservations().CreateAll(drafts, now);
-      return true;
-    });
-    if (!written) return std::nullopt;
-  } catch (const domain::UnavailableError&) {
-    return std::nullopt;  // each reservation alone meets the database's state, and answers it
-  }
+  const bool committed = CommitTogether(db_, [&](domain::Store& store) -> Result<bool> {
+    const auto now = clock_.Now();  // as in Execute
+    const auto found = store.Holds().FindAll(holds);
+    std::vector<Reservation> drafts;
+    drafts.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      auto draft = Draft(store, commands[i], found[i], now);
+      if (!draft) return draft.error();  // answered by Execute, alone
+      drafts.push_back(*std::move(draft));
+    }
+    if (!store.Holds().TransitionAll(holds, HoldStatus::kActive, HoldStatus::kReserved, now)) {
+      return Fail(ErrorCode::kOccupationAlreadyReleased, "a hold of the batch has moved");
+    }
+    created = store.Reservations().CreateAll(drafts, now);
+    return true;
+  });
+  if (!committed) return std::nullopt;
   return created;
 }
 

@@ -312,5 +312,127 @@ TEST_P(PaymentRepositoryContract, SecondPaymentOfAReservationIsRefusedAndTheTran
   EXPECT_TRUE(Query(db(), [&](Store& s) { return s.Users().Find(next_user); }).has_value());
 }
 
+// The batch forms of a payment (PayReservation::ExecuteTogether): each statement for several
+// reservations, holds, wallets, ledger rows, payments and events at once; every row keeps its
+// own values and ids, and a refusal of any one refuses the whole.
+TEST_P(PaymentRepositoryContract, PaymentsTogetherKeepEachTheirOwnRowsAndIds) {
+  const auto other = NewUser("lee");
+  ASSERT_TRUE(Commit(db(), [&](Store& s) {
+    return s.Wallets().Credit(user_, domain::Money{10'000}, domain::kMaxWalletBalance, T(0)) &&
+           s.Wallets().Credit(other, domain::Money{10'000}, domain::kMaxWalletBalance, T(0));
+  }));
+  const auto first = Reserve(HoldSeats({0, 2}, T(300'000)));
+  const auto second = Reserve(HoldSeats({1}, T(300'000)));
+  const std::vector<domain::ReservationId> ids{second.id, domain::ReservationId{999'999}, first.id};
+  auto found = Query(db(), [&](Store& s) { return s.Reservations().FindAllWithoutSeats(ids); });
+  ASSERT_EQ(found.size(), 3u);
+  ASSERT_TRUE(found[0] && found[2]);
+  EXPECT_FALSE(found[1].has_value());
+  EXPECT_EQ(found[0]->id, second.id);
+  EXPECT_EQ(found[0]->hold_id, second.hold_id);
+  EXPECT_EQ(found[2]->total_amount, first.total_amount);
+  EXPECT_TRUE(found[2]->seats.empty());
+
+  const std::vector<domain::ReservationId> paying{first.id, second.id};
+  const std::vector<domain::SeatRepository::HoldSeats> wrong{{first.hold_id, 2},
+                                                             {second.hold_id, 2}};
+  auto refused = db().Write([&](Store& s) -> domain::Result<void> {
+    if (!s.Reservations().TransitionAll(paying, ReservationStatus::kPending,
+                                        ReservationStatus::kConfirmed, T(5)) ||
+        !s.Seats().ConfirmEvery(wrong, T(5))) {
+      return domain::Fail(domain::ErrorCode::kReservationExpired, "refused");
+    }
+    return {};
+  });
+  EXPECT_FALSE(refused.ok()) << "one seat fewer than asked is a refusal";
+  EXPECT_EQ(Find(first.id)->status, ReservationStatus::kPending) << "rolled back";
+
+  struct Written {
+    std::vector<std::int64_t> entries;
+    std::vector<domain::Payment> payments;
+  };
+  auto written = Commit(db(), [&](Store& s) {
+    const std::vector<domain::SeatRepository::HoldSeats> holds{{first.hold_id, 2},
+                                                               {second.hold_id, 1}};
+    EXPECT_TRUE(s.Reservations().TransitionAll(paying, ReservationStatus::kPending,
+                                               ReservationStatus::kConfirmed, T(5)));
+    EXPECT_TRUE(s.Seats().ConfirmEvery(holds, T(5)));
+    const std::vector<domain::WalletAmount> debits{{user_, domain::Money{6000}},
+                                                   {other, domain::Money{3000}}};
+    EXPECT_TRUE(s.Wallets().DebitAll(debits, T(5)));
+    const std::vector<domain::WalletEntry> entries{
+        {0, user_, domain::WalletEntryType::kUse, domain::Money{-6000}, std::nullopt, T(5)},
+        {0, other, domain::WalletEntryType::kUse, domain::Money{-3000}, std::nullopt, T(5)}};
+    Written out;
+    out.entries = *s.Wallets().AppendEntries(entries);
+    const std::vector<domain::Payment> drafts{{{},
+                                               user_,
+                                               first.id,
+                                               out.entries[0],
+                                               domain::Money{6000},
+                                               domain::PaymentStatus::kSuccess,
+                                               T(5)},
+                                              {{},
+                                               other,
+                                               second.id,
+                                               out.entries[1],
+                                               domain::Money{3000},
+                                               domain::PaymentStatus::kSuccess,
+                                               T(5)}};
+    out.payments = *s.Payments().CreateAll(drafts, T(5));
+    const std::vector<domain::DomainEvent> events{
+        domain::PaymentCompleted{.payment_id = out.payments[0].id, .reservation_id = first.id},
+        domain::PaymentCompleted{.payment_id = out.payments[1].id, .reservation_id = second.id}};
+    s.Outbox().AppendAll(events, T(5));
+    return out;
+  });
+  EXPECT_EQ(Find(first.id)->status, ReservationStatus::kConfirmed);
+  EXPECT_EQ(Find(second.id)->status, ReservationStatus::kConfirmed);
+  for (const auto& seat : Seats(event_.id, T(6))) {
+    EXPECT_EQ(seat.state, seat.seat_number == 4 ? SeatState::kAvailable : SeatState::kReserved)
+        << seat.seat_number;
+  }
+  auto balance = [&](domain::UserId user) {
+    return *Query(db(), [&](Store& s) { return s.Wallets().Balance(user); });
+  };
+  EXPECT_EQ(balance(user_), domain::Money{4000});
+  EXPECT_EQ(balance(other), domain::Money{7000});
+  // Each ledger row and payment has the id it was given.
+  auto entries_of = [&](domain::UserId user) {
+    return Query(db(), [&](Store& s) { return s.Wallets().ListEntries(user, 10); });
+  };
+  EXPECT_EQ(entries_of(user_).front().id, written.entries[0]);
+  EXPECT_EQ(entries_of(user_).front().amount, domain::Money{-6000});
+  EXPECT_EQ(entries_of(other).front().id, written.entries[1]);
+  EXPECT_EQ(entries_of(other).front().amount, domain::Money{-3000});
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto payment = Query(db(), [&](Store& s) { return s.Payments().FindByReservation(paying[i]); });
+    ASSERT_TRUE(payment.has_value());
+    EXPECT_EQ(payment->id, written.payments[i].id) << "the id of row " << i;
+    EXPECT_EQ(payment->wallet_entry_id, written.entries[i]);
+  }
+  EXPECT_EQ(Query(db(), [](Store& s) { return s.Outbox().CountUnpublished(); }), 2);
+
+  // A reservation paid already refuses a batch that pays it again.
+  auto again = Commit(db(), [&](Store& s) {
+    const std::vector<domain::Payment> drafts{{{},
+                                               user_,
+                                               first.id,
+                                               written.entries[0],
+                                               domain::Money{1},
+                                               domain::PaymentStatus::kSuccess,
+                                               T(7)},
+                                              {{},
+                                               other,
+                                               second.id,
+                                               written.entries[1],
+                                               domain::Money{1},
+                                               domain::PaymentStatus::kSuccess,
+                                               T(7)}};
+    return s.Payments().CreateAll(drafts, T(7)).has_value();
+  });
+  EXPECT_FALSE(again);
+}
+
 }  // namespace
 }  // namespace boxoffice::contract

@@ -199,7 +199,7 @@ TEST_P(WalletRepositoryContract, CreateAllRacingOnManyConnectionsGivesEveryNameI
 // an all-or-nothing answer the caller rolls back on.
 TEST_P(WalletRepositoryContract, CreditAllGivesEachWalletItsOwnAmountAndBalancesReadThemInOrder) {
   const auto other = NewUser("lee");
-  const std::vector<domain::WalletCredit> credits{{user_, Money{100}}, {other, Money{250}}};
+  const std::vector<domain::WalletAmount> credits{{user_, Money{100}}, {other, Money{250}}};
   auto balances = Commit(db(), [&](Store& s) -> std::vector<std::optional<Money>> {
     EXPECT_TRUE(s.Wallets().CreditAll(credits, domain::kMaxWalletBalance, T(0)));
     // Read in the same transaction, after the credits: they are seen.
@@ -216,7 +216,7 @@ TEST_P(WalletRepositoryContract, CreditAllGivesEachWalletItsOwnAmountAndBalances
 TEST_P(WalletRepositoryContract, CreditAllIsRefusedWhenAnyWalletWouldPassTheLimitOrIsMissing) {
   const auto other = NewUser("lee");
   ASSERT_TRUE(Credit(900));
-  auto try_all = [&](const std::vector<domain::WalletCredit>& credits) {
+  auto try_all = [&](const std::vector<domain::WalletAmount>& credits) {
     return db().Write([&](Store& s) -> domain::Result<void> {
       if (!s.Wallets().CreditAll(credits, Money{1000}, T(0))) {
         return domain::Fail(domain::ErrorCode::kWalletLimitExceeded, "refused");

@@ -96,3 +96,44 @@ def test_many_reservations_at_once_each_get_their_own_hold_and_seats(api: Api) -
         assert reservation["status"] == "PENDING"
         listed = [r for r in api.reservations(user) if r["id"] == reservation["id"]]
         assert len(listed) == 1, "the reservation is the user's own"
+
+
+def test_many_payments_at_once_each_pay_once_with_their_own_money(api: Api) -> None:
+    concert = api.make_concert(seat_count=24, price=1_000)
+    users = api.admitted_users(concert, 11, balance=5_000)
+    poor = api.admitted_user(concert, balance=1_001)  # for 2,000's worth of seats
+    users.append(poor)
+    seat_ids = api.seat_ids(users[0], concert.event)
+    reservations = [api.book(user, concert.event, seat_ids[2 * i:2 * i + 2])[1]
+                    for i, user in enumerate(users)]
+    keys = [str(uuid.uuid4()) for _ in users]
+
+    # Everyone pays at once; the first user also pays again with the same key, and the second
+    # tries the third user's reservation.
+    calls = [(user, r["id"], key) for user, r, key in zip(users, reservations, keys)]
+    calls += [(users[0], reservations[0]["id"], keys[0]),
+              (users[1], reservations[2]["id"], str(uuid.uuid4()))]
+    responses = parallel(lambda call: api.pay(call[0], call[1], key=call[2]), calls,
+                         workers=len(calls))
+
+    expect_error(responses[-1], 404, "reservation_not_found")
+    first, repeat = responses[0], responses[len(users)]
+    assert first.status_code == repeat.status_code == 201, (first.text, repeat.text)
+    assert data_of(first, 201) == data_of(repeat, 201)
+    assert sorted(r.headers.get("Idempotent-Replay") == "true" for r in (first, repeat)) == [
+        False, True]
+    for i, (user, reservation) in enumerate(zip(users, reservations)):
+        resp = responses[i]
+        balance = api.balance(user)
+        assert balance == sum(row["amount"] for row in api.ledger(user))
+        if user is poor:
+            expect_error(resp, 409, "insufficient_balance")
+            assert balance == 1_001
+            assert api.reservation(user, reservation["id"])["status"] == "PENDING"
+            continue
+        payment = data_of(resp, 201)
+        assert payment["reservationId"] == reservation["id"]
+        assert payment["amount"] == 2_000
+        assert balance == 3_000
+        assert api.reservation(user, reservation["id"])["status"] == "CONFIRMED"
+        assert [p["id"] for p in api.payments(user)] == [payment["id"]]

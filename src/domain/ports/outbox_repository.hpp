@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "domain/model/events.hpp"
@@ -12,6 +13,11 @@ class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
   virtual void Append(const DomainEvent& event, Instant now) = 0;
+  // Append for each of `events`, in order. The default appends them one at a time; an adapter
+  // may insert them in one statement.
+  virtual void AppendAll(std::span<const DomainEvent> events, Instant now) {
+    for (const auto& event : events) Append(event, now);
+  }
   // Claims the oldest unpublished rows that are due (next attempt at or before `now`) and not
   // claimed by another relay (claim at or before `now`), at most `limit`, by setting their claim
   // to `claim_until`. On MySQL the candidates are selected FOR UPDATE SKIP LOCKED, so relays on

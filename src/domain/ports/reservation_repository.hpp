@@ -28,11 +28,28 @@ class ReservationRepository {
   // (a payment): one statement less.
   virtual std::optional<Reservation> FindWithoutSeats(ReservationId id) = 0;
   virtual std::optional<Reservation> FindPendingByHold(HoldId hold) = 0;
+  // FindWithoutSeats for each of `ids`, in their order (PayReservation::ExecuteTogether).
+  virtual std::vector<std::optional<Reservation>> FindAllWithoutSeats(
+      std::span<const ReservationId> ids) {
+    std::vector<std::optional<Reservation>> out;
+    out.reserve(ids.size());
+    for (ReservationId id : ids) out.push_back(FindWithoutSeats(id));
+    return out;
+  }
   // Newest first.
   virtual std::vector<Reservation> ListByUser(UserId user) = 0;
   // Moves the reservation from `from` to `to` if it is still in `from`. Returns whether it moved.
   virtual bool Transition(ReservationId id, ReservationStatus from, ReservationStatus to,
                           Instant now) = 0;
+  // Transition for each of `ids`, which are distinct. True when every reservation moved; false
+  // when any did not: the transaction must be rolled back.
+  virtual bool TransitionAll(std::span<const ReservationId> ids, ReservationStatus from,
+                             ReservationStatus to, Instant now) {
+    for (ReservationId id : ids) {
+      if (!Transition(id, from, to, now)) return false;
+    }
+    return true;
+  }
   // PENDING reservations whose deadline is at or before `now` become EXPIRED, at most `limit`
   // of them, lowest ids first; their holds become EXPIRED too (sweeper; idempotent). Returns
   // the number of reservations expired.

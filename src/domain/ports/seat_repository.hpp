@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "domain/model/catalogue.hpp"
@@ -41,6 +42,20 @@ class SeatRepository {
   // were. The adapter may check it with the transaction's next statement.
   virtual bool ConfirmAll(HoldId hold, int seats, Instant now) {
     return Confirm(hold, now) == seats;
+  }
+  // One hold's part of ConfirmEvery.
+  struct HoldSeats {
+    HoldId hold;
+    int seats = 0;
+  };
+  // ConfirmAll for each of `holds`, which are distinct (PayReservation::ExecuteTogether):
+  // whether every hold had all its seats confirmed. When not, the transaction must be rolled
+  // back.
+  virtual bool ConfirmEvery(std::span<const HoldSeats> holds, Instant now) {
+    for (const auto& h : holds) {
+      if (!ConfirmAll(h.hold, h.seats, now)) return false;
+    }
+    return true;
   }
 
   // HELD seats whose deadline is at or before `now` back to AVAILABLE, at most `limit` of them,

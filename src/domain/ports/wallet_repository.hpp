@@ -9,8 +9,8 @@
 
 namespace boxoffice::domain {
 
-// One wallet's part of WalletRepository::CreditAll.
-struct WalletCredit {
+// One wallet's part of WalletRepository::CreditAll or DebitAll.
+struct WalletAmount {
   UserId user;
   Money amount;
 };
@@ -45,11 +45,33 @@ class WalletRepository {
   // Credit for each of `credits`, whose users are distinct. True when every wallet changed;
   // false when any did not (no wallet, or past max_balance): which did is not told, and the
   // transaction must be rolled back.
-  virtual bool CreditAll(std::span<const WalletCredit> credits, Money max_balance, Instant now) {
+  virtual bool CreditAll(std::span<const WalletAmount> credits, Money max_balance, Instant now) {
     for (const auto& credit : credits) {
       if (!Credit(credit.user, credit.amount, max_balance, now)) return false;
     }
     return true;
+  }
+  // Debit for each of `debits`, whose users are distinct. True when every wallet changed;
+  // false when any did not (no wallet, or too little in it): the transaction must be rolled
+  // back.
+  virtual bool DebitAll(std::span<const WalletAmount> debits, Instant now) {
+    for (const auto& debit : debits) {
+      if (!Debit(debit.user, debit.amount, now)) return false;
+    }
+    return true;
+  }
+  // AppendEntry for each of `entries`: their ids, in order; nullopt when any key is on the
+  // ledger already (the transaction must be rolled back).
+  virtual std::optional<std::vector<std::int64_t>> AppendEntries(
+      std::span<const WalletEntry> entries) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(entries.size());
+    for (const auto& entry : entries) {
+      auto id = AppendEntry(entry);
+      if (!id) return std::nullopt;
+      ids.push_back(*id);
+    }
+    return ids;
   }
   // AddEntry for each of `entries`. False when any key is on the ledger already: the
   // transaction must be rolled back.

@@ -256,13 +256,8 @@ bool SqlHoldRepository::TransitionAll(std::span<const domain::HoldId> ids, domai
   const sql::InList list("h", values);
   sql::Params params{{"to", sql::ToText(to)}, {"now", sql::ToMs(now)}, {"from", sql::ToText(from)}};
   list.AppendTo(params);
-  const std::string text = sql::WithInList(kTransitionHolds, list);
-  const auto rows = static_cast<long long>(ids.size());
-  if (deferred_ && deferred_->assuming()) {
-    deferred_->Expect(text, params, rows);
-    return true;
-  }
-  return RunCountedOnce(text, params) == rows;
+  return RunExpectingOnce(sql::WithInList(kTransitionHolds, list), params,
+                          static_cast<long long>(ids.size()));
 }
 
 bool SqlHoldRepository::Transition(domain::HoldId id, domain::HoldStatus from,

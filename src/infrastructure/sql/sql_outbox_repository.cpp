@@ -40,6 +40,28 @@ void SqlOutboxRepository::Append(const domain::DomainEvent& event, domain::Insta
                             {"now", sql::ToMs(now)}});
 }
 
+void SqlOutboxRepository::AppendAll(std::span<const domain::DomainEvent> events,
+                                    domain::Instant now) {
+  // Held with the transaction's next statement where it can be (MySQL); elsewhere one at a
+  // time, so that texts of every batch size do not pass through the statement cache.
+  if (!deferred_ || events.size() < 2) {
+    OutboxRepository::AppendAll(events, now);
+    return;
+  }
+  std::string sql =
+      "INSERT INTO outbox (event_type, event_key, payload, created_at, next_attempt_at, "
+      "claimed_until, attempts, dead) VALUES ";
+  sql::Params params{{"now", sql::ToMs(now)}};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::string n = std::to_string(i);
+    sql += (i > 0 ? ",(:t" : "(:t") + n + ", :k" + n + ", :p" + n + ", :now, :now, 0, 0, 0)";
+    params.push_back({"t" + n, std::string(domain::EventType(events[i]))});
+    params.push_back({"k" + n, domain::EventKey(events[i])});
+    params.push_back({"p" + n, EncodeEventPayload(events[i])});
+  }
+  RunOrDefer(sql, params);
+}
+
 std::vector<domain::OutboxRecord> SqlOutboxRepository::Claim(domain::Instant now,
                                                              domain::Instant claim_until,
                                                              int limit) {

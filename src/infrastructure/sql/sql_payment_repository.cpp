@@ -41,6 +41,43 @@ std::optional<domain::Payment> SqlPaymentRepository::Create(const domain::Paymen
   return out;
 }
 
+std::optional<std::vector<domain::Payment>> SqlPaymentRepository::CreateAll(
+    std::span<const domain::Payment> payments, domain::Instant now) {
+  const std::int64_t step = dialect_.InsertIdStep();
+  if (payments.size() < 2 || step == 0) return PaymentRepository::CreateAll(payments, now);
+  // One statement for all, numbered consecutively from LastInsertId (ADR 0021).
+  std::string sql =
+      "INSERT INTO payment (user_id, reservation_id, wallet_transaction_id, amount, status, "
+      "method, paid_at, created_at) VALUES ";
+  sql::Params params{{"now", sql::ToMs(now)}};
+  std::vector<domain::Payment> out(payments.begin(), payments.end());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto& p = out[i];
+    // A payment the caller did not time is paid now, as in Create.
+    if (p.paid_at == domain::Instant{}) p.paid_at = now;
+    const std::string n = std::to_string(i);
+    sql += (i > 0 ? ",(:u" : "(:u") + n + ", :r" + n + ", :e" + n + ", :a" + n + ", :s" + n +
+           ", 'WALLET', :p" + n + ", :now)";
+    params.push_back({"u" + n, p.user_id.value});
+    params.push_back({"r" + n, p.reservation_id.value});
+    params.push_back({"e" + n, p.wallet_entry_id});
+    params.push_back({"a" + n, p.amount.won});
+    params.push_back({"s" + n, sql::ToText(p.status)});
+    params.push_back({"p" + n, sql::ToMs(p.paid_at)});
+  }
+  try {
+    RunCountedOnce(sql, params);
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) return std::nullopt;  // a reservation paid already
+    throw;
+  }
+  const std::int64_t first = dialect_.LastInsertId(session_);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].id = domain::PaymentId{first + static_cast<std::int64_t>(i) * step};
+  }
+  return out;
+}
+
 std::vector<domain::Payment> SqlPaymentRepository::Query(const char* sql, std::int64_t key) {
   domain::Payment row;
   std::string status;

@@ -122,6 +122,16 @@ class SqlRepository {
     return st.AffectedRows();
   }
 
+  // RunExpecting for a batch's statement (RunCountedOnce's texts): whether it matched exactly
+  // `rows` rows, or, while the transaction may assume, held to be checked later (true).
+  bool RunExpectingOnce(const std::string& sql, const sql::Params& params, long long rows) {
+    if (deferred_ && deferred_->assuming()) {
+      deferred_->Expect(sql, params, rows);
+      return true;
+    }
+    return RunCountedOnce(sql, params) == rows;
+  }
+
   // Runs an insert and returns the new row's id; held writes go in the same round trip.
   std::int64_t InsertForId(const std::string& sql, const sql::Params& params) {
     RunCounted(sql, params);
@@ -202,6 +212,7 @@ class SqlSeatRepository final : public domain::SeatRepository, SqlRepository {
   int Release(domain::HoldId hold) override;
   int Confirm(domain::HoldId hold, domain::Instant now) override;
   bool ConfirmAll(domain::HoldId hold, int seats, domain::Instant now) override;
+  bool ConfirmEvery(std::span<const HoldSeats> holds, domain::Instant now) override;
   int ReleaseLapsed(domain::Instant now, int limit) override;
 
  private:
@@ -262,6 +273,10 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
   std::optional<domain::Reservation> Find(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindWithoutSeats(domain::ReservationId id) override;
   std::optional<domain::Reservation> FindPendingByHold(domain::HoldId hold) override;
+  std::vector<std::optional<domain::Reservation>> FindAllWithoutSeats(
+      std::span<const domain::ReservationId> ids) override;
+  bool TransitionAll(std::span<const domain::ReservationId> ids, domain::ReservationStatus from,
+                     domain::ReservationStatus to, domain::Instant now) override;
   std::vector<domain::Reservation> ListByUser(domain::UserId user) override;
   bool Transition(domain::ReservationId id, domain::ReservationStatus from,
                   domain::ReservationStatus to, domain::Instant now) override;
@@ -269,6 +284,8 @@ class SqlReservationRepository final : public domain::ReservationRepository, Sql
 
  private:
   std::vector<domain::Reservation> Query(const char* sql, std::int64_t key, bool with_seats = true);
+  // The reservations `st` returns (its parameters bound), with their seats when `with_seats`.
+  std::vector<domain::Reservation> Fetch(sql::Statement& st, bool with_seats);
 };
 
 class SqlPaymentRepository final : public domain::PaymentRepository, SqlRepository {
@@ -276,6 +293,8 @@ class SqlPaymentRepository final : public domain::PaymentRepository, SqlReposito
   using SqlRepository::SqlRepository;
   std::optional<domain::Payment> Create(const domain::Payment& payment,
                                         domain::Instant now) override;
+  std::optional<std::vector<domain::Payment>> CreateAll(std::span<const domain::Payment> payments,
+                                                        domain::Instant now) override;
   std::optional<domain::Payment> FindByReservation(domain::ReservationId id) override;
   std::vector<domain::Payment> ListByUser(domain::UserId user) override;
 
@@ -294,8 +313,11 @@ class SqlWalletRepository final : public domain::WalletRepository, SqlRepository
   bool Debit(domain::UserId user, domain::Money amount, domain::Instant now) override;
   std::optional<std::int64_t> AppendEntry(const domain::WalletEntry& entry) override;
   bool AddEntry(const domain::WalletEntry& entry) override;
-  bool CreditAll(std::span<const domain::WalletCredit> credits, domain::Money max_balance,
+  bool CreditAll(std::span<const domain::WalletAmount> credits, domain::Money max_balance,
                  domain::Instant now) override;
+  bool DebitAll(std::span<const domain::WalletAmount> debits, domain::Instant now) override;
+  std::optional<std::vector<std::int64_t>> AppendEntries(
+      std::span<const domain::WalletEntry> entries) override;
   bool AddEntries(std::span<const domain::WalletEntry> entries) override;
   std::vector<std::optional<domain::Money>> Balances(
       std::span<const domain::UserId> users) override;
@@ -313,6 +335,7 @@ class SqlOutboxRepository final : public domain::OutboxRepository, SqlRepository
  public:
   using SqlRepository::SqlRepository;
   void Append(const domain::DomainEvent& event, domain::Instant now) override;
+  void AppendAll(std::span<const domain::DomainEvent> events, domain::Instant now) override;
   std::vector<domain::OutboxRecord> Claim(domain::Instant now, domain::Instant claim_until,
                                           int limit) override;
   void MarkPublished(const std::vector<std::int64_t>& ids, domain::Instant now) override;

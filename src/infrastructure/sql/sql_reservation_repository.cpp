@@ -21,6 +21,7 @@ constexpr const char* kInsertReservationSeats =
   "SELECT id, user_id, concert_id, concert_event_id, occupation_id, status, total_seats, " \
   "total_amount, expires_at, concert_start_at, created_at FROM reservation "
 constexpr const char* kSelectById = BOXOFFICE_RESERVATION_COLUMNS "WHERE id = :key";
+constexpr const char* kSelectByIds = BOXOFFICE_RESERVATION_COLUMNS "WHERE id IN ({in})";
 constexpr const char* kSelectPendingByHold =
     BOXOFFICE_RESERVATION_COLUMNS "WHERE occupation_id = :key AND status = 'PENDING'";
 constexpr const char* kSelectByUser =
@@ -32,6 +33,8 @@ constexpr const char* kSelectSeats =
     "WHERE reservation_id IN ({in}) ORDER BY reservation_id, seat_number";
 constexpr const char* kTransitionReservation =
     "UPDATE reservation SET status = :to, updated_at = :now WHERE id = :id AND status = :from";
+constexpr const char* kTransitionReservations =
+    "UPDATE reservation SET status = :to, updated_at = :now WHERE id IN ({in}) AND status = :from";
 // A batch of lapsed reservations (SelectIds); the dialect appends FOR UPDATE (see ExpireLapsed).
 constexpr const char* kSelectLapsed =
     "SELECT id FROM reservation WHERE status = 'PENDING' AND expires_at <= :at "
@@ -135,17 +138,22 @@ std::vector<domain::Reservation> SqlReservationRepository::CreateAll(
 
 std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql, std::int64_t key,
                                                                  bool with_seats) {
+  sql::Statement st = Prepare(sql);
+  st.Bind(soci::use(key, "key"));
+  return Fetch(st, with_seats);
+}
+
+std::vector<domain::Reservation> SqlReservationRepository::Fetch(sql::Statement& st,
+                                                                 bool with_seats) {
   domain::Reservation row;
   std::string status;
   std::int64_t expires = 0;
   std::int64_t start = 0;
   std::int64_t created = 0;
-  sql::Statement st = Prepare(sql);
-  st.Bind(soci::use(key, "key"), soci::into(row.id.value), soci::into(row.user_id.value),
-          soci::into(row.concert_id.value), soci::into(row.event_id.value),
-          soci::into(row.hold_id.value), soci::into(status), soci::into(row.total_seats),
-          soci::into(row.total_amount.won), soci::into(expires), soci::into(start),
-          soci::into(created));
+  st.Bind(soci::into(row.id.value), soci::into(row.user_id.value), soci::into(row.concert_id.value),
+          soci::into(row.event_id.value), soci::into(row.hold_id.value), soci::into(status),
+          soci::into(row.total_seats), soci::into(row.total_amount.won), soci::into(expires),
+          soci::into(start), soci::into(created));
   st.Execute(false);
   std::vector<domain::Reservation> out;
   std::vector<std::int64_t> ids;
@@ -172,6 +180,45 @@ std::vector<domain::Reservation> SqlReservationRepository::Query(const char* sql
   for (std::size_t i = 0; i < out.size(); ++i) index[out[i].id.value] = i;
   while (seats.Fetch()) out[index.at(reservation_id)].seats.push_back(seat);
   return out;
+}
+
+std::vector<std::optional<domain::Reservation>> SqlReservationRepository::FindAllWithoutSeats(
+    std::span<const domain::ReservationId> ids) {
+  std::vector<std::int64_t> values;
+  values.reserve(ids.size());
+  for (domain::ReservationId id : ids) values.push_back(id.value);
+  sql::InList list("k", values);
+  std::unordered_map<std::int64_t, domain::Reservation> found;
+  if (!list.empty()) {
+    sql::Statement st = PrepareInList(sql::WithInList(kSelectByIds, list), list);
+    list.BindTo(st);
+    for (auto& reservation : Fetch(st, /*with_seats=*/false)) {
+      const auto id = reservation.id.value;
+      found.emplace(id, std::move(reservation));
+    }
+  }
+  std::vector<std::optional<domain::Reservation>> out;
+  out.reserve(ids.size());
+  for (domain::ReservationId id : ids) {
+    auto it = found.find(id.value);
+    out.push_back(it == found.end() ? std::nullopt
+                                    : std::optional<domain::Reservation>(it->second));
+  }
+  return out;
+}
+
+bool SqlReservationRepository::TransitionAll(std::span<const domain::ReservationId> ids,
+                                             domain::ReservationStatus from,
+                                             domain::ReservationStatus to, domain::Instant now) {
+  if (ids.empty()) return true;
+  std::vector<std::int64_t> values;
+  values.reserve(ids.size());
+  for (domain::ReservationId id : ids) values.push_back(id.value);
+  const sql::InList list("k", values);
+  sql::Params params{{"to", sql::ToText(to)}, {"now", sql::ToMs(now)}, {"from", sql::ToText(from)}};
+  list.AppendTo(params);
+  return RunExpectingOnce(sql::WithInList(kTransitionReservations, list), params,
+                          static_cast<long long>(ids.size()));
 }
 
 std::optional<domain::Reservation> SqlReservationRepository::Find(domain::ReservationId id) {

@@ -47,6 +47,10 @@ constexpr const char* kReleaseSeats =
 constexpr const char* kConfirmSeats =
     "UPDATE seat SET state = 'RESERVED' "
     "WHERE hold_id = :hold AND +state = 'HELD' AND +held_until > :now";
+// The same for a batch of holds: "{in}" is replaced by their ids.
+constexpr const char* kConfirmSeatsOfHolds =
+    "UPDATE seat SET state = 'RESERVED' "
+    "WHERE hold_id IN ({in}) AND +state = 'HELD' AND +held_until > :now";
 // A batch of lapsed seats (SelectIds), then the conditional release by primary key.
 constexpr const char* kSelectLapsedSeats =
     "SELECT id FROM seat WHERE state = 'HELD' AND held_until <= :at ORDER BY id LIMIT :limit";
@@ -175,6 +179,21 @@ int SqlSeatRepository::Confirm(domain::HoldId hold, domain::Instant now) {
 bool SqlSeatRepository::ConfirmAll(domain::HoldId hold, int seats, domain::Instant now) {
   return RunExpecting(kConfirmSeats, {{"hold", hold.value}, {"now", sql::ToMs(now)}}, seats) ==
          seats;
+}
+
+bool SqlSeatRepository::ConfirmEvery(std::span<const HoldSeats> holds, domain::Instant now) {
+  if (holds.empty()) return true;
+  std::vector<std::int64_t> ids;
+  long long seats = 0;
+  for (const auto& h : holds) {
+    ids.push_back(h.hold.value);
+    seats += h.seats;
+  }
+  const sql::InList list("h", ids);
+  sql::Params params{{"now", sql::ToMs(now)}};
+  list.AppendTo(params);
+  // Each hold's seats are its own (hold_id), so the total matches only if every hold's does.
+  return RunExpectingOnce(sql::WithInList(kConfirmSeatsOfHolds, list), params, seats);
 }
 
 int SqlSeatRepository::ReleaseLapsed(domain::Instant now, int limit) {

@@ -137,44 +137,31 @@ bool SqlWalletRepository::AddEntry(const domain::WalletEntry& entry) {
 
 namespace {
 
-// "CASE user_id WHEN :u0 THEN :a0 WHEN :u1 THEN :a1 ... END": each credit's amount by its user.
-std::string AmountByUser(std::size_t count) {
-  std::string out = "CASE user_id";
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::string n = std::to_string(i);
-    out += " WHEN :u" + n + " THEN :a" + n;
-  }
-  return out + " END";
-}
-
-}  // namespace
-
-bool SqlWalletRepository::CreditAll(std::span<const domain::WalletCredit> credits,
-                                    domain::Money max_balance, domain::Instant now) {
-  if (credits.empty()) return true;
-  // One statement for all: each wallet gains its own amount under the same limit as Credit's.
+// One UPDATE of every wallet in `changes`, and its values: each balance moves by its own
+// amount (`sign` '+' or '-') where `condition` holds, "{amount}" in it standing for that amount.
+std::pair<std::string, sql::Params> WalletsUpdate(std::span<const domain::WalletAmount> changes,
+                                                  char sign, std::string_view condition,
+                                                  domain::Instant now) {
   std::string users;
-  sql::Params params{{"now", sql::ToMs(now)}, {"max", max_balance.won}};
-  for (std::size_t i = 0; i < credits.size(); ++i) {
+  std::string amount = "CASE user_id";
+  sql::Params params{{"now", sql::ToMs(now)}};
+  for (std::size_t i = 0; i < changes.size(); ++i) {
     const std::string n = std::to_string(i);
     users += (i > 0 ? ",:u" : ":u") + n;
-    params.push_back({"u" + n, credits[i].user.value});
-    params.push_back({"a" + n, credits[i].amount.won});
+    amount += " WHEN :u" + n + " THEN :a" + n;
+    params.push_back({"u" + n, changes[i].user.value});
+    params.push_back({"a" + n, changes[i].amount.won});
   }
-  const std::string amount = AmountByUser(credits.size());
-  const std::string sql = "UPDATE wallet SET balance = balance + " + amount +
-                          ", updated_at = :now WHERE user_id IN (" + users +
-                          ") AND balance <= :max - " + amount;
-  const auto rows = static_cast<long long>(credits.size());
-  if (deferred_ && deferred_->assuming()) {
-    deferred_->Expect(sql, params, rows);
-    return true;
-  }
-  return RunCountedOnce(sql, params) == rows;
+  amount += " END";
+  std::string where(condition);
+  where.replace(where.find("{amount}"), 8, amount);
+  return {"UPDATE wallet SET balance = balance " + std::string(1, sign) + " " + amount +
+              ", updated_at = :now WHERE user_id IN (" + users + ") AND " + where,
+          std::move(params)};
 }
 
-bool SqlWalletRepository::AddEntries(std::span<const domain::WalletEntry> entries) {
-  if (entries.empty()) return true;
+// One INSERT of every entry's ledger row, and its values.
+std::pair<std::string, sql::Params> EntriesInsert(std::span<const domain::WalletEntry> entries) {
   std::string sql =
       "INSERT INTO wallet_transaction (user_id, type, amount, idempotency_key, created_at) "
       "VALUES ";
@@ -190,6 +177,50 @@ bool SqlWalletRepository::AddEntries(std::span<const domain::WalletEntry> entrie
     if (entry.idempotency_key) params.push_back({"k" + n, *entry.idempotency_key});
     params.push_back({"at" + n, sql::ToMs(entry.created_at)});
   }
+  return {std::move(sql), std::move(params)};
+}
+
+}  // namespace
+
+bool SqlWalletRepository::CreditAll(std::span<const domain::WalletAmount> credits,
+                                    domain::Money max_balance, domain::Instant now) {
+  // Each wallet gains its own amount under the same limit as Credit's.
+  auto [sql, params] = WalletsUpdate(credits, '+', "balance <= :max - {amount}", now);
+  params.push_back({"max", max_balance.won});
+  return credits.empty() || RunExpectingOnce(sql, params, static_cast<long long>(credits.size()));
+}
+
+bool SqlWalletRepository::DebitAll(std::span<const domain::WalletAmount> debits,
+                                   domain::Instant now) {
+  // Each wallet loses its own amount, only where it has that much, as Debit's.
+  const auto [sql, params] = WalletsUpdate(debits, '-', "balance >= {amount}", now);
+  return debits.empty() || RunExpectingOnce(sql, params, static_cast<long long>(debits.size()));
+}
+
+std::optional<std::vector<std::int64_t>> SqlWalletRepository::AppendEntries(
+    std::span<const domain::WalletEntry> entries) {
+  const std::int64_t step = dialect_.InsertIdStep();
+  if (entries.size() < 2 || step == 0) return WalletRepository::AppendEntries(entries);
+  try {
+    const auto [sql, params] = EntriesInsert(entries);
+    RunCountedOnce(sql, params);
+  } catch (const soci::soci_error& e) {
+    if (dialect_.IsUniqueViolation(e)) return std::nullopt;
+    throw;
+  }
+  // Numbered consecutively from LastInsertId (ADR 0021).
+  const std::int64_t first = dialect_.LastInsertId(session_);
+  std::vector<std::int64_t> ids;
+  ids.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    ids.push_back(first + static_cast<std::int64_t>(i) * step);
+  }
+  return ids;
+}
+
+bool SqlWalletRepository::AddEntries(std::span<const domain::WalletEntry> entries) {
+  if (entries.empty()) return true;
+  const auto [sql, params] = EntriesInsert(entries);
   // As AddEntry: a key already on the ledger is found by the run without assuming.
   if (HoldAssumingNew(sql, params)) return true;
   try {

@@ -88,6 +88,8 @@ AsyncHandler AsyncHandlerFor(RouteId id) {
       return handlers::CreateUserAsync;
     case RouteId::kReserveSeats:
       return handlers::ReserveSeatsAsync;
+    case RouteId::kPay:
+      return handlers::PayAsync;
     default:
       return nullptr;
   }
@@ -111,6 +113,12 @@ Batches::Batches(const std::function<void(std::function<void()>)>& post, Service
           post,
           [&services, &metrics](std::vector<BatchedReservation>& batch) {
             handlers::RunReserveBatch(services, metrics, batch);
+          },
+          max_batch, max_running),
+      payments(
+          post,
+          [&services, &metrics](std::vector<BatchedPayment>& batch) {
+            handlers::RunPayBatch(services, metrics, batch);
           },
           max_batch, max_running) {}
 

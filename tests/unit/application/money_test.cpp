@@ -87,6 +87,105 @@ TEST_F(MoneyTest, PayConfirmsSellsDebitsAndPublishes) {
   EXPECT_EQ(event.amount, Money{2000});
 }
 
+// PayReservation::ExecuteTogether: several first payments in one transaction.
+class PayTogetherTest : public MoneyTest {
+ protected:
+  // `user` holds and reserves the seats at `indexes`.
+  domain::Reservation ReservedSeats(domain::UserId user, std::vector<std::size_t> indexes) {
+    OccupySeats occupy(db_, policies_, clock_);
+    ReserveSeats reserve(db_, clock_);
+    std::vector<domain::SeatId> seats;
+    for (auto i : indexes) seats.push_back(show_.seats[i]);
+    auto hold = occupy.Execute({{user, show_.concert}, show_.event, seats});
+    EXPECT_TRUE(hold.ok());
+    auto r = reserve.Execute({{user, show_.concert}, show_.event, hold->id});
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+  static PayReservation::Together Of(domain::UserId user, domain::ConcertId concert,
+                                     domain::ReservationId id, const std::string& key) {
+    return {.command = {{user, concert}, id}, .request = {user, "payments", key, "h"}};
+  }
+  std::optional<std::vector<PayReservation::PaidTogether>> Together(
+      const std::vector<PayReservation::Together>& payments) {
+    return pay_.ExecuteTogether(payments, [](const PaidReservation& paid) -> StoredResponse {
+      return {201, std::to_string(paid.payment.id.value)};
+    });
+  }
+};
+
+TEST_F(PayTogetherTest, EachPaymentCommitsWithItsOwnRowsInOneTransaction) {
+  const auto mine = ReservedSeats(alice_, {0, 1});
+  const auto bobs = ReservedSeats(bob_, {2});
+  clock_.Advance(30s);
+  const int commits = db_.Commits();
+  auto paid =
+      Together({Of(bob_, show_.concert, bobs.id, "b"), Of(alice_, show_.concert, mine.id, "a")});
+  ASSERT_TRUE(paid.has_value());
+  EXPECT_EQ(db_.Commits(), commits + 1);
+  ASSERT_EQ(paid->size(), 2u);
+  EXPECT_EQ((*paid)[0].paid.payment.reservation_id, bobs.id);
+  EXPECT_EQ((*paid)[0].paid.payment.amount, Money{1000});
+  EXPECT_EQ((*paid)[0].paid.seat_count, 1);
+  EXPECT_EQ((*paid)[1].paid.payment.reservation_id, mine.id);
+  EXPECT_EQ((*paid)[1].paid.payment.amount, Money{2000});
+  EXPECT_EQ((*paid)[1].paid.payment.paid_at, clock_.Now());
+  EXPECT_EQ((*paid)[1].response.body, std::to_string((*paid)[1].paid.payment.id.value));
+  EXPECT_EQ(Balance(alice_), Money{3000});
+  EXPECT_EQ(Balance(bob_), Money{4000});
+  EXPECT_EQ(LedgerSum(bob_), Money{4000});
+  EXPECT_EQ(ReservationOf(mine.id).status, ReservationStatus::kConfirmed);
+  EXPECT_EQ(StateOf(show_, show_.seats[2]), SeatState::kReserved);
+
+  const auto tables = db_.Snapshot();
+  for (const auto& done : *paid) {
+    const auto& payment = done.paid.payment;
+    bool found = false;
+    for (const auto& entry : tables.entries) {
+      if (entry.id != payment.wallet_entry_id) continue;
+      found = true;
+      EXPECT_EQ(entry.user_id, payment.user_id);
+      EXPECT_EQ(entry.amount, Money{0} - payment.amount);
+    }
+    EXPECT_TRUE(found) << "the payment's ledger row";
+    EXPECT_EQ(tables.idempotency.count(
+                  {payment.user_id.value, "payments", payment.user_id == alice_ ? "a" : "b"}),
+              1u);
+  }
+  ASSERT_EQ(tables.outbox.size(), 2u);
+  for (const auto& [id, row] : tables.outbox) {
+    const auto& event = std::get<domain::PaymentCompleted>(row.record.event);
+    const auto& done = event.user_id == alice_ ? (*paid)[1] : (*paid)[0];
+    EXPECT_EQ(event.payment_id, done.paid.payment.id);
+    EXPECT_EQ(event.seat_count, done.paid.seat_count);
+  }
+}
+
+TEST_F(PayTogetherTest, APaymentExecuteWouldRefuseMakesTheBatchWriteNothing) {
+  const auto mine = ReservedSeats(alice_, {0, 1});
+  const auto poor = NewUser(Money{500});
+  const auto theirs = ReservedSeats(poor, {2});
+  const int commits = db_.Commits();
+  const auto outbox = db_.Snapshot().outbox.size();
+  for (const auto& other : {
+           Of(poor, show_.concert, theirs.id, "p"),           // too little in the wallet
+           Of(bob_, show_.concert, theirs.id, "b"),           // not bob's
+           Of(alice_, show_.concert, theirs.id, "a2"),        // alice twice
+           Of(poor, domain::ConcertId{999}, theirs.id, "p"),  // another concert's token
+       }) {
+    EXPECT_FALSE(Together({Of(alice_, show_.concert, mine.id, "a"), other}).has_value());
+  }
+  EXPECT_EQ(db_.Commits(), commits);
+  EXPECT_EQ(Balance(alice_), Money{5000});
+  EXPECT_EQ(ReservationOf(mine.id).status, ReservationStatus::kPending);
+  EXPECT_EQ(StateOf(show_, show_.seats[0]), SeatState::kHeld);
+  EXPECT_EQ(db_.Snapshot().outbox.size(), outbox);
+  EXPECT_TRUE(db_.Snapshot().payments.empty());
+  // Alone, each is answered as before.
+  EXPECT_EQ(CodeOf(Pay(poor, theirs.id)), ErrorCode::kInsufficientBalance);
+  EXPECT_TRUE(Pay(alice_, mine.id).ok());
+}
+
 TEST_F(MoneyTest, PayingTwiceIsAlreadyConfirmed) {
   auto r = Reserved(alice_);
   ASSERT_TRUE(Pay(alice_, r.id).ok());

@@ -1,9 +1,14 @@
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/object.hpp>
+#include <cstddef>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "application/idempotency_guard.hpp"
 #include "application/queue_access.hpp"
@@ -75,6 +80,28 @@ Outcome RunIdempotent(
       });
   if (reply && !reply->replay && succeeded && committed) committed(*succeeded);
   return IdempotentOutcome(ctx, reply, std::move(built));
+}
+
+// Runs a batch's use case (ADR 0021) on this worker and answers each request of `batch` (items
+// with a `reply`): with `answer(result[i])` when `run` served them together (its optional holds
+// one result per request), otherwise, or when it threw, by handing each back to its route's
+// blocking handler (RetryLater), which answers it alone.
+template <class Item, class Run, class Answer>
+void AnswerBatch(std::string_view kind, std::vector<Item>& batch, Run&& run, Answer&& answer) {
+  decltype(run()) together;
+  try {
+    together = run();
+  } catch (const std::exception& e) {
+    // Each request alone meets the same failure and answers it as any request would.
+    spdlog::warn("a batch of {} {} failed, each runs alone: {}", batch.size(), kind, e.what());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (together) {
+      batch[i].reply(nullptr, Outcome(answer((*together)[i])));
+    } else {
+      batch[i].reply(nullptr, RetryLater{});
+    }
+  }
 }
 
 }  // namespace boxoffice::http

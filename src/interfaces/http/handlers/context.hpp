@@ -61,6 +61,12 @@ struct BatchedReservation {
   Reply reply;
 };
 
+// A payment waiting for its batch (PayAsync, RunPayBatch).
+struct BatchedPayment {
+  application::PayReservation::Together payment;
+  Reply reply;
+};
+
 // The request batches of a server (ADR 0021), which owns them. Each posts its runs with `post`
 // and takes at most `max_batch` requests per run, with at most `max_running` runs at a time.
 struct Batches {
@@ -69,6 +75,7 @@ struct Batches {
   RequestBatches<BatchedCharge> charges;
   RequestBatches<BatchedSignup> signups;
   RequestBatches<BatchedReservation> reservations;
+  RequestBatches<BatchedPayment> payments;
 };
 // A handler that answers without blocking when it can, run on an I/O thread: it returns true
 // having started work that ends in one call of `reply` (possibly before it returns), or false

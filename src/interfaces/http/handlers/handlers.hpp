@@ -52,6 +52,13 @@ void RunReserveBatch(Services& services, Metrics& metrics, std::vector<BatchedRe
 Outcome CancelReservation(RequestContext& ctx);
 
 Outcome Pay(RequestContext& ctx);
+// Queues a valid payment into the server's payment batches (ADR 0021) when the queue token was
+// checked on the I/O thread and admits the payer (declines otherwise: a payer no longer
+// admitted may be repeating a payment that succeeded); answers invalid input at once.
+bool PayAsync(RequestContext& ctx, Reply reply);
+// Answers a batch of payments: together in one transaction when they all go through,
+// otherwise each by Pay (RetryLater). Runs on a worker; does not throw.
+void RunPayBatch(Services& services, Metrics& metrics, std::vector<BatchedPayment>& batch);
 
 Outcome UserPayments(RequestContext& ctx);
 Outcome UserReservations(RequestContext& ctx);

@@ -24,7 +24,9 @@ Outcome MetricsText(RequestContext& ctx) {
     const auto charges = ctx.batches->charges.Counts();
     const auto signups = ctx.batches->signups.Counts();
     const auto reservations = ctx.batches->reservations.Counts();
+    const auto payments = ctx.batches->payments.Counts();
     gauges.batches = {{"charge", charges.batches, charges.items},
+                      {"payment", payments.batches, payments.items},
                       {"reservation", reservations.batches, reservations.items},
                       {"signup", signups.batches, signups.items}};
   }

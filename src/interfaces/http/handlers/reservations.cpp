@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
 #include "interfaces/http/json_input.hpp"
@@ -55,20 +53,9 @@ void RunReserveBatch(Services& services, Metrics& metrics, std::vector<BatchedRe
   std::vector<application::ReserveSeatsCommand> commands;
   commands.reserve(batch.size());
   for (const auto& item : batch) commands.push_back(item.command);
-  std::optional<std::vector<domain::Reservation>> reserved;
-  try {
-    reserved = services.reserve_seats.ExecuteTogether(commands);
-  } catch (const std::exception& e) {
-    // Each reservation alone meets the same failure and answers it as any request would.
-    spdlog::warn("a batch of {} reservations failed, each runs alone: {}", batch.size(), e.what());
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (reserved) {
-      batch[i].reply(nullptr, Reserved(metrics, (*reserved)[i]));
-    } else {
-      batch[i].reply(nullptr, RetryLater{});
-    }
-  }
+  AnswerBatch(
+      "reservations", batch, [&] { return services.reserve_seats.ExecuteTogether(commands); },
+      [&](const domain::Reservation& reservation) { return Reserved(metrics, reservation); });
 }
 
 Outcome CancelReservation(RequestContext& ctx) {

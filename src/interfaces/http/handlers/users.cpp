@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include "interfaces/http/handlers/common.hpp"
 #include "interfaces/http/handlers/handlers.hpp"
 #include "interfaces/http/json_input.hpp"
@@ -54,20 +52,9 @@ void RunSignupBatch(Services& services, std::vector<BatchedSignup>& batch) {
   std::vector<application::CreateUserCommand> commands;
   commands.reserve(batch.size());
   for (const auto& item : batch) commands.push_back(item.command);
-  std::optional<std::vector<application::CreatedUser>> created;
-  try {
-    created = services.create_user.ExecuteTogether(commands);
-  } catch (const std::exception& e) {
-    // Each sign-up alone meets the same failure and answers it as any request would.
-    spdlog::warn("a batch of {} sign-ups failed, each runs alone: {}", batch.size(), e.what());
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (created) {
-      batch[i].reply(nullptr, Created((*created)[i]));
-    } else {
-      batch[i].reply(nullptr, RetryLater{});
-    }
-  }
+  AnswerBatch(
+      "sign-ups", batch, [&] { return services.create_user.ExecuteTogether(commands); },
+      [](const application::CreatedUser& created) { return Created(created); });
 }
 
 }  // namespace boxoffice::http::handlers

@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include <boost/json/array.hpp>
 #include <string_view>
 
@@ -115,25 +113,18 @@ void RunChargeBatch(Services& services, std::vector<BatchedCharge>& batch) {
   std::vector<application::ChargeWallet::Together> charges;
   charges.reserve(batch.size());
   for (const auto& item : batch) charges.push_back(item.charge);
-  std::optional<std::vector<application::StoredResponse>> responses;
-  try {
-    responses = services.charge_wallet.ExecuteTogether(
-        charges, [](domain::Money balance) -> application::StoredResponse {
-          Response built = Balance(balance);
-          return {built.status, std::move(built.body)};
-        });
-  } catch (const std::exception& e) {
-    // Each charge alone meets the same failure and answers it as any request would.
-    spdlog::warn("a batch of {} charges failed, each runs alone: {}", batch.size(), e.what());
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!responses) {
-      batch[i].reply(nullptr, RetryLater{});
-      continue;
-    }
-    auto& stored = (*responses)[i];
-    batch[i].reply(nullptr, Response{.status = stored.status, .body = std::move(stored.body)});
-  }
+  AnswerBatch(
+      "charges", batch,
+      [&] {
+        return services.charge_wallet.ExecuteTogether(
+            charges, [](domain::Money balance) -> application::StoredResponse {
+              Response built = Balance(balance);
+              return {built.status, std::move(built.body)};
+            });
+      },
+      [](application::StoredResponse& stored) {
+        return Response{.status = stored.status, .body = std::move(stored.body)};
+      });
 }
 
 Outcome WalletTransactions(RequestContext& ctx) {

@@ -73,8 +73,8 @@ Handler HandlerFor(RouteId id) {
 }
 
 AsyncHandler AsyncHandlerFor(RouteId id) {
-  // The routes every arrival and every waiting user call many times a second at an opening, and
-  // the concert list they read first.
+  // The routes every arrival and every waiting user call many times a second at an opening, the
+  // concert list they read first, and the write steps served in batches (ADR 0021).
   switch (id) {
     case RouteId::kIssueQueueToken:
       return handlers::IssueQueueTokenAsync;

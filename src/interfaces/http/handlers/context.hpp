@@ -77,6 +77,7 @@ struct Batches {
   RequestBatches<BatchedReservation> reservations;
   RequestBatches<BatchedPayment> payments;
 };
+
 // A handler that answers without blocking when it can, run on an I/O thread: it returns true
 // having started work that ends in one call of `reply` (possibly before it returns), or false
 // having started nothing, and the route's blocking handler then runs on a worker. The context

@@ -228,32 +228,20 @@ std::optional<domain::Hold> SqlHoldRepository::Find(domain::HoldId id) {
 
 std::vector<std::optional<domain::Hold>> SqlHoldRepository::FindAll(
     std::span<const domain::HoldId> ids) {
-  std::vector<std::int64_t> values;
-  values.reserve(ids.size());
-  for (domain::HoldId id : ids) values.push_back(id.value);
-  sql::InList list("h", values);
+  sql::InList list("h", ids);
   std::unordered_map<std::int64_t, domain::Hold> found;
   if (!list.empty()) {
     sql::Statement st = PrepareInList(sql::WithInList(kSelectHoldsWithSeats, list), list);
     list.BindTo(st);
     found = FetchHolds(st);
   }
-  std::vector<std::optional<domain::Hold>> out;
-  out.reserve(ids.size());
-  for (domain::HoldId id : ids) {
-    auto it = found.find(id.value);
-    out.push_back(it == found.end() ? std::nullopt : std::optional<domain::Hold>(it->second));
-  }
-  return out;
+  return sql::InOrderOf(ids, found);
 }
 
 bool SqlHoldRepository::TransitionAll(std::span<const domain::HoldId> ids, domain::HoldStatus from,
                                       domain::HoldStatus to, domain::Instant now) {
   if (ids.empty()) return true;
-  std::vector<std::int64_t> values;
-  values.reserve(ids.size());
-  for (domain::HoldId id : ids) values.push_back(id.value);
-  const sql::InList list("h", values);
+  const sql::InList list("h", ids);
   sql::Params params{{"to", sql::ToText(to)}, {"now", sql::ToMs(now)}, {"from", sql::ToText(from)}};
   list.AppendTo(params);
   return RunExpectingOnce(sql::WithInList(kTransitionHolds, list), params,

@@ -184,10 +184,7 @@ std::vector<domain::Reservation> SqlReservationRepository::Fetch(sql::Statement&
 
 std::vector<std::optional<domain::Reservation>> SqlReservationRepository::FindAllWithoutSeats(
     std::span<const domain::ReservationId> ids) {
-  std::vector<std::int64_t> values;
-  values.reserve(ids.size());
-  for (domain::ReservationId id : ids) values.push_back(id.value);
-  sql::InList list("k", values);
+  sql::InList list("k", ids);
   std::unordered_map<std::int64_t, domain::Reservation> found;
   if (!list.empty()) {
     sql::Statement st = PrepareInList(sql::WithInList(kSelectByIds, list), list);
@@ -197,24 +194,14 @@ std::vector<std::optional<domain::Reservation>> SqlReservationRepository::FindAl
       found.emplace(id, std::move(reservation));
     }
   }
-  std::vector<std::optional<domain::Reservation>> out;
-  out.reserve(ids.size());
-  for (domain::ReservationId id : ids) {
-    auto it = found.find(id.value);
-    out.push_back(it == found.end() ? std::nullopt
-                                    : std::optional<domain::Reservation>(it->second));
-  }
-  return out;
+  return sql::InOrderOf(ids, found);
 }
 
 bool SqlReservationRepository::TransitionAll(std::span<const domain::ReservationId> ids,
                                              domain::ReservationStatus from,
                                              domain::ReservationStatus to, domain::Instant now) {
   if (ids.empty()) return true;
-  std::vector<std::int64_t> values;
-  values.reserve(ids.size());
-  for (domain::ReservationId id : ids) values.push_back(id.value);
-  const sql::InList list("k", values);
+  const sql::InList list("k", ids);
   sql::Params params{{"to", sql::ToText(to)}, {"now", sql::ToMs(now)}, {"from", sql::ToText(from)}};
   list.AppendTo(params);
   return RunExpectingOnce(sql::WithInList(kTransitionReservations, list), params,

@@ -4,9 +4,12 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/model/hold.hpp"
@@ -75,6 +78,10 @@ class InList {
       placeholders_ += ':' + names_.back();
     }
   }
+  // The ids of a batch (the repositories' batch forms, ADR 0021).
+  template <class Tag>
+  InList(std::string_view prefix, std::span<const domain::Id<Tag>> ids)
+      : InList(prefix, std::vector<domain::Id<Tag>>(ids.begin(), ids.end())) {}
   explicit InList(std::string_view prefix, const std::vector<std::int64_t>& ids) {
     values_ = ids;
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -105,6 +112,20 @@ class InList {
   std::vector<std::string> names_;
   std::string placeholders_;
 };
+
+// The rows found for `ids` (keyed by id), in the order of `ids`; nullopt where none was: how a
+// batch form answers the callers of one read by an IN list.
+template <class T, class Tag>
+std::vector<std::optional<T>> InOrderOf(std::span<const domain::Id<Tag>> ids,
+                                        const std::unordered_map<std::int64_t, T>& found) {
+  std::vector<std::optional<T>> out;
+  out.reserve(ids.size());
+  for (const auto id : ids) {
+    auto it = found.find(id.value);
+    out.push_back(it == found.end() ? std::nullopt : std::optional<T>(it->second));
+  }
+  return out;
+}
 
 // Replaces the single "{in}" marker of a statement template with the placeholder list.
 inline std::string WithInList(std::string_view sql, const InList& list) {

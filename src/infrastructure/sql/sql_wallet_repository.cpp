@@ -234,29 +234,19 @@ bool SqlWalletRepository::AddEntries(std::span<const domain::WalletEntry> entrie
 
 std::vector<std::optional<domain::Money>> SqlWalletRepository::Balances(
     std::span<const domain::UserId> users) {
-  std::vector<std::int64_t> ids;
-  ids.reserve(users.size());
-  for (domain::UserId user : users) ids.push_back(user.value);
-  sql::InList list("u", ids);
-  std::unordered_map<std::int64_t, std::int64_t> found;
+  sql::InList list("u", users);
+  std::unordered_map<std::int64_t, domain::Money> found;
   if (!list.empty()) {
     std::int64_t user = 0;
-    std::int64_t balance = 0;
+    domain::Money balance;
     sql::Statement st = PrepareInList(
         sql::WithInList("SELECT user_id, balance FROM wallet WHERE user_id IN ({in})", list), list);
     list.BindTo(st);
-    st.Bind(soci::into(user), soci::into(balance));
+    st.Bind(soci::into(user), soci::into(balance.won));
     st.Execute(false);
     while (st.Fetch()) found.emplace(user, balance);
   }
-  std::vector<std::optional<domain::Money>> out;
-  out.reserve(users.size());
-  for (domain::UserId user : users) {
-    auto it = found.find(user.value);
-    out.push_back(it == found.end() ? std::nullopt
-                                    : std::optional<domain::Money>(domain::Money{it->second}));
-  }
-  return out;
+  return sql::InOrderOf(users, found);
 }
 
 std::optional<domain::WalletEntry> SqlWalletRepository::FindEntryByKey(domain::UserId user,
